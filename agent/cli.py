@@ -1,0 +1,81 @@
+"""The ``inbox-agent`` command line.
+
+Top-level options choose the home folder and whether tracebacks are shown.
+Every command group lives in ``agent/commands/``; this module wires them up and
+turns inbox-agent errors into one clear line and exit code 1.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from agent.commands import log as log_cmd
+from agent.commands import sandbox as sandbox_cmd
+from agent.commands import setup as setup_cmd
+from agent.commands import triage as triage_cmd
+from agent.commands import workspaces as workspaces_cmd
+from agent.commands.context import CliState, err_console
+from agent.errors import InboxAgentError
+from workspaces.paths import Home
+
+app = typer.Typer(
+    name="inbox-agent",
+    help="Sweep social inboxes, triage what is new, and send replies only after approval.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    home: Annotated[
+        str | None,
+        typer.Option("--home", help="Home folder (default: $INBOX_AGENT_HOME or ./.inbox-agent)."),
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+) -> None:
+    ctx.obj = CliState(home=Home.resolve(home), debug=debug)
+
+
+setup_cmd.register(app)
+app.add_typer(workspaces_cmd.app, name="workspaces")
+app.add_typer(log_cmd.app, name="log")
+app.add_typer(triage_cmd.app, name="triage")
+app.add_typer(sandbox_cmd.app, name="sandbox")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: one line per error, exit 1, traceback only with --debug."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        app(args=args, standalone_mode=False)
+    except InboxAgentError as exc:
+        if debug:
+            raise
+        err_console.print(f"[bold red]error:[/] {exc}", markup=True)
+        sys.exit(1)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        err_console.print("aborted")
+        sys.exit(130)
+    except Exception as exc:  # click usage errors and anything unforeseen
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code if exc.exit_code else 2)
+        if debug:
+            raise
+        err_console.print(
+            f"[bold red]internal error:[/] {type(exc).__name__}: {exc} (rerun with --debug)",
+            markup=True,
+        )
+        sys.exit(1)
+    sys.exit(0)

@@ -1,0 +1,1 @@
+"""CLI command groups. Each module holds one Typer app in the users' words."""

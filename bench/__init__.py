@@ -1,0 +1,1 @@
+"""Benchmarks, run with ``make bench``. Each ``bench/bench_*.py`` has a ``main()``."""
