@@ -19,6 +19,7 @@ from agent.commands import triage as triage_cmd
 from agent.commands import workspaces as workspaces_cmd
 from agent.commands.context import CliState, err_console
 from agent.errors import InboxAgentError
+from workspaces.errors import ConfigError
 from workspaces.paths import Home
 
 app = typer.Typer(
@@ -54,8 +55,19 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
-        app(args=args, standalone_mode=False)
+        rc = app(args=args, standalone_mode=False)
+    except ConfigError as exc:
+        if debug:
+            raise
+        for problem in exc.problems:
+            err_console.print(str(problem), markup=False)
+        sys.exit(1)
     except InboxAgentError as exc:
+        if debug:
+            raise
+        err_console.print(f"[bold red]error:[/] {exc}", markup=True)
+        sys.exit(1)
+    except ValueError as exc:  # e.g. a bad --home path from pathlib
         if debug:
             raise
         err_console.print(f"[bold red]error:[/] {exc}", markup=True)
@@ -78,4 +90,4 @@ def main(argv: list[str] | None = None) -> None:
             markup=True,
         )
         sys.exit(1)
-    sys.exit(0)
+    sys.exit(rc if isinstance(rc, int) else 0)

@@ -1,0 +1,133 @@
+"""The Workspace model: one client account on one platform and where its session lives.
+
+Loaded from ``workspaces/*.yaml`` (one workspace per file). Credentials never
+appear in these files: a proxy or login password is named by the environment
+variable that holds it (``password_env``), and resolved only when used.
+"""
+
+from __future__ import annotations
+
+from datetime import time
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator, model_validator
+
+from workspaces.validation import ConfigModel
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+Identifier = Annotated[str, Field(pattern=ID_PATTERN)]
+ENV_NAME = Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")]
+
+Platform = Literal["instagram", "tiktok", "facebook", "x", "youtube", "sandbox"]
+Surface = Literal["web", "android"]
+
+
+class Viewport(ConfigModel):
+    width: int = Field(1280, ge=320, le=7680)
+    height: int = Field(900, ge=320, le=4320)
+
+
+class Proxy(ConfigModel):
+    server: str = Field(
+        pattern=r"^(https?|socks5)://[^\s@]+$", description="no credentials in the URL"
+    )
+    username_env: ENV_NAME | None = None
+    password_env: ENV_NAME | None = None
+
+
+class Login(ConfigModel):
+    """How a flow may sign in again; the password comes from an environment variable."""
+
+    username: str
+    password_env: ENV_NAME
+
+
+class BrowserProfile(ConfigModel):
+    kind: Literal["browser_profile"]
+    profile: Identifier | None = Field(
+        None, description="profile folder name; default: workspace id"
+    )
+    start_url: str
+    locale: str = Field("en-US", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+    viewport: Viewport = Viewport()
+    user_agent: str | None = None
+    proxy: Proxy | None = None
+    expected_account: str
+    login: Login | None = None
+
+
+class AndroidDevice(ConfigModel):
+    kind: Literal["android_device"]
+    device: Identifier = Field(description="id of an entry in devices/")
+    app_package: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)+$")
+    expected_account: str
+
+
+Environment = Annotated[BrowserProfile | AndroidDevice, Field(discriminator="kind")]
+
+
+class FlowRefs(ConfigModel):
+    inbox: Identifier
+    reply: Identifier | None = None
+
+
+class QuietHours(ConfigModel):
+    start: time
+    end: time
+
+
+class Schedule(ConfigModel):
+    every_minutes: int = Field(ge=1, le=7 * 24 * 60)
+    quiet_hours: QuietHours | None = None
+    jitter_seconds: int = Field(0, ge=0, le=3600)
+
+
+class Owners(ConfigModel):
+    default: str | None = Field(None, description="owner when no queue rule names one")
+    queues: dict[str, str] = Field(default_factory=dict, description="queue -> owner")
+
+
+class ReplyPolicy(ConfigModel):
+    approved_intents: list[str] = Field(default_factory=list)
+    knowledge: str | None = Field(
+        None, description="approved saved replies file, relative to the home"
+    )
+
+
+class Workspace(ConfigModel):
+    id: Identifier
+    client: str = Field(min_length=1)
+    platform: Platform
+    surface: Surface
+    environment: Environment
+    flows: FlowRefs
+    selectors: Identifier = Field(description="selector pack id")
+    schedule: Schedule | None = None
+    timezone: str = "UTC"
+    owners: Owners = Owners()
+    reply_policy: ReplyPolicy = ReplyPolicy()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _surface_matches_environment(self) -> Workspace:
+        wanted = "browser_profile" if self.surface == "web" else "android_device"
+        if self.environment.kind != wanted:
+            raise ValueError(
+                f"surface {self.surface!r} needs environment kind {wanted!r}, "
+                f"not {self.environment.kind!r}"
+            )
+        return self
+
+    @property
+    def profile_name(self) -> str:
+        env = self.environment
+        return (env.profile or self.id) if isinstance(env, BrowserProfile) else self.id
