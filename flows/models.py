@@ -115,6 +115,10 @@ class CollectFields(ConfigModel):
 
 class CollectSpec(ConfigModel):
     list: SelectorName = Field(description="selector matching every item on the screen")
+    group: SelectorName | None = Field(
+        None, description="a comment with its replies; groups are newest activity first"
+    )
+    order: Literal["newest_first", "oldest_first"] = "newest_first"
     kind: Literal["comment", "dm"]
     thread: str = Field("{page_path}", description="thread id template")
     fields: CollectFields
@@ -129,9 +133,18 @@ class Collect(StepOptions):
 
 
 class ForEachSpec(ConfigModel):
+    """Visit each entry of a list: a thread, a post.
+
+    With ``link`` the entry's URL is opened directly; otherwise the entry is
+    tapped and the inner steps must come back (``back``). With ``latest`` (the
+    id of the entry's newest message) an entry whose newest message is already
+    stored is skipped, so a sweep's cost follows what is new.
+    """
+
     list: SelectorName
+    link: FieldSpec | None = None
+    latest: FieldSpec | None = None
     max: int = Field(50, ge=1, le=10_000)
-    only_if: SelectorName | None = Field(None, description="skip entries without this inside")
     steps: builtins.list[Step] = Field(min_length=1)
 
     @field_validator("steps", mode="before")
@@ -293,7 +306,7 @@ def _selectors_of(step: Any) -> list[str]:
         return [step.scroll_until.until_visible] if step.scroll_until.until_visible else []
     if isinstance(step, Collect):
         spec = step.collect
-        names = [spec.list] + ([spec.load_more] if spec.load_more else [])
+        names = [spec.list] + [n for n in (spec.load_more, spec.group) if n]
         for f in (
             spec.fields.text,
             spec.fields.author,
@@ -305,7 +318,9 @@ def _selectors_of(step: Any) -> list[str]:
                 names.append(f.selector)
         return names
     if isinstance(step, ForEach):
-        return [step.for_each.list] + ([step.for_each.only_if] if step.for_each.only_if else [])
+        spec_fe = step.for_each
+        extra = [f.selector for f in (spec_fe.link, spec_fe.latest) if f is not None and f.selector]
+        return [spec_fe.list, *extra]
     if isinstance(step, IfVisible):
         return [step.if_visible.selector]
     if isinstance(step, SendReply):

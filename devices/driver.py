@@ -1,0 +1,104 @@
+"""The Driver protocol: a short list of verbs over one environment.
+
+Every verb takes a ``Selector`` value object (never a raw string) and reports
+which alternative matched, so a fallback is visible to the caller. Drivers
+translate their library's errors into ``devices.errors`` at this boundary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from devices.selectors import Selector
+
+
+@dataclass(frozen=True)
+class Match:
+    """Which alternative of a selector matched (0 = primary), and how many elements."""
+
+    selector: str
+    index: int
+    count: int
+    locator: str
+
+    @property
+    def fell_back(self) -> bool:
+        return self.index > 0
+
+
+@dataclass(frozen=True)
+class FieldQuery:
+    """One field to read from every item: a selector inside the item (or the item), text or attr."""
+
+    name: str
+    selector: Selector | None = None
+    attr: str | None = None
+
+
+@dataclass
+class ExtractedItem:
+    """The fields of one on-screen item, and where it is on the full-page screenshot."""
+
+    fields: dict[str, str | None]
+    box: tuple[float, float, float, float] | None = None  # x, y, width, height in page pixels
+
+
+@dataclass
+class Extraction:
+    """Items read from the screen, in screen order, in groups (a comment and its replies).
+
+    Without a group selector every item is its own group.
+    """
+
+    groups: list[list[ExtractedItem]]
+    match: Match
+    field_matches: dict[str, int] = field(default_factory=dict)  # field -> alternative used
+
+    @property
+    def items(self) -> list[ExtractedItem]:
+        return [item for group in self.groups for item in group]
+
+
+class Driver(Protocol):
+    def open(self, url: str, *, timeout_s: float) -> None: ...
+
+    def current_url(self) -> str: ...
+
+    def find(self, selector: Selector, *, timeout_s: float) -> Match: ...
+
+    def is_visible(self, selector: Selector) -> Match | None: ...
+
+    def tap(self, selector: Selector, *, nth: int = 0, timeout_s: float) -> Match: ...
+
+    def type_text(
+        self, selector: Selector, text: str, *, clear: bool, timeout_s: float
+    ) -> Match: ...
+
+    def read_text(self, selector: Selector, *, timeout_s: float) -> tuple[str, Match]: ...
+
+    def count(self, selector: Selector) -> Match | None: ...
+
+    def extract(
+        self, selector: Selector, fields: list[FieldQuery], *, group: Selector | None = None
+    ) -> Extraction: ...
+
+    def wait_for_count(self, selector: Selector, more_than: int, *, timeout_s: float) -> bool: ...
+
+    def scroll(self) -> bool:
+        """Scroll one screen down; False when already at the bottom."""
+        ...
+
+    def back(self, *, timeout_s: float) -> None: ...
+
+    def reload(self, *, timeout_s: float) -> None: ...
+
+    def screenshot(
+        self, *, full_page: bool = False, clip: tuple[float, float, float, float] | None = None
+    ) -> bytes:
+        """A PNG of the screen, of the whole page (``full_page``) or of a page area (x, y, w, h)."""
+        ...
+
+    def screen_tree(self) -> str: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,418 @@
+"""PlaywrightDriver: a workspace's persistent browser profile, driven through Chromium.
+
+One persistent context per profile folder (``launch_persistent_context``) with
+the workspace's locale, time zone, viewport, user agent and proxy. Chromium is
+Debian's (``/usr/lib/chromium/chromium``, or ``INBOX_AGENT_CHROMIUM``);
+nothing is downloaded. Playwright errors are translated into
+``devices.errors`` here, with the URL, selector and a screenshot as evidence.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Locator as PwLocator
+from playwright.sync_api import Page, Playwright, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from devices.driver import ExtractedItem, Extraction, FieldQuery, Match
+from devices.errors import DriverCrashed, DriverError, DriverTimeout, ElementNotFound, Evidence
+from devices.selectors import Locator, Selector
+
+T = TypeVar("T")
+
+CHROMIUM_CANDIDATES = (
+    "/usr/lib/chromium/chromium",
+    "/usr/bin/chromium",
+    "/usr/bin/chromium-browser",
+)
+# Without these, Chromium keeps reaching for Google's hosts, which this network refuses.
+QUIET_ARGS = [
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-dev-shm-usage",
+]
+CRASH_WORDS = ("Target closed", "has been closed", "Browser closed", "crashed", "Connection closed")
+
+
+def chromium_path() -> str:
+    explicit = os.environ.get("INBOX_AGENT_CHROMIUM")
+    if explicit:
+        return explicit
+    for candidate in CHROMIUM_CANDIDATES:
+        if Path(candidate).exists():
+            return candidate
+    found = shutil.which("chromium")
+    if found:
+        return found
+    raise DriverError(
+        "Chromium not found: install Debian's chromium package or set INBOX_AGENT_CHROMIUM"
+    )
+
+
+@dataclass(frozen=True)
+class BrowserSettings:
+    profile_dir: Path
+    locale: str = "en-US"
+    timezone: str = "UTC"
+    viewport: tuple[int, int] = (1280, 900)
+    user_agent: str | None = None
+    proxy: dict[str, str] | None = None
+    headless: bool = True
+
+
+_EXTRACT_JS = """
+(roots, spec) => {
+  const IMPLICIT = {button: 'button,[role=button]', link: 'a[href],[role=link]',
+    article: 'article,[role=article]', textbox: 'textarea,input,[role=textbox]',
+    listitem: 'li,[role=listitem]', status: '[role=status],output', form: 'form,[role=form]',
+    heading: 'h1,h2,h3,h4,h5,h6,[role=heading]'};
+  const nameOf = (n) => (n.getAttribute('aria-label') || n.textContent || '').trim();
+  const findAll = (root, alt) => {
+    if (alt.kind === 'css') return Array.from(root.querySelectorAll(alt.value));
+    if (alt.kind === 'xpath') {
+      const snap = document.evaluate(alt.value, root, null,
+        XPathResult.ORDERED_NODE_SNAPSHOT_TYPE, null);
+      const out = [];
+      for (let i = 0; i < snap.snapshotLength; i++) out.push(snap.snapshotItem(i));
+      return out;
+    }
+    if (alt.kind === 'role') {
+      const all = root.querySelectorAll(IMPLICIT[alt.value] || `[role="${alt.value}"]`);
+      return Array.from(all).filter((n) => {
+        const nm = nameOf(n);
+        return !alt.name || (alt.exact ? nm === alt.name : nm.includes(alt.name));
+      });
+    }
+    if (alt.kind === 'text') {
+      return Array.from(root.querySelectorAll('*')).filter((n) => {
+        const t = n.textContent || '';
+        const hit = alt.exact ? t.trim() === alt.value : t.includes(alt.value);
+        const kids = Array.from(n.children);
+        return hit && !kids.some((c) => (c.textContent || '').includes(alt.value));
+      });
+    }
+    return [];
+  };
+  const read = (el) => {
+    const r = el.getBoundingClientRect();
+    const out = {fields: {}, used: {},
+                 box: [r.left + window.scrollX, r.top + window.scrollY, r.width, r.height]};
+    for (const f of spec.fields) {
+      let target = el, used = 0;
+      if (f.alts) {
+        target = null;
+        for (let i = 0; i < f.alts.length; i++) {
+          const t = findAll(el, f.alts[i])[0];
+          if (t) { target = t; used = i; break; }
+        }
+      }
+      let value = null;
+      if (target) value = f.attr ? target.getAttribute(f.attr) : target.textContent;
+      out.fields[f.name] = value;
+      out.used[f.name] = target ? used : -1;
+    }
+    return out;
+  };
+  if (!spec.items) return {groups: roots.map((el) => [read(el)]), itemAlt: 0};
+  let itemAlt = -1;
+  const groups = roots.map((root) => {
+    for (let i = 0; i < spec.items.length; i++) {
+      const found = findAll(root, spec.items[i]);
+      if (found.length) { itemAlt = Math.max(itemAlt, i); return found.map(read); }
+    }
+    return [];
+  });
+  return {groups, itemAlt};
+}
+"""
+
+
+def _alt_spec(loc: Locator) -> dict[str, Any]:
+    return {"kind": loc.kind, "value": loc.value, "name": loc.name, "exact": loc.exact}
+
+
+class PlaywrightDriver:
+    """Driver over one persistent Chromium profile. Use as a context manager."""
+
+    def __init__(self, settings: BrowserSettings, *, evidence_dir: Path | None = None):
+        self.settings = settings
+        self.evidence_dir = evidence_dir
+        self._pw: Playwright | None = None
+        self._page: Page | None = None
+        self._context: Any = None
+
+    # -- lifecycle ---------------------------------------------------------
+    def start(self) -> PlaywrightDriver:
+        s = self.settings
+        s.profile_dir.mkdir(parents=True, exist_ok=True)
+        args = list(QUIET_ARGS)
+        if os.geteuid() == 0:
+            args.append("--no-sandbox")
+        try:
+            self._pw = sync_playwright().start()
+            self._context = self._pw.chromium.launch_persistent_context(
+                str(s.profile_dir),
+                executable_path=chromium_path(),
+                headless=s.headless,
+                args=args,
+                locale=s.locale,
+                timezone_id=s.timezone,
+                viewport={"width": s.viewport[0], "height": s.viewport[1]},
+                user_agent=s.user_agent,
+                proxy=s.proxy,  # type: ignore[arg-type]
+            )
+        except PlaywrightError as exc:
+            self.close()
+            message = str(exc).splitlines()[0]
+            if "ProcessSingleton" in str(exc) or "SingletonLock" in str(exc):
+                raise DriverError(f"profile {s.profile_dir} is open in another browser") from exc
+            raise DriverCrashed(f"Chromium did not start: {message}") from exc
+        pages = self._context.pages
+        self._page = pages[0] if pages else self._context.new_page()
+        return self
+
+    def __enter__(self) -> PlaywrightDriver:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        try:
+            if self._context is not None:
+                self._context.close()
+        except PlaywrightError:
+            pass
+        finally:
+            self._context = None
+            if self._pw is not None:
+                self._pw.stop()
+                self._pw = None
+
+    @property
+    def page(self) -> Page:
+        if self._page is None:
+            raise DriverCrashed("the browser is not running")
+        return self._page
+
+    # -- error translation -------------------------------------------------
+    def _evidence(self, selector: str | None = None) -> Evidence:
+        url = None
+        shot = None
+        try:
+            url = self.page.url
+            if self.evidence_dir is not None:
+                self.evidence_dir.mkdir(parents=True, exist_ok=True)
+                path = self.evidence_dir / f"error-{os.getpid()}-{id(self)}.png"
+                self.page.screenshot(path=str(path), timeout=5000)
+                shot = str(path)
+        except (PlaywrightError, DriverError):
+            pass
+        return Evidence(url=url, selector=selector, screenshot=shot)
+
+    def _call(self, what: str, fn: Callable[[], T], selector: str | None = None) -> T:
+        try:
+            return fn()
+        except PlaywrightTimeout as exc:
+            raise DriverTimeout(f"{what} timed out", self._evidence(selector)) from exc
+        except PlaywrightError as exc:
+            text = str(exc)
+            if any(word in text for word in CRASH_WORDS):
+                raise DriverCrashed(
+                    f"{what}: browser went away", Evidence(selector=selector)
+                ) from exc
+            raise DriverError(f"{what}: {text.splitlines()[0]}", self._evidence(selector)) from exc
+
+    # -- selectors ---------------------------------------------------------
+    def _locator(self, loc: Locator) -> PwLocator:
+        page = self.page
+        if loc.kind == "css":
+            return page.locator(loc.value)
+        if loc.kind == "xpath":
+            return page.locator(f"xpath={loc.value}")
+        if loc.kind == "text":
+            return page.get_by_text(loc.value, exact=loc.exact)
+        if loc.kind == "role":
+            return page.get_by_role(loc.value, name=loc.name, exact=loc.exact)  # type: ignore[arg-type]
+        raise DriverError(f"locator kind {loc.kind} does not work in a browser")
+
+    def _first_present(self, selector: Selector) -> tuple[Match, PwLocator] | None:
+        for index, alt in enumerate(selector.alternatives):
+            loc = self._locator(alt)
+            count = loc.count()
+            if count:
+                return Match(selector.name, index, count, alt.describe()), loc
+        return None
+
+    def _resolve(self, selector: Selector, timeout_s: float) -> tuple[Match, PwLocator]:
+        def wait() -> tuple[Match, PwLocator]:
+            combined = self._locator(selector.alternatives[0])
+            for alt in selector.alternatives[1:]:
+                combined = combined.or_(self._locator(alt))
+            combined.first.wait_for(state="attached", timeout=timeout_s * 1000)
+            found = self._first_present(selector)
+            if found is None:  # vanished between the wait and the count
+                raise PlaywrightTimeout("element vanished")
+            return found
+
+        try:
+            return self._call(f"find {selector.name}", wait, selector.name)
+        except DriverTimeout as exc:
+            raise ElementNotFound(
+                f"no alternative of selector {selector.name!r} matched within {timeout_s:g}s",
+                exc.evidence,
+            ) from exc
+
+    # -- verbs ---------------------------------------------------------------
+    def open(self, url: str, *, timeout_s: float) -> None:
+        self._call(f"open {url}", lambda: self.page.goto(url, timeout=timeout_s * 1000))
+
+    def current_url(self) -> str:
+        return self.page.url
+
+    def find(self, selector: Selector, *, timeout_s: float) -> Match:
+        return self._resolve(selector, timeout_s)[0]
+
+    def is_visible(self, selector: Selector) -> Match | None:
+        found = self._call(f"look for {selector.name}", lambda: self._first_present(selector))
+        if found is None:
+            return None
+        match, loc = found
+        return match if self._call("visibility", lambda: loc.first.is_visible()) else None
+
+    def count(self, selector: Selector) -> Match | None:
+        found = self._call(f"count {selector.name}", lambda: self._first_present(selector))
+        return found[0] if found else None
+
+    def tap(self, selector: Selector, *, nth: int = 0, timeout_s: float) -> Match:
+        match, loc = self._resolve(selector, timeout_s)
+        self._call(
+            f"tap {selector.name}",
+            lambda: loc.nth(nth).click(timeout=timeout_s * 1000),
+            selector.name,
+        )
+        return match
+
+    def type_text(self, selector: Selector, text: str, *, clear: bool, timeout_s: float) -> Match:
+        match, loc = self._resolve(selector, timeout_s)
+        target = loc.first
+        if clear:
+            self._call(
+                f"type into {selector.name}",
+                lambda: target.fill(text, timeout=timeout_s * 1000),
+                selector.name,
+            )
+        else:
+            self._call(
+                f"type into {selector.name}",
+                lambda: target.press_sequentially(text, timeout=timeout_s * 1000),
+                selector.name,
+            )
+        return match
+
+    def read_text(self, selector: Selector, *, timeout_s: float) -> tuple[str, Match]:
+        match, loc = self._resolve(selector, timeout_s)
+        text = self._call(
+            f"read {selector.name}", lambda: loc.first.text_content() or "", selector.name
+        )
+        return text, match
+
+    def extract(
+        self, selector: Selector, fields: list[FieldQuery], *, group: Selector | None = None
+    ) -> Extraction:
+        """Read every item's fields in one round trip; with ``group``, items inside each group."""
+        roots_selector = group or selector
+        found = self._call(
+            f"find {roots_selector.name}", lambda: self._first_present(roots_selector)
+        )
+        if found is None:
+            return Extraction(groups=[], match=Match(selector.name, 0, 0, ""))
+        match, loc = found
+        spec = {
+            "fields": [
+                {
+                    "name": f.name,
+                    "attr": f.attr,
+                    "alts": [_alt_spec(a) for a in f.selector.alternatives] if f.selector else None,
+                }
+                for f in fields
+            ],
+            "items": [_alt_spec(a) for a in selector.alternatives] if group else None,
+        }
+        raw = self._call(
+            f"read {selector.name}", lambda: loc.evaluate_all(_EXTRACT_JS, spec), selector.name
+        )
+        groups = [
+            [ExtractedItem(fields=r["fields"], box=tuple(r["box"])) for r in g]
+            for g in raw["groups"]
+        ]
+        used: dict[str, int] = {}
+        for g in raw["groups"]:
+            for r in g:
+                for name, index in r["used"].items():
+                    used[name] = max(used.get(name, -1), index)
+        if group is not None:
+            used[f"{selector.name}"] = raw["itemAlt"]
+            used[f"{group.name}"] = match.index
+        else:
+            used[selector.name] = match.index
+        return Extraction(groups=groups, match=match, field_matches=used)
+
+    def wait_for_count(self, selector: Selector, more_than: int, *, timeout_s: float) -> bool:
+        """Wait until the selector matches more than ``more_than`` elements (lazy loading)."""
+        found = self._first_present(selector)
+        if found is None:
+            return False
+        _, loc = found
+        script = "([sel, n]) => document.querySelectorAll(sel).length > n"
+        alt = selector.alternatives[found[0].index]
+        if alt.kind != "css":
+            return loc.count() > more_than
+        try:
+            self.page.wait_for_function(
+                script, arg=[alt.value, more_than], timeout=timeout_s * 1000
+            )
+            return True
+        except PlaywrightTimeout:
+            return False
+        except PlaywrightError as exc:
+            raise DriverError(f"wait for more {selector.name}: {exc}") from exc
+
+    def scroll(self) -> bool:
+        js = (
+            "() => { const before = window.scrollY; window.scrollBy(0, window.innerHeight * 0.9);"
+            " return window.scrollY > before; }"
+        )
+        return bool(self._call("scroll", lambda: self.page.evaluate(js)))
+
+    def back(self, *, timeout_s: float) -> None:
+        self._call("back", lambda: self.page.go_back(timeout=timeout_s * 1000))
+
+    def reload(self, *, timeout_s: float) -> None:
+        self._call("reload", lambda: self.page.reload(timeout=timeout_s * 1000))
+
+    def screenshot(self, *, full_page: bool = False) -> bytes:
+        return bytes(
+            self._call(
+                "screenshot", lambda: self.page.screenshot(full_page=full_page, timeout=30000)
+            )
+        )
+
+    def screen_tree(self) -> str:
+        return str(self._call("page source", lambda: self.page.content()))
+
+    # -- isolation helpers used by tests and `selectors check` --------------
+    def cookies(self) -> list[dict[str, Any]]:
+        return list(self._context.cookies()) if self._context else []

@@ -1,0 +1,46 @@
+"""What a flow collects: items with a stable key, independent of their place on screen.
+
+The key is the platform's message id when the screen exposes one, else a hash
+of author, text, thread and posted time. Never of the position on screen: the
+same comment scrolled to another place is the same item.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from dataclasses import dataclass, field
+
+
+def _h(*parts: str) -> str:
+    joined = "\x1f".join(parts)
+    return hashlib.sha256(joined.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def content_id(author: str, text: str, thread: str, posted_at: str | None) -> str:
+    """An id for items whose screen shows no message id (NFC so renderings agree)."""
+    norm = [unicodedata.normalize("NFC", p) for p in (author, text, thread, posted_at or "")]
+    return "h:" + _h(*norm)[:32]
+
+
+def stable_key(platform: str, account: str, thread: str, message_id: str) -> str:
+    """The item's unique key in the store: one per platform + account + thread + message."""
+    return _h(platform, account, thread, message_id)[:40]
+
+
+@dataclass
+class CollectedItem:
+    platform: str
+    account: str
+    thread: str
+    kind: str
+    message_id: str
+    author: str
+    text: str
+    key: str
+    posted_at: str | None = None
+    parent_id: str | None = None
+    parent_key: str | None = None
+    screenshot: str | None = None
+    crop: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)

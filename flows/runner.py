@@ -1,0 +1,513 @@
+"""The flow runner: executes a Flow's steps on a Driver, knowing no platform and no path.
+
+It reports everything through ``RunnerHooks`` (the sweep implements them: store,
+activity log, evidence) and yields items through ``hooks.item`` the moment they
+are read, so each is stored before anything else happens to it. Every halt is
+a ``FlowStop`` with a named reason; the screens listed in the selector pack
+(login wall, challenge, rate-limit notice) are checked after each navigation
+and whenever an element is missing, so a missing element on a login wall is
+reported as ``login_required``, not as selector drift.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from urllib.parse import urljoin, urlsplit
+
+from devices.driver import Driver, ExtractedItem, FieldQuery, Match
+from devices.errors import DriverCrashed, DriverError, DriverTimeout, ElementNotFound
+from devices.selectors import Selector, SelectorPack
+from flows.errors import FlowDefinitionError, FlowStop
+from flows.items import CollectedItem, content_id, stable_key
+from flows.models import (
+    AssertAccount,
+    AssertVisible,
+    Back,
+    Collect,
+    CollectSpec,
+    FieldSpec,
+    Flow,
+    ForEach,
+    IfVisible,
+    Open,
+    Reload,
+    Screenshot,
+    ScrollUntil,
+    SendReply,
+    Tap,
+    TypeText,
+    WaitFor,
+)
+
+DEFAULT_TIMEOUT_S = 15.0
+WINDOW_HEIGHT = 1600.0  # evidence screenshots cover at most this much page height
+NAVIGATION = (Open, Tap, Back, Reload)
+
+
+class RunnerHooks(Protocol):
+    def step_started(self, path: str, kind: str, detail: dict[str, Any]) -> None: ...
+
+    def step_ok(self, path: str, kind: str, duration_s: float, detail: dict[str, Any]) -> None: ...
+
+    def step_failed(
+        self, path: str, kind: str, duration_s: float, error: str, attempt: int
+    ) -> None: ...
+
+    def fallback(self, selector: str, index: int, locator: str) -> None: ...
+
+    def screenshot(self, name: str, png: bytes) -> str: ...
+
+    def known_keys(self, keys: list[str]) -> set[str]: ...
+
+    def item(
+        self,
+        item: CollectedItem,
+        screen_png: bytes | None,
+        box: tuple[float, float, float, float] | None,
+    ) -> bool:
+        """Store the item (with its screen and the item's box on it); True when it was new."""
+        ...
+
+
+@dataclass
+class RunContext:
+    platform: str
+    account: str
+    variables: dict[str, str]
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    max_items: int | None = None
+    deadline: float | None = None
+    page_width: float = 1280.0
+
+
+@dataclass
+class RunStats:
+    new_items: int = 0
+    seen_items: int = 0
+    screenshots: int = 0
+    fallbacks: dict[str, int] = field(default_factory=dict)
+
+
+_VAR = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+_ENV = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)(?::-([^}]*))?\}")
+
+
+def expand_env(text: str) -> str:
+    """Expand ``${VAR}`` and ``${VAR:-default}`` from the environment."""
+    return _ENV.sub(lambda m: os.environ.get(m.group(1)) or (m.group(2) or ""), text)
+
+
+def render(template: str, variables: dict[str, str]) -> str:
+    def sub(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if name not in variables:
+            raise FlowDefinitionError(f"unknown variable {{{name}}} in {template!r}")
+        return variables[name]
+
+    return _VAR.sub(sub, template)
+
+
+class FlowRunner:
+    def __init__(self, driver: Driver, pack: SelectorPack, hooks: RunnerHooks, ctx: RunContext):
+        self.driver = driver
+        self.pack = pack
+        self.hooks = hooks
+        self.ctx = ctx
+        self.stats = RunStats()
+
+    # -- public ------------------------------------------------------------------
+    def run(self, flow: Flow) -> RunStats:
+        self._steps(flow.steps, "")
+        return self.stats
+
+    # -- helpers -------------------------------------------------------------------
+    def selector(self, name: str) -> Selector:
+        if name not in self.pack.selectors:
+            raise FlowDefinitionError(f"selector {name!r} is not in pack {self.pack.id!r}")
+        return self.pack.selector(name)
+
+    def _note(self, match: Match | None) -> None:
+        if match is not None and match.fell_back:
+            self.stats.fallbacks[match.selector] = match.index
+            self.hooks.fallback(match.selector, match.index, match.locator)
+
+    def _timeout(self, step: Any) -> float:
+        return float(step.timeout_s or self.ctx.timeout_s)
+
+    def _check_deadline(self) -> None:
+        if self.ctx.deadline is not None and time.monotonic() > self.ctx.deadline:
+            raise FlowStop("limit_reached", "the flow ran past its maximum duration")
+
+    def check_screens(self) -> None:
+        """Stop with the screen's reason if a login wall, challenge or block notice shows."""
+        for reason, name in self.pack.screens.items():
+            if self.driver.is_visible(self.selector(name)) is not None:
+                raise FlowStop(reason, f"the screen shows {name}")
+
+    # -- step execution ----------------------------------------------------------
+    def _steps(self, steps: list[Any], prefix: str) -> None:
+        for index, step in enumerate(steps):
+            self._step(step, f"{prefix}{index + 1}")
+
+    def _step(self, step: Any, path: str) -> None:
+        kind = type(step).__name__.lower()
+        attempts = step.retries + 1
+        for attempt in range(1, attempts + 1):
+            self._check_deadline()
+            started = time.monotonic()
+            self.hooks.step_started(path, kind, {"attempt": attempt})
+            try:
+                detail = self._execute(step, path) or {}
+            except FlowStop:
+                raise
+            except DriverCrashed as exc:
+                raise FlowStop("crashed", str(exc), exc.evidence) from exc
+            except DriverError as exc:
+                took = time.monotonic() - started
+                self.hooks.step_failed(path, kind, took, str(exc), attempt)
+                with contextlib.suppress(DriverError):
+                    self.check_screens()  # raises FlowStop when a block screen explains it
+                if attempt < attempts:
+                    for r_index, recovery in enumerate(step.recover):
+                        self._step(recovery, f"{path}.recover{r_index + 1}")
+                    continue
+                if step.optional:
+                    return
+                reason = "selector_missing" if isinstance(exc, ElementNotFound) else "timeout"
+                if not isinstance(exc, (ElementNotFound, DriverTimeout)):
+                    reason = "crashed"
+                raise FlowStop(reason, str(exc), exc.evidence) from exc
+            self.hooks.step_ok(path, kind, time.monotonic() - started, detail)
+            if isinstance(step, NAVIGATION):
+                self.check_screens()
+            return
+
+    def _execute(self, step: Any, path: str) -> dict[str, Any] | None:
+        d = self.driver
+        t = self._timeout(step)
+        if isinstance(step, Open):
+            url = expand_env(render(step.open, self.ctx.variables))
+            d.open(url, timeout_s=t)
+            return {"url": url}
+        if isinstance(step, WaitFor):
+            m = d.find(self.selector(step.wait_for), timeout_s=t)
+            self._note(m)
+            return {"selector": m.selector, "locator": m.locator}
+        if isinstance(step, AssertVisible):
+            self.check_screens()
+            try:
+                m = d.find(self.selector(step.assert_visible), timeout_s=t)
+            except ElementNotFound as exc:
+                raise FlowStop(step.stop_reason, str(exc), exc.evidence) from exc
+            self._note(m)
+            return {"selector": m.selector}
+        if isinstance(step, AssertAccount):
+            return self._assert_account(step, t)
+        if isinstance(step, Tap):
+            m = d.tap(self.selector(step.tap), timeout_s=t)
+            self._note(m)
+            return {"selector": m.selector, "locator": m.locator}
+        if isinstance(step, TypeText):
+            text = render(step.type.text, self.ctx.variables)
+            m = d.type_text(self.selector(step.type.into), text, clear=step.type.clear, timeout_s=t)
+            self._note(m)
+            return {"selector": m.selector, "chars": len(text)}
+        if isinstance(step, ScrollUntil):
+            return self._scroll_until(step, t)
+        if isinstance(step, Collect):
+            return self._collect(step.collect, t)
+        if isinstance(step, ForEach):
+            return self._for_each(step, path, t)
+        if isinstance(step, IfVisible):
+            shown = d.is_visible(self.selector(step.if_visible.selector)) is not None
+            branch = step.if_visible.then if shown else step.if_visible.otherwise
+            self._steps(branch, f"{path}.{'then' if shown else 'else'}.")
+            return {"visible": shown}
+        if isinstance(step, Screenshot):
+            where = self.hooks.screenshot(step.screenshot, d.screenshot())
+            self.stats.screenshots += 1
+            return {"name": step.screenshot, "path": where}
+        if isinstance(step, Reload):
+            d.reload(timeout_s=t)
+            return None
+        if isinstance(step, Back):
+            d.back(timeout_s=t)
+            return None
+        if isinstance(step, SendReply):
+            raise FlowDefinitionError("send_reply runs only in the outbox's reply runner")
+        raise FlowDefinitionError(f"unknown step {type(step).__name__}")
+
+    def _assert_account(self, step: AssertAccount, t: float) -> dict[str, Any]:
+        self.check_screens()
+        try:
+            text, m = self.driver.read_text(self.selector(step.assert_account), timeout_s=t)
+        except ElementNotFound as exc:
+            self.check_screens()
+            raise FlowStop(
+                "wrong_account", f"cannot see which account is logged in: {exc}", exc.evidence
+            ) from exc
+        self._note(m)
+        shown = _handle(text)
+        if shown != _handle(self.ctx.account):
+            raise FlowStop(
+                "wrong_account", f"logged in as {text.strip()!r}, expected {self.ctx.account!r}"
+            )
+        return {"account": text.strip()}
+
+    def _scroll_until(self, step: ScrollUntil, t: float) -> dict[str, Any]:
+        spec = step.scroll_until
+        target = self.selector(spec.until_visible) if spec.until_visible else None
+        for n in range(spec.max_scrolls):
+            if target is not None and self.driver.is_visible(target) is not None:
+                return {"scrolls": n}
+            if not self.driver.scroll():
+                break
+        if target is not None and self.driver.is_visible(target) is None:
+            raise ElementNotFound(f"scrolled {spec.max_scrolls} times without seeing {target.name}")
+        return {"scrolls": spec.max_scrolls}
+
+    # -- for_each ----------------------------------------------------------------
+    def _for_each(self, step: ForEach, path: str, t: float) -> dict[str, Any]:
+        spec = step.for_each
+        entries = self.selector(spec.list)
+        queries = [
+            FieldQuery(n, self._field_selector(f), f.attr)
+            for n, f in (("link", spec.link), ("latest", spec.latest))
+            if f is not None
+        ]
+        extraction = self.driver.extract(entries, queries)
+        self._note_fields(extraction.field_matches, extraction.match)
+        rows = extraction.items[: spec.max]
+        skipped = 0
+        base = self.driver.current_url()
+        for i, row in enumerate(rows):
+            self._check_deadline()
+            if spec.link is not None and spec.latest is not None and self._entry_seen(row, base):
+                skipped += 1
+                continue
+            if spec.link is not None:
+                href = row.fields.get("link")
+                if not href:
+                    continue
+                self.driver.open(urljoin(base, href), timeout_s=t)
+                self.check_screens()
+            else:
+                self._note(self.driver.tap(entries, nth=i, timeout_s=t))
+                self.check_screens()
+            self._steps(spec.steps, f"{path}.{i + 1}.")
+        return {"entries": len(rows), "skipped_unchanged": skipped}
+
+    def _entry_seen(self, row: ExtractedItem, base: str) -> bool:
+        href, latest = row.fields.get("link"), row.fields.get("latest")
+        if not href or not latest:
+            return False
+        thread = urlsplit(urljoin(base, href)).path
+        key = stable_key(self.ctx.platform, self.ctx.account, thread, latest)
+        return key in self.hooks.known_keys([key])
+
+    def _field_selector(self, spec: FieldSpec) -> Selector | None:
+        return self.selector(spec.selector) if spec.selector else None
+
+    def _note_fields(self, used: dict[str, int], match: Match) -> None:
+        self._note(match)
+        for name, index in used.items():
+            if index > 0 and name in self.pack.selectors:
+                alt = self.pack.selectors[name][index]
+                self._note(Match(name, index, 0, alt.describe()))
+
+    # -- collect -------------------------------------------------------------------
+    def _collect(self, spec: CollectSpec, t: float) -> dict[str, Any]:
+        return Collector(self, spec, t).run()
+
+
+def _handle(text: str) -> str:
+    return text.strip().lstrip("@").casefold()
+
+
+class Collector:
+    """One collect step: read groups newest first, stop at the first fully seen group."""
+
+    def __init__(self, runner: FlowRunner, spec: CollectSpec, timeout_s: float):
+        self.r = runner
+        self.spec = spec
+        self.t = timeout_s
+        self.item_sel = runner.selector(spec.list)
+        self.group_sel = runner.selector(spec.group) if spec.group else None
+        f = spec.fields
+        self.queries = [
+            FieldQuery(
+                name,
+                runner._field_selector(fs) if fs is not None else None,
+                fs.attr if fs is not None else None,
+            )
+            for name, fs in (
+                ("text", f.text),
+                ("author", f.author),
+                ("id", f.id),
+                ("posted_at", f.posted_at),
+                ("parent_id", f.parent_id),
+            )
+            if fs is not None
+        ]
+        url = runner.driver.current_url()
+        variables = {**runner.ctx.variables, "page_path": urlsplit(url).path, "page_url": url}
+        self.thread = render(spec.thread, variables)
+        self.done: set[str] = set()
+        self.pending: list[CollectedItem] = []
+        self.new = 0
+        self.seen = 0
+
+    def run(self) -> dict[str, Any]:
+        """Read until a fully seen group (or the end), then store everything new, oldest first.
+
+        Storing oldest first is what makes a killed sweep safe: if any item of
+        this step is stored, every older new item is too, so the next sweep's
+        stop at the first fully seen group can never skip an unstored item.
+        """
+        scrolls = 0
+        reached_seen = False
+        limit = min(self.spec.max_items, self.r.ctx.max_items or self.spec.max_items)
+        hit_limit = False
+        while True:
+            self.r._check_deadline()
+            extraction = self.r.driver.extract(self.item_sel, self.queries, group=self.group_sel)
+            self.r._note_fields(extraction.field_matches, extraction.match)
+            reached_seen = self._take(self._ordered(extraction.groups))
+            if len(self.pending) >= limit:
+                del self.pending[limit:]
+                hit_limit = True
+                break
+            if reached_seen and self.spec.stop_at_seen:
+                break
+            if not self._load_more(len(extraction.items), scrolls):
+                break
+            scrolls += 1
+        self._emit()
+        if hit_limit:
+            raise FlowStop("limit_reached", f"collected the limit of {limit} items in one step")
+        return {
+            "thread": self.thread,
+            "new": self.new,
+            "seen": self.seen,
+            "stopped_at_seen": reached_seen,
+            "loads": scrolls,
+        }
+
+    def _ordered(self, groups: list[list[ExtractedItem]]) -> list[list[ExtractedItem]]:
+        if self.spec.order == "oldest_first":
+            return [list(reversed(g)) for g in reversed(groups)]
+        return groups
+
+    def _load_more(self, before: int, scrolls: int) -> bool:
+        d = self.r.driver
+        if scrolls >= self.spec.max_scrolls:
+            return False
+        if self.spec.load_more:
+            button = self.r.selector(self.spec.load_more)
+            m = d.is_visible(button)
+            if m is not None:
+                self.r._note(m)
+                d.tap(button, timeout_s=self.t)
+                return d.wait_for_count(self.item_sel, before, timeout_s=self.t)
+        if not d.scroll():
+            return False
+        # Lazy loading: wait for the page to append; a scroll that loads nothing still
+        # moved down, so the loop goes on until the bottom or max_scrolls.
+        d.wait_for_count(self.item_sel, before, timeout_s=min(self.t, 3.0))
+        return True
+
+    def _take(self, groups: list[list[ExtractedItem]]) -> bool:
+        """Queue new items, newest group first; True once a whole group is already stored."""
+        for group in groups:
+            parsed = [self._item(x) for x in group]
+            fresh = [c for c in parsed if c is not None and c.key not in self.done]
+            if not fresh:
+                continue
+            known = self.r.hooks.known_keys([c.key for c in fresh])
+            self.done.update(c.key for c in fresh)
+            self.seen += len(known)
+            self.r.stats.seen_items += len(known)
+            if len(known) == len(fresh) and self.spec.stop_at_seen:
+                return True
+            self.pending.extend(c for c in fresh if c.key not in known)
+        return False
+
+    def _emit(self) -> None:
+        if not self.pending:
+            return
+        boxes = self._fresh_boxes()
+        shots = self._evidence_windows(boxes)
+        for item in reversed(self.pending):  # oldest first
+            screen, box = shots.get(item.key, (None, None))
+            if self.r.hooks.item(item, screen, box):
+                self.new += 1
+                self.r.stats.new_items += 1
+        self.pending.clear()
+
+    def _fresh_boxes(self) -> dict[str, tuple[float, float, float, float]]:
+        """Where each item is now (loading more may have moved earlier ones)."""
+        extraction = self.r.driver.extract(self.item_sel, self.queries, group=self.group_sel)
+        out: dict[str, tuple[float, float, float, float]] = {}
+        for x in extraction.items:
+            c = self._item(x)
+            if c is not None and x.box is not None:
+                out[c.key] = x.box
+        return out
+
+    def _evidence_windows(
+        self, boxes: dict[str, tuple[float, float, float, float]]
+    ) -> dict[str, tuple[bytes, tuple[float, float, float, float]]]:
+        """One screenshot per screen-sized window of the page, shared by the items in it."""
+        wanted = sorted(
+            ((boxes[c.key], c.key) for c in self.pending if c.key in boxes),
+            key=lambda pair: pair[0][1],
+        )
+        out: dict[str, tuple[bytes, tuple[float, float, float, float]]] = {}
+        window_h = WINDOW_HEIGHT
+        i = 0
+        while i < len(wanted):
+            top = max(0.0, wanted[i][0][1] - 40)
+            members = []
+            while i < len(wanted) and wanted[i][0][1] + wanted[i][0][3] <= top + window_h:
+                members.append(wanted[i])
+                i += 1
+            if not members:  # an item taller than a window: give it its own
+                members.append(wanted[i])
+                i += 1
+            bottom = max(b[1] + b[3] for b, _ in members) + 40
+            png = self.r.driver.screenshot(clip=(0.0, top, self.r.ctx.page_width, bottom - top))
+            self.r.stats.screenshots += 1
+            for (x, y, w, h), key in members:
+                out[key] = (png, (x, y - top, w, h))
+        return out
+
+    def _item(self, x: ExtractedItem) -> CollectedItem | None:
+        f = x.fields
+        text, author = f.get("text"), f.get("author")
+        if text is None or author is None:
+            return None
+        author = author.strip()
+        posted = (f.get("posted_at") or "").strip() or None
+        message_id = (f.get("id") or "").strip() or content_id(author, text, self.thread, posted)
+        ctx = self.r.ctx
+        parent = (f.get("parent_id") or "").strip() or None
+        return CollectedItem(
+            platform=ctx.platform,
+            account=ctx.account,
+            thread=self.thread,
+            kind=self.spec.kind,
+            message_id=message_id,
+            author=author,
+            text=text,
+            posted_at=posted,
+            parent_id=parent,
+            key=stable_key(ctx.platform, ctx.account, self.thread, message_id),
+            parent_key=stable_key(ctx.platform, ctx.account, self.thread, parent)
+            if parent
+            else None,
+        )
