@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from agent.commands import db as db_cmd
 from agent.commands import log as log_cmd
 from agent.commands import sandbox as sandbox_cmd
 from agent.commands import setup as setup_cmd
@@ -48,6 +49,7 @@ app.add_typer(workspaces_cmd.app, name="workspaces")
 app.add_typer(log_cmd.app, name="log")
 app.add_typer(triage_cmd.app, name="triage")
 app.add_typer(sandbox_cmd.app, name="sandbox")
+app.add_typer(db_cmd.app, name="db")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -78,11 +80,11 @@ def main(argv: list[str] | None = None) -> None:
         err_console.print("aborted")
         sys.exit(130)
     except Exception as exc:  # click usage errors and anything unforeseen
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code if exc.exit_code else 2)
+        # typer bundles its own click, so recognise usage errors by shape, not by class.
+        show = getattr(exc, "show", None)
+        if callable(show) and hasattr(exc, "exit_code"):
+            show()
+            sys.exit(getattr(exc, "exit_code", 2) or 2)
         if debug:
             raise
         err_console.print(

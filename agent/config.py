@@ -210,7 +210,7 @@ def _workspace_references(
                 f"{pack.model.surface}, not {ws.platform}/{ws.surface}",
             )
         )
-    for role in ("inbox", "reply"):
+    for role in ("inbox", "reply", "login"):
         flow_id = getattr(ws.flows, role)
         if flow_id is None:
             continue

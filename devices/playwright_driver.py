@@ -403,7 +403,18 @@ class PlaywrightDriver:
     def reload(self, *, timeout_s: float) -> None:
         self._call("reload", lambda: self.page.reload(timeout=timeout_s * 1000))
 
-    def screenshot(self, *, full_page: bool = False) -> bytes:
+    def screenshot(
+        self, *, full_page: bool = False, clip: tuple[float, float, float, float] | None = None
+    ) -> bytes:
+        if clip is not None:
+            x, y, w, h = clip
+            area = {"x": x, "y": y, "width": max(1.0, w), "height": max(1.0, h)}
+            return bytes(
+                self._call(
+                    "screenshot",
+                    lambda: self.page.screenshot(full_page=True, clip=area, timeout=30000),  # type: ignore[arg-type]
+                )
+            )
         return bytes(
             self._call(
                 "screenshot", lambda: self.page.screenshot(full_page=full_page, timeout=30000)

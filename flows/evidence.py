@@ -36,28 +36,33 @@ class EvidenceStore:
         with Image.open(io.BytesIO(png)) as img:
             return self.save_png(_encode(img))
 
-    def save_crops(
-        self, screen_png: bytes, boxes: list[tuple[float, float, float, float] | None]
-    ) -> list[Path | None]:
-        """Crop each box (page pixels) out of a full-page screenshot; None where no box."""
-        out: list[Path | None] = []
-        with Image.open(io.BytesIO(screen_png)) as img:
-            img.load()
-            for box in boxes:
-                if box is None or box[2] < 1 or box[3] < 1:
-                    out.append(None)
-                    continue
-                x, y, w, h = box
-                left, top = max(0, int(x)), max(0, int(y))
-                right, bottom = (
-                    min(img.width, int(x + w + 0.999)),
-                    min(img.height, int(y + h + 0.999)),
-                )
-                if right <= left or bottom <= top:
-                    out.append(None)
-                    continue
-                out.append(self.save_png(_encode(img.crop((left, top, right, bottom)))))
-        return out
+    def save_crop(self, screen: Image.Image, box: tuple[float, float, float, float]) -> Path | None:
+        """Crop a box (x, y, w, h in the screen's pixels) out of a decoded screen; None if empty."""
+        x, y, w, h = box
+        left, top = max(0, int(x)), max(0, int(y))
+        right = min(screen.width, int(x + w + 0.999))
+        bottom = min(screen.height, int(y + h + 0.999))
+        if right <= left or bottom <= top:
+            return None
+        return self.save_png(_encode(screen.crop((left, top, right, bottom))))
+
+
+class ScreenCache:
+    """Decodes and stores each screen once, however many items are cropped from it."""
+
+    def __init__(self, evidence: EvidenceStore):
+        self.evidence = evidence
+        self._png: bytes | None = None
+        self._image: Image.Image | None = None
+        self._path: Path | None = None
+
+    def get(self, png: bytes) -> tuple[Image.Image, Path]:
+        if png is not self._png or self._image is None or self._path is None:
+            self._image = Image.open(io.BytesIO(png))
+            self._image.load()
+            self._path = self.evidence.save_png(png)
+            self._png = png
+        return self._image, self._path
 
 
 def _encode(img: Image.Image) -> bytes:

@@ -123,6 +123,9 @@ class CollectSpec(ConfigModel):
     thread: str = Field("{page_path}", description="thread id template")
     fields: CollectFields
     load_more: SelectorName | None = None
+    end_marker: SelectorName | None = Field(
+        None, description="shown when the list has no more items (no wait at the bottom)"
+    )
     stop_at_seen: bool = True
     max_items: int = Field(5000, ge=1, le=1_000_000)
     max_scrolls: int = Field(200, ge=0, le=100_000)
@@ -257,7 +260,7 @@ Step = Annotated[
 
 class Flow(ConfigModel):
     id: Identifier
-    kind: Literal["inbox", "reply"] = "inbox"
+    kind: Literal["inbox", "reply", "login"] = "inbox"
     description: str = ""
     steps: list[Step] = Field(min_length=1)
     max_duration_s: float = Field(900, gt=0, le=6 * 3600)
@@ -306,7 +309,7 @@ def _selectors_of(step: Any) -> list[str]:
         return [step.scroll_until.until_visible] if step.scroll_until.until_visible else []
     if isinstance(step, Collect):
         spec = step.collect
-        names = [spec.list] + [n for n in (spec.load_more, spec.group) if n]
+        names = [spec.list] + [n for n in (spec.load_more, spec.group, spec.end_marker) if n]
         for f in (
             spec.fields.text,
             spec.fields.author,

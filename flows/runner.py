@@ -45,6 +45,7 @@ from flows.models import (
 )
 
 DEFAULT_TIMEOUT_S = 15.0
+LAZY_LOAD_WAIT_S = 2.0  # how long the bottom of a list may take to append more
 WINDOW_HEIGHT = 1600.0  # evidence screenshots cover at most this much page height
 NAVIGATION = (Open, Tap, Back, Reload)
 
@@ -83,6 +84,7 @@ class RunContext:
     max_items: int | None = None
     deadline: float | None = None
     page_width: float = 1280.0
+    watch_screens: bool = True  # off for login flows, which expect the login wall
 
 
 @dataclass
@@ -145,6 +147,8 @@ class FlowRunner:
 
     def check_screens(self) -> None:
         """Stop with the screen's reason if a login wall, challenge or block notice shows."""
+        if not self.ctx.watch_screens:
+            return
         for reason, name in self.pack.screens.items():
             if self.driver.is_visible(self.selector(name)) is not None:
                 raise FlowStop(reason, f"the screen shows {name}")
@@ -414,12 +418,12 @@ class Collector:
                 self.r._note(m)
                 d.tap(button, timeout_s=self.t)
                 return d.wait_for_count(self.item_sel, before, timeout_s=self.t)
-        if not d.scroll():
+        if d.scroll():
+            return True  # what the scroll revealed is read on the next pass
+        if self.spec.end_marker and d.is_visible(self.r.selector(self.spec.end_marker)):
             return False
-        # Lazy loading: wait for the page to append; a scroll that loads nothing still
-        # moved down, so the loop goes on until the bottom or max_scrolls.
-        d.wait_for_count(self.item_sel, before, timeout_s=min(self.t, 3.0))
-        return True
+        # At the bottom: a lazily loading page appends here, or this is the end.
+        return d.wait_for_count(self.item_sel, before, timeout_s=min(self.t, LAZY_LOAD_WAIT_S))
 
     def _take(self, groups: list[list[ExtractedItem]]) -> bool:
         """Queue new items, newest group first; True once a whole group is already stored."""

@@ -70,6 +70,7 @@ Environment = Annotated[BrowserProfile | AndroidDevice, Field(discriminator="kin
 class FlowRefs(ConfigModel):
     inbox: Identifier
     reply: Identifier | None = None
+    login: Identifier | None = Field(None, description="signs the profile in (inbox-agent login)")
 
 
 class QuietHours(ConfigModel):

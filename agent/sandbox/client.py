@@ -1,0 +1,162 @@
+"""A small httpx client for the sandbox admin API (used by the CLI and by tests).
+
+The URL defaults to ``INBOX_AGENT_SANDBOX_URL`` (else ``http://127.0.0.1:8765``) and the token to
+``INBOX_AGENT_SANDBOX_TOKEN``. Connection failures become ``SandboxUnavailable`` and error answers
+``SandboxRequestError``, both one-line ``UserError``\\ s.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from agent.sandbox.errors import SandboxRequestError, SandboxUnavailable
+
+DEFAULT_URL = "http://127.0.0.1:8765"
+URL_ENV = "INBOX_AGENT_SANDBOX_URL"
+TOKEN_ENV = "INBOX_AGENT_SANDBOX_TOKEN"  # noqa: S105 - the name of a variable
+
+
+def default_url() -> str:
+    return os.environ.get(URL_ENV) or DEFAULT_URL
+
+
+class SandboxClient:
+    """Calls ``/admin/...`` on a running sandbox."""
+
+    def __init__(
+        self, url: str | None = None, *, token: str | None = None, timeout: float = 10.0
+    ) -> None:
+        self.url = (url or default_url()).rstrip("/")
+        token = token if token is not None else os.environ.get(TOKEN_ENV)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> SandboxClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            resp = self._http.request(method, "/admin" + path, **kwargs)
+        except httpx.TransportError as exc:
+            raise SandboxUnavailable(
+                f"no sandbox answers at {self.url} ({type(exc).__name__}); "
+                "start one with `inbox-agent sandbox serve` or set INBOX_AGENT_SANDBOX_URL"
+            ) from exc
+        try:
+            data = resp.json()
+        except ValueError:
+            data = None
+        if resp.status_code >= 400:
+            raise SandboxRequestError(
+                f"sandbox refused {path}: {_reason(data, resp)}", resp.status_code
+            )
+        return data
+
+    def health(self) -> bool:
+        return bool(self._call("GET", "/health").get("ok"))
+
+    def state(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", "/state")
+        return result
+
+    def replies(self, account: str | None = None) -> list[dict[str, Any]]:
+        params = {"account": account} if account else None
+        rows: list[dict[str, Any]] = self._call("GET", "/replies", params=params)["replies"]
+        return rows
+
+    def post_message(
+        self,
+        account: str,
+        kind: str,
+        author: str,
+        text: str,
+        *,
+        thread: str | None = None,
+        parent: str | None = None,
+        message_id: str | None = None,
+        time: datetime | None = None,
+        image: str | None = None,
+    ) -> dict[str, Any]:
+        """Inject a comment (``thread`` = post id) or a DM (``thread`` = thread id)."""
+        body = {
+            "account": account,
+            "kind": kind,
+            "author": author,
+            "text": text,
+            "thread": thread,
+            "parent": parent,
+            "id": message_id,
+            "time": time.isoformat() if time else None,
+            "image": image,
+        }
+        result: dict[str, Any] = self._call("POST", "/messages", json=body)
+        return result
+
+    def add_post(self, account: str, caption: str, *, image: str | None = None) -> dict[str, Any]:
+        result: dict[str, Any] = self._call(
+            "POST", "/posts", json={"account": account, "caption": caption, "image": image}
+        )
+        return result
+
+    def seed(self, seed: int = 1, **size: int) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", "/seed", json={"seed": seed, **size})
+        return result
+
+    def bulk(
+        self,
+        account: str,
+        kind: str,
+        count: int,
+        *,
+        seed: int = 0,
+        thread: str | None = None,
+        author: str | None = None,
+    ) -> list[str]:
+        body = {
+            "account": account,
+            "kind": kind,
+            "count": count,
+            "seed": seed,
+            "thread": thread,
+            "author": author,
+        }
+        ids: list[str] = self._call("POST", "/bulk", json=body)["ids"]
+        return ids
+
+    def reset(self) -> None:
+        self._call("POST", "/reset")
+
+    def fault(self, account: str, mode: str, *, slow_ms: int | None = None) -> dict[str, Any]:
+        result: dict[str, Any] = self._call(
+            "POST", "/fault", json={"account": account, "mode": mode, "slow_ms": slow_ms}
+        )
+        return result
+
+    def session(self, account: str) -> dict[str, Any]:
+        """A fresh session (``cookie`` name and ``token``) for ``account``, without the form."""
+        result: dict[str, Any] = self._call("POST", "/session", json={"account": account})
+        return result
+
+
+def _reason(data: Any, resp: httpx.Response) -> str:
+    if isinstance(data, dict):
+        if "error" in data:
+            return str(data["error"])
+        detail = data.get("detail")
+        if isinstance(detail, list):  # pydantic validation errors
+            return "; ".join(
+                f"{'.'.join(str(p) for p in d.get('loc', [])[1:])}: {d.get('msg')}" for d in detail
+            )
+        if detail:
+            return str(detail)
+    return f"HTTP {resp.status_code}"

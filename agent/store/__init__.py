@@ -1,0 +1,85 @@
+"""The store: SQLModel tables over SQLite (default) or PostgreSQL, migrated by Alembic.
+
+``open_store(url)`` opens and migrates a database; ``Store.session()`` gives a
+session that commits at the end of the block. The tables are in ``models``; the
+helpers that must be race-free (items once per key, watermarks, leases) are in
+``items`` and ``leases``.
+"""
+
+from agent.store.engine import Store, create_store_engine, head_revision, open_store
+from agent.store.errors import MigrationError, StoreError
+from agent.store.items import (
+    add_item,
+    finish_run,
+    get_item,
+    get_watermark,
+    new_run_id,
+    set_watermark,
+    start_run,
+)
+from agent.store.leases import acquire_lease, lease_holder, release_lease, renew_lease
+from agent.store.models import (
+    Decision,
+    Grant,
+    Item,
+    ItemCreate,
+    ItemKind,
+    ItemStatus,
+    Lease,
+    OutboxEntry,
+    OutboxState,
+    Review,
+    ReviewAction,
+    Role,
+    Run,
+    RunKind,
+    RunStatus,
+    Takeover,
+    User,
+    Watermark,
+    item_key,
+    text_hash,
+)
+from agent.store.types import UTCDateTime, utcnow
+
+__all__ = [
+    "Decision",
+    "Grant",
+    "Item",
+    "ItemCreate",
+    "ItemKind",
+    "ItemStatus",
+    "Lease",
+    "MigrationError",
+    "OutboxEntry",
+    "OutboxState",
+    "Review",
+    "ReviewAction",
+    "Role",
+    "Run",
+    "RunKind",
+    "RunStatus",
+    "Store",
+    "StoreError",
+    "Takeover",
+    "UTCDateTime",
+    "User",
+    "Watermark",
+    "acquire_lease",
+    "add_item",
+    "create_store_engine",
+    "finish_run",
+    "get_item",
+    "get_watermark",
+    "head_revision",
+    "item_key",
+    "lease_holder",
+    "new_run_id",
+    "open_store",
+    "release_lease",
+    "renew_lease",
+    "set_watermark",
+    "start_run",
+    "text_hash",
+    "utcnow",
+]

@@ -1,0 +1,160 @@
+"""Storing what sweeps collect: runs, items once per stable key, thread watermarks.
+
+These helpers take the caller's session and leave committing to it (use
+``Store.session()``). Inserts that must happen once (an item per key, a
+watermark per thread) are single ``INSERT … ON CONFLICT`` statements, so two
+sessions or two processes racing on the same key still store one row: the
+unique constraint decides, and the loser reads the winner's row.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, select
+
+from agent.store.errors import StoreError
+from agent.store.models import Item, ItemCreate, Run, RunKind, RunStatus, Watermark
+from agent.store.types import utcnow
+
+
+def dialect_insert(session: Session, model: Any) -> Any:
+    """The dialect's INSERT construct (the one with ``on_conflict_*``)."""
+    name = session.get_bind().dialect.name
+    if name == "sqlite":
+        return sqlite.insert(model)
+    if name == "postgresql":
+        return postgresql.insert(model)
+    raise StoreError(f"unsupported database {name!r}")
+
+
+# -- runs ---------------------------------------------------------------------
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """A run id that sorts by start time and is unique across hosts."""
+    now = now or utcnow()
+    return f"{now:%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
+
+
+def start_run(
+    session: Session,
+    workspace: str,
+    kind: str = RunKind.SWEEP.value,
+    *,
+    run_id: str | None = None,
+    host: str | None = None,
+    pid: int | None = None,
+) -> Run:
+    """Record that a run started (status ``running``); returns it, flushed."""
+    run = Run(
+        id=run_id or new_run_id(),
+        workspace=workspace,
+        kind=RunKind(kind).value,
+        host=socket.gethostname() if host is None else host,
+        pid=os.getpid() if pid is None else pid,
+    )
+    session.add(run)
+    session.flush()
+    return run
+
+
+def finish_run(
+    session: Session,
+    run_id: str,
+    status: str,
+    *,
+    stop_reason: str | None = None,
+    new_items: int | None = None,
+    seen_items: int | None = None,
+    screenshots: int | None = None,
+) -> Run:
+    """Record how a run ended; counters left as None keep their stored values."""
+    run = session.get(Run, run_id)
+    if run is None:
+        raise StoreError(f"no run {run_id!r}")
+    run.status = RunStatus(status).value
+    run.stop_reason = stop_reason
+    run.finished_at = utcnow()
+    if new_items is not None:
+        run.new_items = new_items
+    if seen_items is not None:
+        run.seen_items = seen_items
+    if screenshots is not None:
+        run.screenshots = screenshots
+    session.add(run)
+    session.flush()
+    return run
+
+
+# -- items --------------------------------------------------------------------
+
+
+def get_item(session: Session, key: str) -> Item | None:
+    return session.exec(select(Item).where(Item.key == key)).first()
+
+
+def add_item(session: Session, item: ItemCreate) -> tuple[Item, bool]:
+    """Store ``item`` once per stable key; returns the stored row and whether it is new.
+
+    A second call with the same key (from this or any other session or process)
+    stores nothing and returns the first row with ``created=False``.
+    """
+    key = item.key()
+    values = item.model_dump()
+    values.update(key=key, seen_at=utcnow())
+    stmt = (
+        dialect_insert(session, Item)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(Item.__table__.c.id)  # type: ignore[attr-defined]
+    )
+    # A row comes back only when this statement inserted it (rowcount is not
+    # reliable for ON CONFLICT across drivers).
+    created = session.execute(stmt).first() is not None
+    stored = get_item(session, key)
+    if stored is None:  # the unique index said it exists; it must be readable
+        raise StoreError(f"item {key} vanished after insert")
+    if not created:
+        # Another session inserted it; make sure we do not hand back stale state.
+        session.refresh(stored)
+    return stored, created
+
+
+# -- watermarks ---------------------------------------------------------------
+
+
+def get_watermark(session: Session, workspace: str, thread: str) -> Watermark | None:
+    """Where the last sweep of this thread stopped (None if never swept)."""
+    stmt = select(Watermark).where(Watermark.workspace == workspace, Watermark.thread == thread)
+    return session.exec(stmt).first()
+
+
+def set_watermark(
+    session: Session,
+    workspace: str,
+    thread: str,
+    item_key: str,
+    seen_at: datetime | None = None,
+) -> Watermark:
+    """Move the thread's watermark to ``item_key`` (insert or update, race-free)."""
+    seen_at = seen_at or utcnow()
+    # The type processor (aware UTC -> storage form) applies to bound values only,
+    # so route seen_at through the column rather than a literal.
+    stmt = dialect_insert(session, Watermark).values(
+        workspace=workspace, thread=thread, item_key=item_key, seen_at=seen_at
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["workspace", "thread"],
+        set_={"item_key": stmt.excluded.item_key, "seen_at": stmt.excluded.seen_at},
+    )
+    session.execute(stmt)
+    mark = get_watermark(session, workspace, thread)
+    assert mark is not None
+    session.refresh(mark)
+    return mark

@@ -1,0 +1,87 @@
+"""Leases: at most one holder per resource at a time, across processes and hosts.
+
+A lease names a resource (``workspace:acme``, ``profile:/path``, ``device:SERIAL``),
+its holder and when it expires. Acquiring is one ``INSERT … ON CONFLICT DO
+UPDATE … WHERE expired or already mine`` statement: the unique constraint on
+``resource`` decides ties and the database's row lock makes the take-over of an
+expired lease atomic, on SQLite and on PostgreSQL alike. A holder that stops
+renewing loses the lease when it expires.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from datetime import timedelta
+
+from sqlalchemy import delete, update
+from sqlmodel import select
+
+from agent.store.engine import Store
+from agent.store.items import dialect_insert
+from agent.store.models import Lease
+from agent.store.types import utcnow
+
+
+def acquire_lease(store: Store, resource: str, holder: str, ttl_s: float) -> bool:
+    """Take ``resource`` for ``ttl_s`` seconds; True if ``holder`` now holds it.
+
+    Succeeds when the resource is free, its lease has expired, or ``holder``
+    already holds it (which extends it). Fails, without waiting, otherwise.
+    """
+    now = utcnow()
+    table = Lease.__table__  # type: ignore[attr-defined]
+    with store.session() as session:
+        stmt = dialect_insert(session, Lease).values(
+            resource=resource,
+            holder=holder,
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            acquired_at=now,
+            expires_at=now + timedelta(seconds=ttl_s),
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["resource"],
+            set_={
+                "holder": stmt.excluded.holder,
+                "host": stmt.excluded.host,
+                "pid": stmt.excluded.pid,
+                "acquired_at": stmt.excluded.acquired_at,
+                "expires_at": stmt.excluded.expires_at,
+            },
+            where=(table.c.expires_at <= now) | (table.c.holder == holder),
+        )
+        session.execute(stmt)
+        current = session.exec(select(Lease.holder).where(Lease.resource == resource)).first()
+        return current == holder
+
+
+def renew_lease(store: Store, resource: str, holder: str, ttl_s: float) -> bool:
+    """Extend a lease ``holder`` still holds; False if it was lost or released."""
+    now = utcnow()
+    with store.session() as session:
+        stmt = (
+            update(Lease)
+            .where(Lease.resource == resource, Lease.holder == holder)  # type: ignore[arg-type]
+            .values(expires_at=now + timedelta(seconds=ttl_s))
+        )
+        result = session.execute(stmt)
+        return bool(getattr(result, "rowcount", 0))
+
+
+def release_lease(store: Store, resource: str, holder: str) -> bool:
+    """Give a lease up; False if ``holder`` did not hold it (nothing changes then)."""
+    with store.session() as session:
+        stmt = delete(Lease).where(
+            Lease.resource == resource,  # type: ignore[arg-type]
+            Lease.holder == holder,  # type: ignore[arg-type]
+        )
+        result = session.execute(stmt)
+        return bool(getattr(result, "rowcount", 0))
+
+
+def lease_holder(store: Store, resource: str) -> Lease | None:
+    """The current, unexpired lease on ``resource`` (None if free)."""
+    with store.session() as session:
+        stmt = select(Lease).where(Lease.resource == resource, Lease.expires_at > utcnow())
+        return session.exec(stmt).first()

@@ -1,0 +1,1 @@
+"""Alembic migrations of the store (run by ``agent.store.engine``; no alembic.ini)."""

@@ -1,0 +1,318 @@
+"""The store's tables, as SQLModel models.
+
+Each table follows the same pattern: a ``…Base`` with the fields a caller
+supplies, a ``table=True`` model adding the id and the fields the store owns,
+and (where callers need one) a non-table ``…Create`` view for input. Status-like
+columns hold plain strings; the ``StrEnum`` classes below name their values, so
+the database needs no native enum types and a new value needs no migration.
+
+The schema is owned by the Alembic migrations in ``agent/store/migrations``;
+a test checks that these models and the migrations agree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from agent.store.types import UTCDateTime, utcnow
+
+# Stable constraint names, so migrations can refer to them on every backend.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = SQLModel.metadata
+
+
+class RunKind(StrEnum):
+    SWEEP = "sweep"
+    REPLY = "reply"
+    CHECK = "check"
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    OK = "ok"
+    STOPPED = "stopped"
+    FAILED = "failed"
+
+
+class ItemKind(StrEnum):
+    COMMENT = "comment"
+    DM = "dm"
+
+
+class ItemStatus(StrEnum):
+    NEW = "new"
+    TRIAGED = "triaged"
+    IN_REVIEW = "in_review"
+    APPROVED = "approved"
+    REPLIED = "replied"
+    RESOLVED = "resolved"
+    DROPPED = "dropped"
+    PAUSED = "paused"
+
+
+class ReviewAction(StrEnum):
+    APPROVE = "approve"
+    EDIT = "edit"
+    REJECT = "reject"
+    ESCALATE = "escalate"
+    ASSIGN = "assign"
+    RESOLVE = "resolve"
+    TAKEOVER = "takeover"
+    HANDBACK = "handback"
+
+
+class OutboxState(StrEnum):
+    APPROVED = "approved"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Role(StrEnum):
+    VIEWER = "viewer"
+    REVIEWER = "reviewer"
+    APPROVER = "approver"
+    ADMIN = "admin"
+
+
+def _time(*, nullable: bool = False, index: bool = False) -> Any:
+    """A UTC time column (default now when not nullable)."""
+    if nullable:
+        return Field(default=None, sa_type=UTCDateTime, index=index)
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, index=index)
+
+
+def item_key(platform: str, account: str, thread: str, message: str) -> str:
+    """The stable key of one item: the same message seen twice gets the same key.
+
+    ``message`` is the platform's message id when the screen shows one, else a
+    fingerprint of the message (see ``ItemCreate.message_ref``).
+    """
+    parts = (platform.strip().lower(), account.strip(), thread.strip(), message.strip())
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:40]
+
+
+def text_hash(text: str) -> str:
+    """The hash of a reply text (the outbox's once-per-text guard)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# -- runs ---------------------------------------------------------------------
+
+
+class RunBase(SQLModel):
+    workspace: str = Field(max_length=200, index=True)
+    kind: str = Field(default=RunKind.SWEEP.value, max_length=16)
+    host: str = Field(default="", max_length=255)
+    pid: int | None = None
+
+
+class Run(RunBase, table=True):
+    """One sweep (or reply or check run) of one workspace."""
+
+    __tablename__ = "runs"
+
+    id: str = Field(primary_key=True, max_length=64)
+    started_at: datetime = _time()
+    finished_at: datetime | None = _time(nullable=True)
+    status: str = Field(default=RunStatus.RUNNING.value, max_length=16)
+    stop_reason: str | None = Field(default=None, max_length=200)
+    new_items: int = 0
+    seen_items: int = 0
+    screenshots: int = 0
+
+
+# -- items --------------------------------------------------------------------
+
+
+class ItemBase(SQLModel):
+    workspace: str = Field(max_length=200)
+    platform: str = Field(max_length=64)
+    account: str = Field(max_length=255)
+    thread: str = Field(max_length=255)
+    kind: str = Field(default=ItemKind.COMMENT.value, max_length=16)
+    message_id: str | None = Field(default=None, max_length=255)
+    author: str = Field(default="", max_length=255)
+    text: str = Field(default="", sa_type=sa.Text)
+    posted_at: datetime | None = _time(nullable=True)
+    run_id: str | None = Field(default=None, foreign_key="runs.id", max_length=64, index=True)
+    parent_key: str | None = Field(default=None, max_length=64)
+    screenshot: str | None = Field(default=None, sa_type=sa.Text)
+    crop: str | None = Field(default=None, sa_type=sa.Text)
+    evidence_hash: str | None = Field(default=None, max_length=128)
+
+
+class ItemCreate(ItemBase):
+    """What a flow collected, before it is stored."""
+
+    def message_ref(self) -> str:
+        """The message id when known, else a fingerprint of author and text."""
+        if self.message_id:
+            return self.message_id
+        text = " ".join(self.text.split())
+        digest = hashlib.sha256(f"{self.author}\x1f{text}".encode()).hexdigest()[:24]
+        return f"fp:{digest}"
+
+    def key(self) -> str:
+        return item_key(self.platform, self.account, self.thread, self.message_ref())
+
+
+class Item(ItemBase, table=True):
+    """A comment or DM, stored once per stable key."""
+
+    __tablename__ = "items"
+    __table_args__ = (sa.Index("ix_items_queue", "workspace", "status", "seen_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=64, unique=True)
+    seen_at: datetime = _time()
+    status: str = Field(default=ItemStatus.NEW.value, max_length=16)
+
+
+class Watermark(SQLModel, table=True):
+    """The newest item seen in one thread of one workspace (where a sweep may stop)."""
+
+    __tablename__ = "watermarks"
+    __table_args__ = (sa.UniqueConstraint("workspace", "thread"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace: str = Field(max_length=200)
+    thread: str = Field(max_length=255)
+    item_key: str = Field(max_length=64)
+    seen_at: datetime = _time()
+
+
+# -- triage and review --------------------------------------------------------
+
+
+class DecisionBase(SQLModel):
+    item_id: int = Field(foreign_key="items.id", index=True)
+    action: str = Field(max_length=16)
+    intent: str | None = Field(default=None, max_length=64)
+    priority: str | None = Field(default=None, max_length=8)
+    queue: str | None = Field(default=None, max_length=100)
+    owner: str | None = Field(default=None, max_length=200)
+    sla_minutes: int | None = None
+    sla_due_at: datetime | None = _time(nullable=True)
+    confidence: float | None = None
+    pause_reasons: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    why: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    draft: str | None = Field(default=None, sa_type=sa.Text)
+    draft_source: str | None = Field(default=None, max_length=200)
+    duplicate_of: str | None = Field(default=None, max_length=64)
+    cluster_id: str | None = Field(default=None, max_length=64)
+
+
+class Decision(DecisionBase, table=True):
+    """What triage concluded about an item, and why."""
+
+    __tablename__ = "decisions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = _time()
+
+
+class ReviewBase(SQLModel):
+    item_id: int = Field(foreign_key="items.id", index=True)
+    reviewer: str = Field(max_length=200)
+    action: str = Field(max_length=16)
+    note: str | None = Field(default=None, sa_type=sa.Text)
+    draft_hash_seen: str | None = Field(default=None, max_length=64)
+
+
+class Review(ReviewBase, table=True):
+    """One thing a person did to an item in the review queue."""
+
+    __tablename__ = "reviews"
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = _time()
+
+
+class OutboxBase(SQLModel):
+    item_id: int = Field(foreign_key="items.id", index=True)
+    workspace: str = Field(max_length=200)
+    thread: str = Field(max_length=255)
+    text: str = Field(sa_type=sa.Text)
+    text_hash: str = Field(max_length=64)
+    approved_by: str = Field(max_length=200)
+
+
+class OutboxEntry(OutboxBase, table=True):
+    """An approved reply: sent at most once, and never silently dropped."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (sa.UniqueConstraint("item_id", "text_hash"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    state: str = Field(default=OutboxState.APPROVED.value, max_length=16, index=True)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_type=sa.Text)
+    approved_at: datetime = _time()
+    sent_at: datetime | None = _time(nullable=True)
+
+
+# -- coordination and people --------------------------------------------------
+
+
+class Lease(SQLModel, table=True):
+    """Who may act on a resource (a workspace, a profile, a device) until when."""
+
+    __tablename__ = "leases"
+
+    id: int | None = Field(default=None, primary_key=True)
+    resource: str = Field(max_length=500, unique=True)
+    holder: str = Field(max_length=200)
+    host: str = Field(default="", max_length=255)
+    pid: int | None = None
+    acquired_at: datetime = _time()
+    expires_at: datetime = _time()
+
+
+class UserBase(SQLModel):
+    name: str = Field(max_length=200, unique=True)
+    role: str = Field(default=Role.VIEWER.value, max_length=16)
+    disabled: bool = False
+
+
+class User(UserBase, table=True):
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    password_hash: str = Field(max_length=255)
+    created_at: datetime = _time()
+
+
+class Grant(SQLModel, table=True):
+    """A user may see and act on one workspace."""
+
+    __tablename__ = "grants"
+    __table_args__ = (sa.UniqueConstraint("user_id", "workspace"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    workspace: str = Field(max_length=200)
+
+
+class Takeover(SQLModel, table=True):
+    """A person holds a workspace's live session; automation leaves it alone."""
+
+    __tablename__ = "takeovers"
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace: str = Field(max_length=200, index=True)
+    user: str = Field(max_length=200)
+    started_at: datetime = _time()
+    ended_at: datetime | None = _time(nullable=True)

@@ -1,0 +1,344 @@
+"""A sweep: one run of a workspace's inbox flow, from lease to summary.
+
+Order of things for every item, so nothing is lost or duplicated when a sweep
+dies at any point: the runner reads the screen, the evidence is written
+(content-addressed, so a rerun rewrites nothing), the item is inserted once per
+stable key and committed, and only then is it logged and handed on (triage).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import col, select
+
+from agent.config import Catalog
+from agent.store import Item, ItemCreate, Store, add_item, finish_run, set_watermark, start_run
+from devices.driver import Driver
+from devices.errors import DriverError
+from devices.playwright_driver import BrowserSettings, PlaywrightDriver
+from devices.selectors import SelectorPack
+from flows.errors import FlowDefinitionError, FlowStop
+from flows.evidence import EvidenceStore, ScreenCache
+from flows.items import CollectedItem
+from flows.models import Flow
+from flows.runner import FlowRunner, RunContext, expand_env
+from runlogs import ActivityLog
+from workspaces.leases import Lease, LeaseHeld
+from workspaces.models import BrowserProfile, Workspace
+from workspaces.paths import Home
+
+ItemCallback = Callable[[Item], None]
+
+
+@dataclass
+class SweepResult:
+    workspace: str
+    run_id: str | None
+    status: str  # ok | stopped | failed
+    stop_reason: str | None = None
+    message: str | None = None
+    new_items: int = 0
+    seen_items: int = 0
+    screenshots: int = 0
+    duration_s: float = 0.0
+    fallbacks: dict[str, int] = field(default_factory=dict)
+    evidence: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["duration_s"] = round(self.duration_s, 3)
+        return data
+
+
+class SweepHooks:
+    """RunnerHooks for a sweep: the store, the activity log and the evidence folder."""
+
+    def __init__(
+        self,
+        ws: Workspace,
+        run_id: str,
+        store: Store,
+        log: ActivityLog,
+        evidence: EvidenceStore,
+        on_item: ItemCallback | None,
+    ):
+        self.ws = ws
+        self.run_id = run_id
+        self.store = store
+        self.log = log
+        self.evidence = evidence
+        self.on_item = on_item
+        self._screens = ScreenCache(evidence)
+
+    def _log(self, type_: str, **data: Any) -> None:
+        self.log.append(self.ws.id, type_, run_id=self.run_id, **data)
+
+    def step_started(self, path: str, kind: str, detail: dict[str, Any]) -> None:
+        self._log("step_started", step=path, kind=kind, **detail)
+
+    def step_ok(self, path: str, kind: str, duration_s: float, detail: dict[str, Any]) -> None:
+        self._log("step_ok", step=path, kind=kind, duration_s=round(duration_s, 4), **detail)
+
+    def step_failed(
+        self, path: str, kind: str, duration_s: float, error: str, attempt: int
+    ) -> None:
+        self._log(
+            "step_failed",
+            step=path,
+            kind=kind,
+            duration_s=round(duration_s, 4),
+            error=error,
+            attempt=attempt,
+        )
+
+    def fallback(self, selector: str, index: int, locator: str) -> None:
+        self._log("selector_fallback", selector=selector, alternative=index, locator=locator)
+
+    def screenshot(self, name: str, png: bytes) -> str:
+        path = str(self.evidence.save_screen(png))
+        self._log("screenshot", name=name, path=path)
+        return path
+
+    def known_keys(self, keys: list[str]) -> set[str]:
+        if not keys:
+            return set()
+        with self.store.session() as s:
+            return set(s.exec(select(Item.key).where(col(Item.key).in_(keys))).all())
+
+    def item(
+        self,
+        item: CollectedItem,
+        screen_png: bytes | None,
+        box: tuple[float, float, float, float] | None,
+    ) -> bool:
+        screen = crop = None
+        if screen_png is not None:
+            image, path = self._screens.get(screen_png)
+            screen = str(path)
+            if box is not None:
+                cropped = self.evidence.save_crop(image, box)
+                crop = str(cropped) if cropped else None
+        row = ItemCreate(
+            workspace=self.ws.id,
+            platform=item.platform,
+            account=item.account,
+            thread=item.thread,
+            kind=item.kind,
+            message_id=item.message_id,
+            author=item.author,
+            text=item.text,
+            posted_at=_parse_time(item.posted_at),
+            run_id=self.run_id,
+            parent_key=item.parent_key,
+            screenshot=screen,
+            crop=crop,
+            evidence_hash=Path(crop).stem if crop else None,
+        )
+        with self.store.session() as s:  # committed before anything else happens to it
+            stored, created = add_item(s, row)
+            if created:
+                set_watermark(s, self.ws.id, item.thread, stored.key)
+        if created:
+            self._log(
+                "item_collected",
+                item=stored.id,
+                key=stored.key,
+                thread=item.thread,
+                kind=item.kind,
+                author=item.author,
+                crop=crop,
+            )
+            if self.on_item is not None:
+                self.on_item(stored)
+        return created
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def browser_settings(home: Home, ws: Workspace) -> BrowserSettings:
+    env = ws.environment
+    if not isinstance(env, BrowserProfile):
+        raise FlowDefinitionError(f"workspace {ws.id} is not a browser workspace")
+    proxy = None
+    if env.proxy is not None:
+        import os
+
+        proxy = {"server": env.proxy.server}
+        if env.proxy.username_env:
+            proxy["username"] = os.environ.get(env.proxy.username_env, "")
+        if env.proxy.password_env:
+            proxy["password"] = os.environ.get(env.proxy.password_env, "")
+    return BrowserSettings(
+        profile_dir=home.profiles_dir / ws.profile_name,
+        locale=env.locale,
+        timezone=ws.timezone,
+        viewport=(env.viewport.width, env.viewport.height),
+        user_agent=env.user_agent,
+        proxy=proxy,
+    )
+
+
+def flow_variables(ws: Workspace) -> dict[str, str]:
+    env = ws.environment
+    start = expand_env(env.start_url).rstrip("/") if isinstance(env, BrowserProfile) else ""
+    return {"start_url": start, "workspace": ws.id, "account": env.expected_account}
+
+
+@dataclass
+class Sweeper:
+    """Runs sweeps of a home's workspaces (one at a time per workspace and profile)."""
+
+    home: Home
+    catalog: Catalog
+    store: Store
+    log: ActivityLog
+    on_item: ItemCallback | None = None
+    driver_factory: Callable[[Workspace], Driver] | None = None
+    max_items: int | None = None
+
+    def _driver(self, ws: Workspace) -> Any:
+        if self.driver_factory is not None:
+            return self.driver_factory(ws)
+        return PlaywrightDriver(
+            browser_settings(self.home, ws), evidence_dir=self.home.screenshots_dir / "errors"
+        ).start()
+
+    def sweep(self, workspace_id: str) -> SweepResult:
+        ws = self.catalog.workspace(workspace_id)
+        flow = self.catalog.flows[ws.flows.inbox].model
+        pack = self.catalog.selectors[ws.selectors].model
+        started = time.monotonic()
+        try:
+            with (
+                Lease(self.home.leases_dir, f"workspace-{ws.id}"),
+                Lease(self.home.leases_dir, f"profile-{ws.profile_name}"),
+            ):
+                result = self._run(ws, flow, pack)
+        except LeaseHeld as exc:
+            self.log.append(ws.id, "stop", reason="busy", message=str(exc))
+            result = SweepResult(ws.id, None, "stopped", "busy", str(exc))
+        result.duration_s = time.monotonic() - started
+        return result
+
+    def _run(
+        self,
+        ws: Workspace,
+        flow: Flow,
+        pack: SelectorPack,
+        *,
+        extra: dict[str, str] | None = None,
+        kind: str = "sweep",
+    ) -> SweepResult:
+        with self.store.session() as s:
+            run_id = start_run(s, ws.id, kind).id
+        self.log.append(ws.id, "run_started", run_id=run_id, flow=flow.id, pack=pack.id)
+        evidence = EvidenceStore(self.home.screenshots_dir)
+        hooks = SweepHooks(ws, run_id, self.store, self.log, evidence, self.on_item)
+        ctx = RunContext(
+            platform=ws.platform,
+            account=ws.environment.expected_account,
+            variables={**flow_variables(ws), **(extra or {})},
+            max_items=self.max_items,
+            deadline=time.monotonic() + flow.max_duration_s,
+            watch_screens=flow.kind != "login",
+        )
+        if isinstance(ws.environment, BrowserProfile):
+            ctx.page_width = float(ws.environment.viewport.width)
+        result = SweepResult(ws.id, run_id, "ok")
+        driver: Any = None
+        runner: FlowRunner | None = None
+        try:
+            driver = self._driver(ws)
+            runner = FlowRunner(driver, pack, hooks, ctx)
+            runner.run(flow)
+        except FlowStop as stop:
+            result.status, result.stop_reason, result.message = "stopped", stop.reason, stop.message
+            result.evidence = self._stop_screenshot(driver, evidence) or stop.evidence.screenshot
+            self.log.append(
+                ws.id,
+                "stop",
+                run_id=run_id,
+                reason=stop.reason,
+                message=stop.message,
+                screenshot=result.evidence,
+                url=stop.evidence.url,
+            )
+        except (DriverError, FlowDefinitionError) as exc:
+            result.status, result.stop_reason, result.message = "failed", "crashed", str(exc)
+            self.log.append(ws.id, "stop", run_id=run_id, reason="crashed", message=str(exc))
+        finally:
+            if driver is not None:
+                driver.close()
+        if runner is not None:
+            st = runner.stats
+            result.new_items, result.seen_items = st.new_items, st.seen_items
+            result.screenshots, result.fallbacks = evidence.written, st.fallbacks
+        with self.store.session() as s:
+            finish_run(
+                s,
+                run_id,
+                result.status,
+                stop_reason=result.stop_reason,
+                new_items=result.new_items,
+                seen_items=result.seen_items,
+                screenshots=result.screenshots,
+            )
+        self.log.append(
+            ws.id,
+            "run_finished",
+            run_id=run_id,
+            status=result.status,
+            stop_reason=result.stop_reason,
+            new_items=result.new_items,
+            seen_items=result.seen_items,
+            fallbacks=result.fallbacks,
+        )
+        return result
+
+    def login(self, workspace_id: str) -> SweepResult:
+        """Sign the workspace's profile in with its login flow (password from the environment)."""
+        import os
+
+        ws = self.catalog.workspace(workspace_id)
+        env = ws.environment
+        if ws.flows.login is None or not isinstance(env, BrowserProfile) or env.login is None:
+            from agent.errors import UserError
+
+            raise UserError(f"workspace {ws.id} has no login flow and login settings")
+        password = os.environ.get(env.login.password_env)
+        if not password:
+            from agent.errors import UserError
+
+            raise UserError(f"set {env.login.password_env} to the password of {env.login.username}")
+        flow = self.catalog.flows[ws.flows.login].model
+        pack = self.catalog.selectors[ws.selectors].model
+        started = time.monotonic()
+        extra = {"login_username": env.login.username, "login_password": password}
+        with (
+            Lease(self.home.leases_dir, f"workspace-{ws.id}"),
+            Lease(self.home.leases_dir, f"profile-{ws.profile_name}"),
+        ):
+            result = self._run(ws, flow, pack, extra=extra, kind="check")
+        result.duration_s = time.monotonic() - started
+        return result
+
+    def _stop_screenshot(self, driver: Any, evidence: EvidenceStore) -> str | None:
+        if driver is None:
+            return None
+        try:
+            return str(evidence.save_screen(driver.screenshot()))
+        except DriverError:
+            return None

@@ -1,0 +1,61 @@
+"""``ActivityLog``: the one object the rest of inbox-agent uses to log and to read."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from runlogs.events import Event
+from runlogs.reader import follow_events, iter_events
+from runlogs.writer import append_event
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class ActivityLog:
+    """The activity logs under one logs folder (``Home.logs_dir``), one chain per workspace.
+
+    ``clock`` gives the time of each event (UTC; a naive datetime is taken as UTC); tests
+    inject one to cross midnight.
+    """
+
+    def __init__(self, logs_dir: Path, *, clock: Callable[[], datetime] | None = None):
+        self.logs_dir = Path(logs_dir)
+        self._clock = clock or _utc_now
+
+    def append(
+        self,
+        workspace: str,
+        type: str,  # noqa: A002 - the public name of the field
+        *,
+        run_id: str | None = None,
+        actor: str = "system",
+        **data: Any,
+    ) -> Event:
+        """Append one event; raises ``InvalidEventError`` (nothing written) on bad input."""
+        return append_event(
+            self.logs_dir, workspace, type, now=self._clock(), run_id=run_id, actor=actor, data=data
+        )
+
+    def events(
+        self, workspace: str, *, run_id: str | None = None, since_date: date | None = None
+    ) -> Iterator[Event]:
+        """The workspace's events in order, across day files (from ``since_date`` on)."""
+        return iter_events(self.logs_dir, workspace, run_id=run_id, since_date=since_date)
+
+    def follow(
+        self,
+        workspace: str,
+        *,
+        run_id: str | None = None,
+        poll_interval: float = 0.5,
+        stop: Callable[[], bool] | None = None,
+    ) -> Iterator[Event]:
+        """Events appended after this call, as they come; ends when ``stop()`` is true."""
+        return follow_events(
+            self.logs_dir, workspace, run_id=run_id, poll_interval=poll_interval, stop=stop
+        )

@@ -1,0 +1,137 @@
+"""Appending one event: lock, read the last line, seal, write once, update the head.
+
+Two processes may write one workspace's log at once. Each append holds an exclusive
+``flock`` on the workspace's lock file while it reads the chain's last line (seeking
+from the end of the newest day file) and appends its own, so the chain stays linear;
+each line goes out in one ``os.write`` on an ``O_APPEND`` descriptor, so lines never
+interleave. Every event is written through to the OS at once; run boundaries
+(:data:`RUN_BOUNDARY_TYPES`) are also fsynced.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from runlogs.errors import LogIntegrityError
+from runlogs.events import (
+    RUN_BOUNDARY_TYPES,
+    Event,
+    check_actor,
+    check_run_id,
+    check_type,
+    dumps_one_line,
+    format_time,
+)
+from runlogs.files import (
+    FILE_MODE,
+    ChainHead,
+    chain_lock,
+    day_file,
+    day_files,
+    fsync_dir,
+    read_last_line,
+    workspace_dir,
+    write_head,
+)
+from runlogs.integrity import seal, unseal
+
+
+def _chain_tail(files: list[Path]) -> tuple[int, str | None]:
+    """(seq, hash) of the chain's last line: 0 and None for a new log."""
+    for path in reversed(files):  # skip day files left empty (created, then a crash)
+        raw = read_last_line(path)
+        if raw is None:
+            continue
+        sealed = unseal(raw) if raw.endswith(b"\n") else None
+        if sealed is None:
+            raise LogIntegrityError(
+                "the last line is not a complete event, so the chain cannot continue "
+                "(run `inbox-agent log verify`)",
+                file=path,
+            )
+        return sealed.seq, sealed.hash
+    return 0, None
+
+
+def _body(
+    seq: int,
+    time_text: str,
+    workspace: str,
+    run_id: str | None,
+    actor: str,
+    type_: str,
+    data_json: str,
+    prev: str | None,
+) -> str:
+    # Built by hand so that ``data`` is encoded once, before the lock is taken.
+    return (
+        f'{{"seq":{seq},"time":{json.dumps(time_text)},"workspace":{json.dumps(workspace)},'
+        f'"run_id":{dumps_one_line(run_id)},"actor":{dumps_one_line(actor)},'
+        f'"type":{json.dumps(type_)},"data":{data_json},"prev":{json.dumps(prev)}}}'
+    )
+
+
+def _write_line(path: Path, line: bytes, *, sync: bool) -> None:
+    created = not path.exists()
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
+    try:
+        written = os.write(fd, line)
+        if written != len(line):
+            raise OSError(f"short write to {path.name}: {written} of {len(line)} bytes")
+        if sync:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+    if created:
+        fsync_dir(path.parent)  # the new day file's name must survive a crash too
+
+
+def append_event(
+    logs_dir: Path,
+    workspace: str,
+    type_: str,
+    *,
+    now: datetime,
+    run_id: str | None,
+    actor: str,
+    data: Mapping[str, Any],
+) -> Event:
+    """Validate, then append one event to the workspace's log; return it as stored."""
+    ws_dir = workspace_dir(logs_dir, workspace)
+    check_type(type_)
+    check_actor(actor)
+    check_run_id(run_id)
+    data_json = dumps_one_line(dict(data))
+    time_text = format_time(now)
+    sync = type_ in RUN_BOUNDARY_TYPES
+
+    ws_dir.mkdir(parents=True, exist_ok=True)
+    with chain_lock(ws_dir) as lock_fd:
+        files = day_files(ws_dir)
+        target = day_file(ws_dir, datetime.fromisoformat(time_text).date())
+        if files and files[-1].name > target.name:
+            # The clock went back past midnight: keep the chain in file order.
+            target = files[-1]
+        seq, prev = _chain_tail(files)
+        body = _body(seq + 1, time_text, workspace, run_id, actor, type_, data_json, prev)
+        line, digest = seal(body)
+        _write_line(target, line, sync=sync)
+        write_head(lock_fd, ChainHead(seq=seq + 1, hash=digest, file=target.name))
+        if sync:
+            os.fsync(lock_fd)
+    return Event(
+        seq=seq + 1,
+        time=datetime.fromisoformat(time_text),
+        workspace=workspace,
+        run_id=run_id,
+        actor=actor,
+        type=type_,
+        data=json.loads(data_json),
+        prev=prev,
+        hash=digest,
+    )

@@ -1,0 +1,101 @@
+"""Shared fixtures: a private PostgreSQL cluster for the whole test session."""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+def _postgres_bin() -> Path:
+    """The newest ``/usr/lib/postgresql/*/bin`` with initdb and pg_ctl."""
+    candidates = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(Path(p).parent.name)
+    )
+    for folder in reversed(candidates):
+        if (Path(folder) / "initdb").exists() and (Path(folder) / "pg_ctl").exists():
+            return Path(folder)
+    pytest.fail(
+        "PostgreSQL server binaries not found in /usr/lib/postgresql/*/bin: "
+        "install the apt package `postgresql` (make test does this)",
+        pytrace=False,
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _as_postgres(*args: str) -> list[str]:
+    """initdb and pg_ctl refuse to run as root: run them as the postgres user."""
+    if os.geteuid() == 0:
+        return ["runuser", "-u", "postgres", "--", *args]
+    return list(args)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """The URL of a fresh database in a private cluster, stopped after the session.
+
+    The cluster trusts local connections; user ``postgres`` may create more
+    databases (tests that need isolation do so from this URL).
+    """
+    bindir = _postgres_bin()
+    root = Path(tempfile.mkdtemp(prefix="inbox-agent-pg-"))
+    data, sockets = root / "data", root / "sock"
+    sockets.mkdir()
+    if os.geteuid() == 0:
+        pg = pwd.getpwnam("postgres")
+        for path in (root, sockets):
+            os.chown(path, pg.pw_uid, pg.pw_gid)
+    port = _free_port()
+    pg_ctl = str(bindir / "pg_ctl")
+    try:
+        subprocess.run(
+            _as_postgres(str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"),
+            check=True,
+            capture_output=True,
+        )
+        options = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off"
+        subprocess.run(
+            _as_postgres(pg_ctl, "-D", str(data), "-o", options, "-l", str(root / "log"), "-w")
+            + ["start"],
+            check=True,
+            capture_output=True,
+        )
+    except subprocess.CalledProcessError as exc:
+        log = root / "log"
+        detail = log.read_text() if log.exists() else ""
+        shutil.rmtree(root, ignore_errors=True)
+        pytest.fail(f"cannot start PostgreSQL: {exc.stderr.decode()}\n{detail}", pytrace=False)
+    try:
+        subprocess.run(
+            [
+                str(bindir / "createdb"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-U",
+                "postgres",
+                "tests",
+            ],
+            check=True,
+            capture_output=True,
+        )
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/tests"
+    finally:
+        subprocess.run(
+            _as_postgres(pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"), capture_output=True
+        )
+        shutil.rmtree(root, ignore_errors=True)
