@@ -16,6 +16,7 @@ from agent.commands import db as db_cmd
 from agent.commands import log as log_cmd
 from agent.commands import sandbox as sandbox_cmd
 from agent.commands import setup as setup_cmd
+from agent.commands import sweep as sweep_cmd
 from agent.commands import triage as triage_cmd
 from agent.commands import workspaces as workspaces_cmd
 from agent.commands.context import CliState, err_console
@@ -45,6 +46,7 @@ def _root(
 
 
 setup_cmd.register(app)
+sweep_cmd.register(app)
 app.add_typer(workspaces_cmd.app, name="workspaces")
 app.add_typer(log_cmd.app, name="log")
 app.add_typer(triage_cmd.app, name="triage")

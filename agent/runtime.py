@@ -1,0 +1,30 @@
+"""What a command needs to act on a home: its checked catalog, store and activity log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from agent.config import Catalog, load_catalog
+from agent.store import Store, open_store
+from agent.sweep import Sweeper
+from runlogs import ActivityLog
+from workspaces.paths import Home
+
+
+@dataclass
+class Runtime:
+    home: Home
+    catalog: Catalog
+    store: Store
+    log: ActivityLog
+
+    def sweeper(self, **options: Any) -> Sweeper:
+        return Sweeper(self.home, self.catalog, self.store, self.log, **options)
+
+
+def open_runtime(home: Home) -> Runtime:
+    """Load and check the configuration, then open (and migrate) the store."""
+    catalog = load_catalog(home).raise_for_problems()
+    home.ensure()
+    return Runtime(home, catalog, open_store(home.db_url), ActivityLog(home.logs_dir))
