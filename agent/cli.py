@@ -15,6 +15,7 @@ import typer
 from agent.commands import db as db_cmd
 from agent.commands import log as log_cmd
 from agent.commands import sandbox as sandbox_cmd
+from agent.commands import selectors as selectors_cmd
 from agent.commands import setup as setup_cmd
 from agent.commands import sweep as sweep_cmd
 from agent.commands import triage as triage_cmd
@@ -52,6 +53,7 @@ app.add_typer(log_cmd.app, name="log")
 app.add_typer(triage_cmd.app, name="triage")
 app.add_typer(sandbox_cmd.app, name="sandbox")
 app.add_typer(db_cmd.app, name="db")
+app.add_typer(selectors_cmd.app, name="selectors")
 
 
 def main(argv: list[str] | None = None) -> None:

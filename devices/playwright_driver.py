@@ -121,7 +121,7 @@ _EXTRACT_JS = """
       let value = null;
       if (target) value = f.attr ? target.getAttribute(f.attr) : target.textContent;
       out.fields[f.name] = value;
-      out.used[f.name] = target ? used : -1;
+      if (f.key) out.used[f.key] = target ? used : -1;
     }
     return out;
   };
@@ -338,12 +338,13 @@ class PlaywrightDriver:
             f"find {roots_selector.name}", lambda: self._first_present(roots_selector)
         )
         if found is None:
-            return Extraction(groups=[], match=Match(selector.name, 0, 0, ""))
+            return Extraction(groups=[], match=Match(selector.name, -1, 0, ""))
         match, loc = found
         spec = {
             "fields": [
                 {
                     "name": f.name,
+                    "key": f.selector.name if f.selector else None,
                     "attr": f.attr,
                     "alts": [_alt_spec(a) for a in f.selector.alternatives] if f.selector else None,
                 }

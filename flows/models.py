@@ -276,6 +276,16 @@ class Flow(ConfigModel):
             raise ValueError("a reply flow needs a send_reply step")
         return self
 
+    def optional_selector_names(self) -> set[str]:
+        """Selectors that are legitimately absent at times (load more, end of list, if_visible)."""
+        out: set[str] = set()
+        for step in walk(self.steps):
+            if isinstance(step, Collect):
+                out.update(n for n in (step.collect.load_more, step.collect.end_marker) if n)
+            elif isinstance(step, IfVisible):
+                out.add(step.if_visible.selector)
+        return out
+
     def selector_names(self) -> set[str]:
         """Every selector name the flow refers to (for cross-file checks)."""
         return {name for step in walk(self.steps) for name in _selectors_of(step)}

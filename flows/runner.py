@@ -84,6 +84,9 @@ class RunContext:
     max_items: int | None = None
     deadline: float | None = None
     page_width: float = 1280.0
+    probe: bool = (
+        False  # `selectors check`: visit one entry per list, read one screen, store nothing
+    )
     watch_screens: bool = True  # off for login flows, which expect the login wall
 
 
@@ -93,6 +96,7 @@ class RunStats:
     seen_items: int = 0
     screenshots: int = 0
     fallbacks: dict[str, int] = field(default_factory=dict)
+    resolved: dict[str, int] = field(default_factory=dict)  # best alternative seen; -1 none
 
 
 _VAR = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
@@ -134,6 +138,10 @@ class FlowRunner:
         return self.pack.selector(name)
 
     def _note(self, match: Match | None) -> None:
+        if match is not None:
+            best = self.stats.resolved.get(match.selector, -1)
+            if best < 0 or 0 <= match.index < best:
+                self.stats.resolved[match.selector] = match.index
         if match is not None and match.fell_back:
             self.stats.fallbacks[match.selector] = match.index
             self.hooks.fallback(match.selector, match.index, match.locator)
@@ -286,7 +294,7 @@ class FlowRunner:
         ]
         extraction = self.driver.extract(entries, queries)
         self._note_fields(extraction.field_matches, extraction.match)
-        rows = extraction.items[: spec.max]
+        rows = extraction.items[: 1 if self.ctx.probe else spec.max]
         skipped = 0
         base = self.driver.current_url()
         for i, row in enumerate(rows):
@@ -320,6 +328,10 @@ class FlowRunner:
     def _note_fields(self, used: dict[str, int], match: Match) -> None:
         self._note(match)
         for name, index in used.items():
+            if index < 0 and name in self.pack.selectors:
+                self.stats.resolved.setdefault(name, -1)
+            if index == 0 and name in self.pack.selectors:
+                self.stats.resolved[name] = 0
             if index > 0 and name in self.pack.selectors:
                 alt = self.pack.selectors[name][index]
                 self._note(Match(name, index, 0, alt.describe()))
@@ -381,6 +393,11 @@ class Collector:
             self.r._check_deadline()
             extraction = self.r.driver.extract(self.item_sel, self.queries, group=self.group_sel)
             self.r._note_fields(extraction.field_matches, extraction.match)
+            if self.r.ctx.probe:
+                for name in (self.spec.load_more, self.spec.end_marker):
+                    if name:
+                        self.r._note(self.r.driver.count(self.r.selector(name)))
+                return {"thread": self.thread, "probe": len(extraction.items)}
             reached_seen = self._take(self._ordered(extraction.groups))
             if len(self.pending) >= limit:
                 del self.pending[limit:]

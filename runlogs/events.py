@@ -39,6 +39,7 @@ EVENT_TYPES: frozenset[str] = frozenset(
         "takeover",
         "handback",
         "selector_fallback",
+        "selectors_checked",
         "screenshot",
     }
 )
