@@ -16,6 +16,7 @@ from agent.commands import db as db_cmd
 from agent.commands import log as log_cmd
 from agent.commands import sandbox as sandbox_cmd
 from agent.commands import selectors as selectors_cmd
+from agent.commands import send as send_cmd
 from agent.commands import setup as setup_cmd
 from agent.commands import sweep as sweep_cmd
 from agent.commands import triage as triage_cmd
@@ -48,6 +49,7 @@ def _root(
 
 setup_cmd.register(app)
 sweep_cmd.register(app)
+send_cmd.register(app)
 app.add_typer(workspaces_cmd.app, name="workspaces")
 app.add_typer(log_cmd.app, name="log")
 app.add_typer(triage_cmd.app, name="triage")

@@ -9,7 +9,8 @@ stable key and committed, and only then is it logged and handed on (triage).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -18,7 +19,16 @@ from typing import Any
 from sqlmodel import col, select
 
 from agent.config import Catalog
-from agent.store import Item, ItemCreate, Store, add_item, finish_run, set_watermark, start_run
+from agent.store import (
+    Item,
+    ItemCreate,
+    Store,
+    Takeover,
+    add_item,
+    finish_run,
+    set_watermark,
+    start_run,
+)
 from devices.driver import Driver
 from devices.errors import DriverError
 from devices.playwright_driver import BrowserSettings, PlaywrightDriver
@@ -27,7 +37,7 @@ from flows.errors import FlowDefinitionError, FlowStop
 from flows.evidence import EvidenceStore, ScreenCache
 from flows.items import CollectedItem
 from flows.models import Flow
-from flows.runner import FlowRunner, RunContext, expand_env
+from flows.runner import DEFAULT_TIMEOUT_S, FlowRunner, RunContext, expand_env
 from runlogs import ActivityLog
 from workspaces.leases import Lease, LeaseHeld
 from workspaces.models import BrowserProfile, Workspace
@@ -49,6 +59,7 @@ class SweepResult:
     duration_s: float = 0.0
     fallbacks: dict[str, int] = field(default_factory=dict)
     evidence: str | None = None
+    reply: dict[str, Any] | None = None  # reply flows: what send_reply found and did
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -144,6 +155,9 @@ class SweepHooks:
             stored, created = add_item(s, row)
             if created:
                 set_watermark(s, self.ws.id, item.thread, stored.key)
+                if item.own:  # our own reply: kept for the record, never triaged
+                    stored.status = "resolved"
+                    s.add(stored)
         if created:
             self._log(
                 "item_collected",
@@ -152,9 +166,10 @@ class SweepHooks:
                 thread=item.thread,
                 kind=item.kind,
                 author=item.author,
+                own=item.own,
                 crop=crop,
             )
-            if self.on_item is not None:
+            if self.on_item is not None and not item.own:
                 self.on_item(stored)
         return created
 
@@ -208,6 +223,7 @@ class Sweeper:
     on_item: ItemCallback | None = None
     driver_factory: Callable[[Workspace], Driver] | None = None
     max_items: int | None = None
+    step_timeout_s: float | None = None  # per-step wait; None: the runner's default
 
     def _driver(self, ws: Workspace) -> Any:
         if self.driver_factory is not None:
@@ -222,18 +238,44 @@ class Sweeper:
         pack = self.catalog.selectors[ws.selectors].model
         started = time.monotonic()
         try:
-            with (
-                Lease(self.home.leases_dir, f"workspace-{ws.id}"),
-                Lease(self.home.leases_dir, f"profile-{ws.profile_name}"),
-            ):
-                result = self._run(ws, flow, pack)
+            with self.leased(ws):
+                if self.taken_over_by(ws.id):
+                    return self._held(ws, started)
+                result = self.run_flow(ws, flow, pack)
         except LeaseHeld as exc:
             self.log.append(ws.id, "stop", reason="busy", message=str(exc))
             result = SweepResult(ws.id, None, "stopped", "busy", str(exc))
         result.duration_s = time.monotonic() - started
         return result
 
-    def _run(
+    @contextmanager
+    def leased(self, ws: Workspace) -> Iterator[None]:
+        """Hold the workspace's and its profile's leases (raises LeaseHeld when busy)."""
+        with (
+            Lease(self.home.leases_dir, f"workspace-{ws.id}"),
+            Lease(self.home.leases_dir, f"profile-{ws.profile_name}"),
+        ):
+            yield
+
+    def taken_over_by(self, workspace_id: str) -> str | None:
+        """The person who holds the workspace's live session, if anyone does."""
+        with self.store.session() as s:
+            row = s.exec(
+                select(Takeover).where(
+                    Takeover.workspace == workspace_id, col(Takeover.ended_at).is_(None)
+                )
+            ).first()
+            return row.user if row else None
+
+    def _held(self, ws: Workspace, started: float) -> SweepResult:
+        who = self.taken_over_by(ws.id)
+        message = f"taken over by {who}: automation leaves it alone until handed back"
+        self.log.append(ws.id, "stop", reason="taken_over", message=message)
+        result = SweepResult(ws.id, None, "stopped", "taken_over", message)
+        result.duration_s = time.monotonic() - started
+        return result
+
+    def run_flow(
         self,
         ws: Workspace,
         flow: Flow,
@@ -252,6 +294,7 @@ class Sweeper:
             account=ws.environment.expected_account,
             variables={**flow_variables(ws), **(extra or {})},
             max_items=self.max_items,
+            timeout_s=self.step_timeout_s or DEFAULT_TIMEOUT_S,
             deadline=time.monotonic() + flow.max_duration_s,
             watch_screens=flow.kind != "login",
         )
@@ -284,6 +327,7 @@ class Sweeper:
                 driver.close()
         if runner is not None:
             st = runner.stats
+            result.reply = st.reply
             result.new_items, result.seen_items = st.new_items, st.seen_items
             result.screenshots, result.fallbacks = evidence.written, st.fallbacks
         with self.store.session() as s:
@@ -327,11 +371,8 @@ class Sweeper:
         pack = self.catalog.selectors[ws.selectors].model
         started = time.monotonic()
         extra = {"login_username": env.login.username, "login_password": password}
-        with (
-            Lease(self.home.leases_dir, f"workspace-{ws.id}"),
-            Lease(self.home.leases_dir, f"profile-{ws.profile_name}"),
-        ):
-            result = self._run(ws, flow, pack, extra=extra, kind="check")
+        with self.leased(ws):
+            result = self.run_flow(ws, flow, pack, extra=extra, kind="check")
         result.duration_s = time.monotonic() - started
         return result
 

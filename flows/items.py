@@ -43,4 +43,5 @@ class CollectedItem:
     parent_key: str | None = None
     screenshot: str | None = None
     crop: str | None = None
+    own: bool = False  # written by the workspace's own account (a reply we sent)
     extra: dict[str, str] = field(default_factory=dict)

@@ -190,9 +190,21 @@ class Back(StepOptions):
 
 
 class SendReplySpec(ConfigModel):
+    """Post ``{reply_text}`` exactly once.
+
+    Before typing, the customer's message (``target``) must still be on screen and
+    the brand's replies (``own_replies``) must not already contain the text: that
+    check is what turns a crash between "sent" and "recorded" into a no-op. After
+    sending, the reply must show up among ``own_replies``. Selector values may use
+    ``{item_message_id}`` and ``{account_name}``; the values are quoted safely.
+    """
+
+    target: SelectorName | None = None
+    open_composer: SelectorName | None = None
     composer: SelectorName
     send: SelectorName
-    sent_marker: SelectorName = Field(description="the reply as shown in the thread after sending")
+    own_replies: SelectorName
+    own_text: SelectorName | None = None
 
 
 class SendReply(StepOptions):
@@ -337,8 +349,9 @@ def _selectors_of(step: Any) -> list[str]:
     if isinstance(step, IfVisible):
         return [step.if_visible.selector]
     if isinstance(step, SendReply):
-        s = step.send_reply
-        return [s.composer, s.send, s.sent_marker]
+        r = step.send_reply
+        optional = (r.target, r.open_composer, r.own_text)
+        return [r.composer, r.send, r.own_replies, *[n for n in optional if n]]
     return []
 
 

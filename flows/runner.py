@@ -97,6 +97,7 @@ class RunStats:
     screenshots: int = 0
     fallbacks: dict[str, int] = field(default_factory=dict)
     resolved: dict[str, int] = field(default_factory=dict)  # best alternative seen; -1 none
+    reply: dict[str, Any] | None = None  # what the last send_reply found and did
 
 
 _VAR = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
@@ -135,7 +136,19 @@ class FlowRunner:
     def selector(self, name: str) -> Selector:
         if name not in self.pack.selectors:
             raise FlowDefinitionError(f"selector {name!r} is not in pack {self.pack.id!r}")
-        return self.pack.selector(name)
+        selector = self.pack.selector(name)
+        if not any("{" in alt.value for alt in selector.alternatives):
+            return selector
+        return selector.model_copy(
+            update={
+                "alternatives": tuple(
+                    alt.model_copy(
+                        update={alt.kind: _render_locator(alt.kind, alt.value, self.ctx.variables)}
+                    )
+                    for alt in selector.alternatives
+                )
+            }
+        )
 
     def _note(self, match: Match | None) -> None:
         if match is not None:
@@ -251,7 +264,12 @@ class FlowRunner:
             d.back(timeout_s=t)
             return None
         if isinstance(step, SendReply):
-            raise FlowDefinitionError("send_reply runs only in the outbox's reply runner")
+            if "reply_text" not in self.ctx.variables:
+                raise FlowDefinitionError(
+                    "send_reply runs only in a reply flow started by the outbox"
+                )
+            self.stats.reply = ReplySender(self, step.send_reply, t).run()
+            return self.stats.reply
         raise FlowDefinitionError(f"unknown step {type(step).__name__}")
 
     def _assert_account(self, step: AssertAccount, t: float) -> dict[str, Any]:
@@ -339,6 +357,85 @@ class FlowRunner:
     # -- collect -------------------------------------------------------------------
     def _collect(self, spec: CollectSpec, t: float) -> dict[str, Any]:
         return Collector(self, spec, t).run()
+
+
+def _render_locator(kind: str, template: str, variables: dict[str, str]) -> str:
+    """Fill ``{var}`` in a locator; values come from screens, so they are quoted, never spliced."""
+
+    def sub(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if name not in variables:
+            raise FlowDefinitionError(f"unknown variable {{{name}}} in selector {template!r}")
+        value = variables[name]
+        if kind == "css":
+            return re.sub(r"([\\'\"\]\[])", r"\\\1", value)
+        if kind == "xpath" and "'" in value:
+            raise FlowDefinitionError(
+                f"value for {{{name}}} contains a quote; xpath cannot hold it"
+            )
+        return value
+
+    return _VAR.sub(sub, template)
+
+
+def _same_text(a: str, b: str) -> bool:
+    import unicodedata
+
+    def norm(x: str) -> str:
+        return " ".join(unicodedata.normalize("NFC", x).split())
+
+    return norm(a) == norm(b)
+
+
+class ReplySender:
+    """One send_reply step: verify, check not already posted, type, send, confirm."""
+
+    def __init__(self, runner: FlowRunner, spec: Any, timeout_s: float):
+        self.r = runner
+        self.spec = spec
+        self.t = timeout_s
+        self.text = runner.ctx.variables["reply_text"]
+
+    def _own_texts(self) -> list[str]:
+        own = self.r.selector(self.spec.own_replies)
+        sub = self.r.selector(self.spec.own_text) if self.spec.own_text else None
+        extraction = self.r.driver.extract(own, [FieldQuery("text", sub, None)])
+        return [x.fields.get("text") or "" for x in extraction.items]
+
+    def already_posted(self) -> bool:
+        return any(_same_text(t, self.text) for t in self._own_texts())
+
+    def run(self) -> dict[str, Any]:
+        d, r = self.r.driver, self.r
+        if self.spec.target:
+            try:
+                r._note(d.find(r.selector(self.spec.target), timeout_s=self.t))
+            except ElementNotFound as exc:
+                r.check_screens()
+                raise FlowStop(
+                    "selector_missing",
+                    "the customer's message is no longer in the thread",
+                    exc.evidence,
+                ) from exc
+        if self.already_posted():
+            return {"already_posted": True}
+        before = len(self._own_texts())
+        if self.spec.open_composer:
+            r._note(d.tap(r.selector(self.spec.open_composer), timeout_s=self.t))
+        r._note(
+            d.type_text(r.selector(self.spec.composer), self.text, clear=True, timeout_s=self.t)
+        )
+        r._note(d.tap(r.selector(self.spec.send), timeout_s=self.t))
+        deadline = time.monotonic() + self.t
+        while time.monotonic() < deadline:
+            # The send usually navigates; reading mid-navigation fails, so poll until the
+            # reply shows up among the brand's replies or the step's time runs out.
+            with contextlib.suppress(DriverError):
+                r.check_screens()
+                if len(self._own_texts()) > before and self.already_posted():
+                    return {"already_posted": False, "confirmed": True}
+            time.sleep(0.1)
+        raise DriverTimeout("the reply did not appear in the thread after sending")
 
 
 def _handle(text: str) -> str:
@@ -531,4 +628,5 @@ class Collector:
             parent_key=stable_key(ctx.platform, ctx.account, self.thread, parent)
             if parent
             else None,
+            own=_handle(author) == _handle(ctx.account),
         )

@@ -34,12 +34,14 @@ EVENT_TYPES: frozenset[str] = frozenset(
         "decision",
         "stop",
         "approval",
+        "review",
         "reply_sent",
         "reply_failed",
         "takeover",
         "handback",
         "selector_fallback",
         "selectors_checked",
+        "reply_sending",
         "screenshot",
     }
 )

@@ -1,0 +1,174 @@
+"""The outbox: approved replies go out exactly once, or end ``failed`` with a reason.
+
+States: ``approved`` → ``sending`` → ``sent`` | ``failed``. A send holds the
+workspace's lease, claims the entry (``sending``, attempts + 1, committed), runs
+the workspace's reply flow, and records the outcome. The reply flow itself
+checks the thread before typing: if the reply is already there (the process
+died between "sent" and "recorded"), the entry is marked sent without sending
+again. An entry left in ``sending`` by a killed process is picked up by the
+next ``send``; after ``max_attempts`` it ends ``failed``, where a person sees it.
+
+Stop rules are checked again on the final text: private data in a public
+comment blocks the send.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import col, select
+
+from agent.runtime import Runtime
+from agent.store import Item, OutboxEntry, utcnow
+from agent.sweep import Sweeper
+from workspaces.leases import LeaseHeld
+
+SENDABLE = ("approved", "sending")
+FinalCheck = Callable[[str, str], list[str]]
+
+
+def private_data_in_public(text: str, kind: str) -> list[str]:
+    """Stop-rule ids that block ``text`` as a reply of ``kind`` (public comments only)."""
+    if kind != "comment":
+        return []
+    from agent.triage.normalize import fold, normalize
+    from agent.triage.rules import private_data
+
+    return [hit.rule_id for hit in private_data.check(fold(normalize(text)))]
+
+
+@dataclass
+class SendResult:
+    entry: int
+    item: int
+    workspace: str
+    state: str
+    already_posted: bool = False
+    error: str | None = None
+    run_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Outbox:
+    rt: Runtime
+    max_attempts: int = 3
+    final_check: FinalCheck = private_data_in_public
+    sweeper: Sweeper | None = None
+
+    def __post_init__(self) -> None:
+        if self.sweeper is None:
+            self.sweeper = self.rt.sweeper()
+
+    def pending(self, workspace: str | None = None) -> list[OutboxEntry]:
+        with self.rt.store.session() as s:
+            query = select(OutboxEntry).where(col(OutboxEntry.state).in_(SENDABLE))
+            if workspace:
+                query = query.where(OutboxEntry.workspace == workspace)
+            return list(s.exec(query.order_by(col(OutboxEntry.approved_at))).all())
+
+    def send(self, workspace: str | None = None) -> list[SendResult]:
+        results = []
+        for entry in self.pending(workspace):
+            results.append(self.send_one(entry))
+        return results
+
+    # -- one entry -----------------------------------------------------------------
+    def _log(self, entry: OutboxEntry, type_: str, run_id: str | None = None, **data: Any) -> None:
+        self.rt.log.append(
+            entry.workspace, type_, run_id=run_id, outbox=entry.id, item=entry.item_id, **data
+        )
+
+    def _set(self, entry_id: int, **values: Any) -> None:
+        with self.rt.store.session() as s:
+            s.execute(update(OutboxEntry).where(col(OutboxEntry.id) == entry_id).values(**values))
+
+    def _fail(self, entry: OutboxEntry, reason: str, run_id: str | None = None) -> SendResult:
+        assert entry.id is not None
+        self._set(entry.id, state="failed", last_error=reason)
+        self._log(entry, "reply_failed", run_id, reason=reason, final=True)
+        return SendResult(
+            entry.id, entry.item_id, entry.workspace, "failed", error=reason, run_id=run_id
+        )
+
+    def send_one(self, entry: OutboxEntry) -> SendResult:
+        assert entry.id is not None and self.sweeper is not None
+        sweeper = self.sweeper
+        ws = self.rt.catalog.workspace(entry.workspace)
+        with self.rt.store.session() as s:
+            item = s.get(Item, entry.item_id)
+        if item is None:
+            return self._fail(entry, "the item is gone from the store")
+        blocked = self.final_check(entry.text, item.kind)
+        if blocked:
+            return self._fail(entry, "stop rule on the final text: " + ", ".join(blocked))
+        if ws.flows.reply is None:
+            return self._fail(entry, f"workspace {ws.id} has no reply flow")
+        try:
+            with sweeper.leased(ws):
+                holder = sweeper.taken_over_by(ws.id)
+                if holder:
+                    return SendResult(
+                        entry.id, item.id or 0, ws.id, entry.state, error=f"taken over by {holder}"
+                    )
+                return self._send_leased(entry, item, ws)
+        except LeaseHeld as exc:
+            return SendResult(entry.id, entry.item_id, ws.id, entry.state, error=str(exc))
+
+    def _send_leased(self, entry: OutboxEntry, item: Item, ws: Any) -> SendResult:
+        assert entry.id is not None and self.sweeper is not None
+        with self.rt.store.session() as s:  # claim: only an entry still sendable
+            claimed = (
+                s.connection()
+                .execute(
+                    update(OutboxEntry)
+                    .where(col(OutboxEntry.id) == entry.id, col(OutboxEntry.state).in_(SENDABLE))
+                    .values(state="sending", attempts=OutboxEntry.attempts + 1)
+                )
+                .rowcount
+            )
+            fresh = s.get(OutboxEntry, entry.id)
+        if not claimed or fresh is None:
+            return SendResult(entry.id, entry.item_id, ws.id, fresh.state if fresh else "gone")
+        self._log(fresh, "reply_sending", attempt=fresh.attempts)
+        flow = self.rt.catalog.flows[ws.flows.reply].model
+        pack = self.rt.catalog.selectors[ws.selectors].model
+        account = ws.environment.expected_account
+        extra = {
+            "thread": item.thread,
+            "reply_text": fresh.text,
+            "item_message_id": item.message_id or "",
+            "account_name": account.lstrip("@"),
+        }
+        result = self.sweeper.run_flow(ws, flow, pack, extra=extra, kind="reply")
+        if result.status == "ok" and result.reply is not None:
+            already = bool(result.reply.get("already_posted"))
+            self._set(entry.id, state="sent", sent_at=utcnow(), last_error=None)
+            with self.rt.store.session() as s:
+                row = s.get(Item, item.id)
+                if row is not None:
+                    row.status = "replied"
+                    s.add(row)
+            self._log(
+                fresh,
+                "reply_sent",
+                result.run_id,
+                already_posted=already,
+                text_hash=fresh.text_hash,
+            )
+            return SendResult(entry.id, item.id or 0, ws.id, "sent", already, run_id=result.run_id)
+        reason = f"{result.stop_reason or 'no send_reply step ran'}: {result.message or ''}".strip()
+        if fresh.attempts >= self.max_attempts:
+            return self._fail(fresh, f"after {fresh.attempts} attempts: {reason}", result.run_id)
+        self._set(entry.id, state="approved", last_error=reason)
+        self._log(
+            fresh, "reply_failed", result.run_id, reason=reason, final=False, attempt=fresh.attempts
+        )
+        return SendResult(
+            entry.id, item.id or 0, ws.id, "approved", error=reason, run_id=result.run_id
+        )
