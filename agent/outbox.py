@@ -24,6 +24,7 @@ from sqlmodel import col, select
 from agent.runtime import Runtime
 from agent.store import Item, OutboxEntry, utcnow
 from agent.sweep import Sweeper
+from devices.errors import DriverError
 from workspaces.leases import LeaseHeld
 
 SENDABLE = ("approved", "sending")
@@ -73,10 +74,79 @@ class Outbox:
             return list(s.exec(query.order_by(col(OutboxEntry.approved_at))).all())
 
     def send(self, workspace: str | None = None) -> list[SendResult]:
-        results = []
+        """Send every pending entry, one browser start per workspace."""
+        by_workspace: dict[str, list[OutboxEntry]] = {}
         for entry in self.pending(workspace):
-            results.append(self.send_one(entry))
+            by_workspace.setdefault(entry.workspace, []).append(entry)
+        results: list[SendResult] = []
+        for ws_id, entries in by_workspace.items():
+            results.extend(self._send_workspace(ws_id, entries))
         return results
+
+    def send_one(self, entry: OutboxEntry) -> SendResult:
+        return self._send_workspace(entry.workspace, [entry])[0]
+
+    def _send_workspace(self, ws_id: str, entries: list[OutboxEntry]) -> list[SendResult]:
+        assert self.sweeper is not None
+        sweeper = self.sweeper
+        ws = self.rt.catalog.workspace(ws_id)
+        results: list[SendResult] = []
+        ready: list[tuple[OutboxEntry, Item]] = []
+        for entry in entries:
+            checked = self._precheck(entry, ws)
+            if isinstance(checked, SendResult):
+                results.append(checked)
+            else:
+                ready.append((entry, checked))
+        if not ready:
+            return results
+        try:
+            with sweeper.leased(ws):
+                holder = sweeper.taken_over_by(ws.id)
+                if holder:
+                    return results + [
+                        SendResult(
+                            e.id or 0, e.item_id, ws.id, e.state, error=f"taken over by {holder}"
+                        )
+                        for e, _ in ready
+                    ]
+                driver = None
+                try:
+                    for entry, item in ready:
+                        if driver is None:
+                            driver = sweeper.open_driver(ws)
+                        result = self._send_leased(entry, item, ws, driver)
+                        results.append(result)
+                        if (result.error or "").startswith("crashed"):
+                            driver.close()  # start a fresh browser for the next entry
+                            driver = None
+                finally:
+                    if driver is not None:
+                        driver.close()
+        except LeaseHeld as exc:
+            results.extend(
+                SendResult(e.id or 0, e.item_id, ws.id, e.state, error=str(exc)) for e, _ in ready
+            )
+        except DriverError as exc:  # the browser did not start: entries stay pending
+            results.extend(
+                SendResult(e.id or 0, e.item_id, ws.id, e.state, error=str(exc))
+                for e, _ in ready
+                if e.id not in {r.entry for r in results}
+            )
+        return results
+
+    def _precheck(self, entry: OutboxEntry, ws: Any) -> Item | SendResult:
+        """The item, or the failure that makes sending pointless (recorded as failed)."""
+        with self.rt.store.session() as s:
+            item = s.get(Item, entry.item_id)
+        if item is None:
+            return self._fail(entry, "the item is gone from the store")
+        blocked = self.final_check(entry.text, item.kind)
+        if blocked:
+            return self._fail(entry, "stop rule on the final text: " + ", ".join(blocked))
+        if ws.flows.reply is None:
+            return self._fail(entry, f"workspace {ws.id} has no reply flow")
+        return item
 
     # -- one entry -----------------------------------------------------------------
     def _log(self, entry: OutboxEntry, type_: str, run_id: str | None = None, **data: Any) -> None:
@@ -96,31 +166,7 @@ class Outbox:
             entry.id, entry.item_id, entry.workspace, "failed", error=reason, run_id=run_id
         )
 
-    def send_one(self, entry: OutboxEntry) -> SendResult:
-        assert entry.id is not None and self.sweeper is not None
-        sweeper = self.sweeper
-        ws = self.rt.catalog.workspace(entry.workspace)
-        with self.rt.store.session() as s:
-            item = s.get(Item, entry.item_id)
-        if item is None:
-            return self._fail(entry, "the item is gone from the store")
-        blocked = self.final_check(entry.text, item.kind)
-        if blocked:
-            return self._fail(entry, "stop rule on the final text: " + ", ".join(blocked))
-        if ws.flows.reply is None:
-            return self._fail(entry, f"workspace {ws.id} has no reply flow")
-        try:
-            with sweeper.leased(ws):
-                holder = sweeper.taken_over_by(ws.id)
-                if holder:
-                    return SendResult(
-                        entry.id, item.id or 0, ws.id, entry.state, error=f"taken over by {holder}"
-                    )
-                return self._send_leased(entry, item, ws)
-        except LeaseHeld as exc:
-            return SendResult(entry.id, entry.item_id, ws.id, entry.state, error=str(exc))
-
-    def _send_leased(self, entry: OutboxEntry, item: Item, ws: Any) -> SendResult:
+    def _send_leased(self, entry: OutboxEntry, item: Item, ws: Any, driver: Any) -> SendResult:
         assert entry.id is not None and self.sweeper is not None
         with self.rt.store.session() as s:  # claim: only an entry still sendable
             claimed = (
@@ -145,7 +191,7 @@ class Outbox:
             "item_message_id": item.message_id or "",
             "account_name": account.lstrip("@"),
         }
-        result = self.sweeper.run_flow(ws, flow, pack, extra=extra, kind="reply")
+        result = self.sweeper.run_flow(ws, flow, pack, extra=extra, kind="reply", driver=driver)
         if result.status == "ok" and result.reply is not None:
             already = bool(result.reply.get("already_posted"))
             self._set(entry.id, state="sent", sent_at=utcnow(), last_error=None)

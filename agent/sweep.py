@@ -225,6 +225,10 @@ class Sweeper:
     max_items: int | None = None
     step_timeout_s: float | None = None  # per-step wait; None: the runner's default
 
+    def open_driver(self, ws: Workspace) -> Any:
+        """Start the workspace's environment (browser profile) and return its driver."""
+        return self._driver(ws)
+
     def _driver(self, ws: Workspace) -> Any:
         if self.driver_factory is not None:
             return self.driver_factory(ws)
@@ -283,7 +287,14 @@ class Sweeper:
         *,
         extra: dict[str, str] | None = None,
         kind: str = "sweep",
+        driver: Any = None,
     ) -> SweepResult:
+        """Run one flow in the workspace's environment (the caller holds the leases).
+
+        With ``driver`` the caller's open browser is used and left open, so a
+        batch of replies shares one browser start.
+        """
+        own_driver = driver is None
         with self.store.session() as s:
             run_id = start_run(s, ws.id, kind).id
         self.log.append(ws.id, "run_started", run_id=run_id, flow=flow.id, pack=pack.id)
@@ -301,10 +312,10 @@ class Sweeper:
         if isinstance(ws.environment, BrowserProfile):
             ctx.page_width = float(ws.environment.viewport.width)
         result = SweepResult(ws.id, run_id, "ok")
-        driver: Any = None
         runner: FlowRunner | None = None
         try:
-            driver = self._driver(ws)
+            if own_driver:
+                driver = self._driver(ws)
             runner = FlowRunner(driver, pack, hooks, ctx)
             runner.run(flow)
         except FlowStop as stop:
@@ -317,13 +328,13 @@ class Sweeper:
                 reason=stop.reason,
                 message=stop.message,
                 screenshot=result.evidence,
-                url=stop.evidence.url,
+                url=stop.evidence.url or self._current_url(driver),
             )
         except (DriverError, FlowDefinitionError) as exc:
             result.status, result.stop_reason, result.message = "failed", "crashed", str(exc)
             self.log.append(ws.id, "stop", run_id=run_id, reason="crashed", message=str(exc))
         finally:
-            if driver is not None:
+            if own_driver and driver is not None:
                 driver.close()
         if runner is not None:
             st = runner.stats
@@ -375,6 +386,15 @@ class Sweeper:
             result = self.run_flow(ws, flow, pack, extra=extra, kind="check")
         result.duration_s = time.monotonic() - started
         return result
+
+    def _current_url(self, driver: Any) -> str | None:
+        """Where the browser stood when a screen check stopped the flow (no error carried it)."""
+        if driver is None:
+            return None
+        try:
+            return str(driver.current_url())
+        except DriverError:
+            return None
 
     def _stop_screenshot(self, driver: Any, evidence: EvidenceStore) -> str | None:
         if driver is None:

@@ -1,0 +1,241 @@
+"""Approved replies reach the platform exactly once, or end failed with a reason."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+
+import pytest
+from sqlmodel import select
+
+from agent.outbox import Outbox
+from agent.runtime import Runtime
+from agent.sandbox.testing import RunningSandbox
+from agent.store import Item, ItemCreate, OutboxEntry, Takeover, add_item, text_hash
+
+ACME = "sandbox-acme-web"
+
+
+def _dm_item(rt: Runtime, sandbox: RunningSandbox, author: str, text: str) -> Item:
+    """A customer DM on the sandbox and its stored item (as a sweep would store it)."""
+    msg = sandbox.client.post_message(account="acme", kind="dm", author=author, text=text)
+    with rt.store.session() as s:
+        item, _ = add_item(
+            s,
+            ItemCreate(
+                workspace=ACME,
+                platform="sandbox",
+                account="@acme",
+                thread=f"/inbox/{msg['container_id']}",
+                kind="dm",
+                message_id=msg["id"],
+                author=author,
+                text=text,
+            ),
+        )
+    return item
+
+
+def _approve(rt: Runtime, item: Item, text: str) -> OutboxEntry:
+    with rt.store.session() as s:
+        entry = OutboxEntry(
+            item_id=item.id or 0,
+            workspace=ACME,
+            thread=item.thread,
+            text=text,
+            text_hash=text_hash(text),
+            approved_by="user:ann",
+        )
+        s.add(entry)
+        s.flush()
+        s.refresh(entry)
+    return entry
+
+
+def _entries(rt: Runtime) -> list[OutboxEntry]:
+    with rt.store.session() as s:
+        return list(s.exec(select(OutboxEntry)).all())
+
+
+def test_approved_reply_is_sent_once_and_a_second_send_does_nothing(
+    rt: Runtime, sandbox: RunningSandbox
+) -> None:
+    item = _dm_item(rt, sandbox, "dana", "Where is my parcel?")
+    _approve(rt, item, "Hi Dana, it left our warehouse today.")
+    first = Outbox(rt).send()
+    assert [r.state for r in first] == ["sent"]
+    assert Outbox(rt).send() == []  # nothing pending any more
+    replies = sandbox.client.replies("acme")
+    assert [(r["text"], r["container_id"]) for r in replies] == [
+        ("Hi Dana, it left our warehouse today.", item.thread.rsplit("/", 1)[1])
+    ]
+    events = [e.type for e in rt.log.events(ACME)]
+    assert "reply_sending" in events and "reply_sent" in events
+
+
+def test_crash_between_sent_and_recorded_is_caught_by_the_thread_check(
+    rt: Runtime, sandbox: RunningSandbox
+) -> None:
+    item = _dm_item(rt, sandbox, "eli", "Do you ship to Lisbon?")
+    entry = _approve(rt, item, "Yes, we ship to Portugal in 3 days.")
+    assert Outbox(rt).send()[0].state == "sent"
+    with rt.store.session() as s:  # as if the process died before recording "sent"
+        row = s.get(OutboxEntry, entry.id)
+        assert row is not None
+        row.state = "sending"
+        s.add(row)
+    again = Outbox(rt).send()
+    assert again[0].state == "sent" and again[0].already_posted
+    assert len(sandbox.client.replies("acme")) == 1
+
+
+def test_private_data_in_a_public_comment_reply_is_blocked(
+    rt: Runtime, sandbox: RunningSandbox
+) -> None:
+    post = sandbox.client.add_post("acme", "Launch day")
+    msg = sandbox.client.post_message(
+        account="acme", kind="comment", author="fay", text="How do I reach you?", thread=post["id"]
+    )
+    with rt.store.session() as s:
+        item, _ = add_item(
+            s,
+            ItemCreate(
+                workspace=ACME,
+                platform="sandbox",
+                account="@acme",
+                thread=f"/posts/{post['id']}",
+                kind="comment",
+                message_id=msg["id"],
+                author="fay",
+                text=msg["text"],
+            ),
+        )
+    _approve(rt, item, "Email our manager at jane.doe@acme.example or call +1 415 555 0100")
+    result = Outbox(rt).send()[0]
+    assert result.state == "failed" and "private_data" in (result.error or "")
+    assert sandbox.client.replies("acme") == []
+
+
+def test_comment_reply_lands_under_the_right_comment(rt: Runtime, sandbox: RunningSandbox) -> None:
+    post = sandbox.client.add_post("acme", "Autumn collection")
+    other = sandbox.client.post_message(
+        account="acme", kind="comment", author="gus", text="nice", thread=post["id"]
+    )
+    msg = sandbox.client.post_message(
+        account="acme",
+        kind="comment",
+        author="hal",
+        text="Is the red one back in stock?",
+        thread=post["id"],
+    )
+    with rt.store.session() as s:
+        item, _ = add_item(
+            s,
+            ItemCreate(
+                workspace=ACME,
+                platform="sandbox",
+                account="@acme",
+                thread=f"/posts/{post['id']}",
+                kind="comment",
+                message_id=msg["id"],
+                author="hal",
+                text=msg["text"],
+            ),
+        )
+    _approve(rt, item, "It is, in all sizes!")
+    assert Outbox(rt).send()[0].state == "sent"
+    (reply,) = sandbox.client.replies("acme")
+    assert reply["in_reply_to"] == msg["id"] != other["id"]
+
+
+def test_a_taken_over_workspace_is_left_alone(rt: Runtime, sandbox: RunningSandbox) -> None:
+    item = _dm_item(rt, sandbox, "ivy", "hello?")
+    _approve(rt, item, "Hi Ivy!")
+    with rt.store.session() as s:
+        s.add(Takeover(workspace=ACME, user="ann"))
+    result = Outbox(rt).send()[0]
+    assert result.state == "approved" and "taken over by ann" in (result.error or "")
+    assert sandbox.client.replies("acme") == []
+    assert rt.sweeper().sweep(ACME).stop_reason == "taken_over"
+
+
+def test_a_failing_reply_is_retried_then_marked_failed(
+    rt: Runtime, sandbox: RunningSandbox
+) -> None:
+    item = _dm_item(rt, sandbox, "jo", "refund?")
+    _approve(rt, item, "Let me check.")
+    sandbox.client.fault("acme", "rate_limited")
+    outbox = Outbox(rt, max_attempts=2)
+    assert outbox.send()[0].state == "approved"  # first failure: kept for a retry
+    final = outbox.send()[0]
+    assert final.state == "failed" and "rate_limited" in (final.error or "")
+    (entry,) = _entries(rt)
+    assert entry.state == "failed" and entry.attempts == 2 and entry.last_error
+    assert sandbox.client.replies("acme") == []
+
+
+def _send_process(home: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-c", "from agent.cli import main; main()", "--home", home, "send"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        env={**os.environ},
+    )
+
+
+@pytest.mark.browser
+def test_killing_the_sender_at_random_points_never_sends_twice_or_loses_a_reply(
+    rt: Runtime, sandbox: RunningSandbox
+) -> None:
+    """50 trials: a sender is SIGKILLed (with its browser) at a random moment of a send."""
+    rng = random.Random(20261123)
+    trials = 50
+    texts = []
+    for i in range(trials):
+        item = _dm_item(rt, sandbox, f"customer{i}", f"question number {i}")
+        text = f"Answer {i}: thanks for asking!"
+        texts.append(text)
+        _approve(rt, item, text)
+        proc = _send_process(str(rt.home.root))
+        try:
+            proc.wait(timeout=rng.uniform(0.3, 3.0))
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+    # Let the kernel reap the killed browsers before the final, uninterrupted send.
+    deadline = time.monotonic() + 30
+    final = None
+    while time.monotonic() < deadline:
+        final = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "from agent.cli import main; main()",
+                "--home",
+                str(rt.home.root),
+                "send",
+            ],
+            capture_output=True,
+            timeout=600,
+        )
+        if not Outbox(rt).pending():
+            break
+    assert final is not None
+    sent = Counter(r["text"] for r in sandbox.client.replies("acme"))
+    entries = {e.text: e for e in _entries(rt)}
+    assert set(entries) == set(texts)
+    for text in texts:
+        entry = entries[text]
+        assert sent[text] <= 1, f"{text!r} was sent {sent[text]} times"
+        if entry.state == "sent":
+            assert sent[text] == 1, f"{text!r} marked sent but never reached the platform"
+        else:
+            assert entry.state == "failed" and entry.last_error, entry
+            assert sent[text] == 0 or "already" not in (entry.last_error or "")
+    assert sum(1 for e in entries.values() if e.state == "sent") >= trials * 0.9
