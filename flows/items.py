@@ -24,8 +24,12 @@ def content_id(author: str, text: str, thread: str, posted_at: str | None) -> st
 
 
 def stable_key(platform: str, account: str, thread: str, message_id: str) -> str:
-    """The item's unique key in the store: one per platform + account + thread + message."""
-    return _h(platform, account, thread, message_id)[:40]
+    """The item's unique key in the store: one per platform + account + thread + message.
+
+    Parts are trimmed and the platform lowercased, so the same message read
+    twice (or typed by hand into a test) always gets the same key.
+    """
+    return _h(platform.strip().lower(), account.strip(), thread.strip(), message_id.strip())[:40]
 
 
 @dataclass

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from agent.store.types import UTCDateTime, utcnow
+from flows.items import stable_key
 
 # Stable constraint names, so migrations can refer to them on every backend.
 SQLModel.metadata.naming_convention = {
@@ -95,13 +96,12 @@ def _time(*, nullable: bool = False, index: bool = False) -> Any:
 
 
 def item_key(platform: str, account: str, thread: str, message: str) -> str:
-    """The stable key of one item: the same message seen twice gets the same key.
+    """The stable key of one item (see ``flows.items.stable_key``, the one definition).
 
     ``message`` is the platform's message id when the screen shows one, else a
     fingerprint of the message (see ``ItemCreate.message_ref``).
     """
-    parts = (platform.strip().lower(), account.strip(), thread.strip(), message.strip())
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:40]
+    return stable_key(platform, account, thread, message)
 
 
 def text_hash(text: str) -> str:

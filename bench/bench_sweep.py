@@ -1,0 +1,339 @@
+"""Sweep benchmarks against a sandbox in a subprocess, each a ratio measured in this run.
+
+(a) framework overhead: a sweep of N new items (half DMs in one thread, half comments on
+    one post) against a plain Playwright script that logs in by cookie and reads the same
+    fields from the same pages in the same Chromium, for N = 10, 100, 1000. The framework
+    also writes screenshot evidence, the store and the activity log; that is the overhead.
+(b) history: 10 new items on top of 10,000 stored ones against 10 new items on an empty
+    inbox. The 10,000 are on the platform and in the store (inserted directly with the keys
+    a sweep computes, since sweeping them first would take minutes).
+(c) memory: peak PSS (``/proc/PID/smaps_rollup``) of this Python process plus its Chromium
+    process trees, per open profile, with 1, 4 and 8 profiles open on a loaded page.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Page, sync_playwright
+
+from agent.runtime import Runtime, open_runtime
+from agent.sandbox.client import SandboxClient
+from agent.scaffold import init_home
+from agent.store import ItemCreate, add_item
+from agent.sweep import browser_settings
+from devices.playwright_driver import QUIET_ARGS, PlaywrightDriver, chromium_path
+from workspaces.paths import Home
+
+WS = "sandbox-acme-web"
+SIZES = (10, 100, 1000)
+
+
+# -- the sandbox, in its own process so its memory is not counted as ours -------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def sandbox() -> Iterator[tuple[str, SandboxClient, int]]:
+    port = _free_port()
+    code = f"from agent.sandbox.testing import serve; serve(port={port}, seed=None, empty=True)"
+    proc = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    client = SandboxClient(url)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if client.health():
+                    break
+            except Exception:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+            time.sleep(0.1)  # waiting for the port, not synchronising work
+        yield url, client, proc.pid
+    finally:
+        client.close()
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+# -- homes -----------------------------------------------------------------------------
+
+
+def signed_in_template(root: Path) -> Path:
+    rt = new_runtime(root)
+    result = rt.sweeper().login(WS)
+    if result.status != "ok":
+        raise RuntimeError(f"login failed: {result.stop_reason}: {result.message}")
+    return rt.home.profiles_dir / WS
+
+
+def new_runtime(root: Path, profile: Path | None = None) -> Runtime:
+    home = Home(root)
+    init_home(home)
+    rt = open_runtime(home)
+    if profile is not None:
+        shutil.copytree(profile, home.profiles_dir / WS)
+    return rt
+
+
+def show(rows: list[str], row: str) -> None:
+    rows.append(row)
+    print(row, flush=True)
+
+
+def timed(fn: Callable[..., Any], *args: Any) -> tuple[float, Any]:
+    started = time.perf_counter()
+    value = fn(*args)
+    return time.perf_counter() - started, value
+
+
+# -- (a) the plain script ------------------------------------------------------------------
+
+_READ = """(els) => els.map((e) => {
+  const q = (t) => e.querySelector(`[data-testid=${t}]`);
+  const kind = e.dataset.testid === 'comment-item' ? 'comment' : 'message';
+  return {id: e.dataset.messageId, parent: e.dataset.parentId || null,
+          author: q(`${kind}-author`).textContent.trim(), text: q(`${kind}-text`).textContent,
+          time: q(`${kind}-time`).getAttribute('datetime')};
+})"""
+_FEED_DONE = "() => { const f = document.querySelector('[data-js=feed]');"
+_FEED_DONE += " return !f.getAttribute('aria-busy'); }"
+_GREW = """([sel, n]) => document.querySelectorAll(sel).length > n
+  || !document.querySelector('[data-js=feed]').getAttribute('data-cursor')"""
+
+
+def _read_feed(page: Page, testid: str) -> list[dict[str, Any]]:
+    sel = f"[data-testid={testid}]"
+    while True:
+        page.wait_for_function(_FEED_DONE)
+        if not page.locator("[data-js=feed]").get_attribute("data-cursor"):
+            break
+        n = page.locator(sel).count()
+        page.get_by_test_id("load-more").click()
+        page.wait_for_function(_GREW, arg=[sel, n])
+    items: list[dict[str, Any]] = page.eval_on_selector_all(sel, _READ)
+    return items
+
+
+def plain_sweep(url: str, client: SandboxClient, profile: Path) -> int:
+    """The same collection as the sandbox-inbox flow, without the framework."""
+    token = client.session("acme")["token"]
+    args = [*QUIET_ARGS, *(["--no-sandbox"] if os.geteuid() == 0 else [])]
+    items: list[dict[str, Any]] = []
+    with sync_playwright() as p:
+        ctx = p.chromium.launch_persistent_context(
+            str(profile), executable_path=chromium_path(), headless=True, args=args,
+            viewport={"width": 1280, "height": 900},
+        )  # fmt: skip
+        ctx.add_cookies([{"name": "sandbox_session", "value": token, "url": url}])
+        page = ctx.pages[0] if ctx.pages else ctx.new_page()
+        for listing, link, testid in (
+            ("/inbox", "dm-thread-link", "message-item"),
+            ("/posts", "post-link", "comment-item"),
+        ):
+            page.goto(url + listing)
+            hrefs = [a.get_attribute("href") for a in page.get_by_test_id(link).all()]
+            for href in hrefs:
+                page.goto(url + str(href))
+                items.extend(_read_feed(page, testid))
+        ctx.close()
+    return len({i["id"] for i in items})
+
+
+def fill(client: SandboxClient, n: int) -> None:
+    client.reset()
+    post = client.add_post("acme", "Bench post")["id"]
+    client.bulk("acme", "comment", n // 2, seed=1, thread=post)
+    first = client.post_message("acme", "dm", "bench.dm", "first")
+    if n // 2 > 1:
+        client.bulk("acme", "dm", n // 2 - 1, seed=2, thread=first["container_id"])
+
+
+def bench_overhead(url: str, client: SandboxClient, tmp: Path, profile: Path) -> list[str]:
+    rows: list[str] = []
+    for n in SIZES:
+        fill(client, n)
+        repeats = 2 if n < 1000 else 1
+        plain_s = fw_s = float("inf")
+        for r in range(repeats):
+            took, got = timed(partial(plain_sweep, url, client, tmp / f"plain-{n}-{r}"))
+            assert got == n, f"plain script read {got} of {n}"
+            plain_s = min(plain_s, took)
+            rt = new_runtime(tmp / f"fw-{n}-{r}", profile)
+            took, result = timed(rt.sweeper().sweep, WS)
+            assert result.status == "ok" and result.new_items == n, result
+            fw_s = min(fw_s, took)
+        show(rows, f"(a) N={n:<5} plain {plain_s:6.2f}s  framework {fw_s:6.2f}s  "
+                    f"ratio {fw_s / plain_s:5.2f}x  ({fw_s / n * 1000:.1f} ms/item)")  # fmt: skip
+    return rows
+
+
+# -- (b) history -------------------------------------------------------------------------
+
+
+def store_history(rt: Runtime, client: SandboxClient) -> int:
+    """Mark every message now on the platform as already stored (as a sweep would have)."""
+    messages = client.state()["messages"]
+    with rt.store.session() as s:
+        for m in messages:
+            where = "posts" if m["kind"] == "comment" else "inbox"
+            add_item(s, ItemCreate(
+                workspace=WS, platform="sandbox", account="@acme",
+                thread=f"/{where}/{m['container_id']}", kind=m["kind"] if m["kind"] == "dm"
+                else "comment", message_id=m["id"], author=m["author"], text=m["text"],
+            ))  # fmt: skip
+    return len(messages)
+
+
+def ten_new(client: SandboxClient, posts: list[str], threads: list[str]) -> None:
+    for i in range(5):
+        client.post_message("acme", "comment", f"new{i}", f"new comment {i}", thread=posts[i])
+        client.post_message("acme", "dm", f"author{i}", f"new dm {i}", thread=threads[i])
+
+
+def bench_history(client: SandboxClient, tmp: Path, profile: Path) -> list[str]:
+    # Empty inbox: five posts and five conversations with nothing in them but the new ten.
+    client.reset()
+    posts = [client.add_post("acme", f"post {i}")["id"] for i in range(5)]
+    threads = []
+    for i in range(5):
+        threads.append(client.post_message("acme", "dm", f"author{i}", "hi")["container_id"])
+    rt = new_runtime(tmp / "empty", profile)
+    store_history(rt, client)  # the five greetings are old news
+    ten_new(client, posts, threads)
+    empty_s, r_empty = timed(rt.sweeper().sweep, WS)
+    assert r_empty.status == "ok" and r_empty.new_items == 10, r_empty
+
+    # 10,000 old: 5,000 comments on 10 posts, 5,000 DMs in 50 conversations.
+    client.reset()
+    posts = [client.add_post("acme", f"post {i}")["id"] for i in range(10)]
+    for i, post in enumerate(posts):
+        client.bulk("acme", "comment", 500, seed=i, thread=post)
+    threads = []
+    for i in range(50):
+        first = client.post_message("acme", "dm", f"author{i}", "hi")
+        threads.append(first["container_id"])
+        client.bulk("acme", "dm", 99, seed=100 + i, thread=first["container_id"])
+    rt = new_runtime(tmp / "history", profile)
+    old = store_history(rt, client)
+    ten_new(client, posts, threads)
+    full_s, r_full = timed(rt.sweeper().sweep, WS)
+    assert r_full.status == "ok" and r_full.new_items == 10, r_full
+    rows: list[str] = []
+    line = f"(b) 10 new on empty inbox {empty_s:6.2f}s  10 new on {old:,} stored {full_s:6.2f}s"
+    show(rows, f"{line}  ratio {full_s / empty_s:5.2f}x  (seen items read: {r_full.seen_items})")
+    return rows
+
+
+# -- (c) memory ---------------------------------------------------------------------------
+
+
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    with suppress(OSError):  # the process may be gone
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            out += [int(c) for c in (task / "children").read_text().split()]
+    return out
+
+
+def tree_pss_kb(root: int, skip: set[int]) -> int:
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        if pid in skip:
+            continue
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+            todo += _children(pid)
+        except OSError:
+            continue
+    return total
+
+
+def bench_memory(url: str, client: SandboxClient, tmp: Path, sandbox_pid: int) -> list[str]:
+    fill(client, 100)
+    post = client.state()["posts"][0]["id"]
+    rows: list[str] = []
+    for k in (1, 4, 8):
+        ready, done = threading.Barrier(k + 1), threading.Event()
+        errors: list[BaseException] = []
+
+        # Homes are made here: store migrations (alembic) must not run in parallel threads.
+        settings = [
+            browser_settings(rt.home, rt.catalog.workspace(WS))
+            for rt in (new_runtime(tmp / f"mem-{k}-{i}") for i in range(k))
+        ]
+
+        def hold(
+            i: int,
+            ready: Any = ready,
+            done: Any = done,
+            errors: Any = errors,
+            settings: Any = settings,
+        ) -> None:
+            try:
+                with PlaywrightDriver(settings[i]) as d:
+                    token = client.session("acme")["token"]
+                    d.page.context.add_cookies([{"name": "sandbox_session", "value": token,
+                                                 "url": url}])  # fmt: skip
+                    d.page.goto(f"{url}/posts/{post}")
+                    ready.wait()
+                    done.wait()
+            except BaseException as exc:
+                errors.append(exc)
+                ready.abort()
+
+        workers = [threading.Thread(target=hold, args=(i,)) for i in range(k)]
+        for w in workers:
+            w.start()
+        ready.wait(timeout=180)
+        peak = 0
+        for _ in range(10):  # sample for a second: the peak while pages settle
+            peak = max(peak, tree_pss_kb(os.getpid(), {sandbox_pid}))
+            time.sleep(0.1)
+        done.set()
+        for w in workers:
+            w.join()
+        if errors:
+            raise errors[0]
+        show(rows, f"(c) {k} profile(s) open: total PSS {peak / 1024:7.1f} MiB  "
+                    f"per profile {peak / 1024 / k:6.1f} MiB")  # fmt: skip
+    return rows
+
+
+def main() -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="bench-sweep-"))
+    try:
+        with sandbox() as (url, client, pid):
+            os.environ["INBOX_AGENT_SANDBOX_URL"] = url
+            os.environ.setdefault("SANDBOX_PASSWORD", "sandbox")  # the sandbox's practice password
+            profile = signed_in_template(tmp / "template")
+            bench_overhead(url, client, tmp, profile)
+            bench_history(client, tmp, profile)
+            bench_memory(url, client, tmp, pid)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
