@@ -14,12 +14,15 @@ import typer
 
 from agent.commands import db as db_cmd
 from agent.commands import log as log_cmd
+from agent.commands import review as review_cmd
 from agent.commands import sandbox as sandbox_cmd
 from agent.commands import selectors as selectors_cmd
 from agent.commands import send as send_cmd
+from agent.commands import serve as serve_cmd
 from agent.commands import setup as setup_cmd
 from agent.commands import sweep as sweep_cmd
 from agent.commands import triage as triage_cmd
+from agent.commands import users as users_cmd
 from agent.commands import workspaces as workspaces_cmd
 from agent.commands.context import CliState, err_console
 from agent.errors import InboxAgentError
@@ -50,6 +53,9 @@ def _root(
 setup_cmd.register(app)
 sweep_cmd.register(app)
 send_cmd.register(app)
+serve_cmd.register(app)
+app.add_typer(users_cmd.app, name="users")
+app.add_typer(review_cmd.app, name="review")
 app.add_typer(workspaces_cmd.app, name="workspaces")
 app.add_typer(log_cmd.app, name="log")
 app.add_typer(triage_cmd.app, name="triage")

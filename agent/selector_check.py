@@ -18,8 +18,7 @@ from agent.sweep import browser_settings, flow_variables
 from devices.errors import DriverError
 from devices.playwright_driver import PlaywrightDriver
 from flows.errors import FlowDefinitionError, FlowStop
-from flows.items import CollectedItem
-from flows.runner import FlowRunner, RunContext
+from flows.runner import Evidenced, FlowRunner, RunContext
 from workspaces.leases import Lease
 
 
@@ -66,8 +65,8 @@ class _ProbeHooks:
     def known_keys(self, keys: list[str]) -> set[str]:
         return set()
 
-    def item(self, item: CollectedItem, screen_png: bytes | None, box: Any) -> bool:
-        return False
+    def store(self, batch: list[Evidenced]) -> list[bool]:
+        return [False for _ in batch]
 
 
 def check_selectors(rt: Runtime, workspace_id: str) -> CheckReport:

@@ -35,9 +35,8 @@ from devices.playwright_driver import BrowserSettings, PlaywrightDriver
 from devices.selectors import SelectorPack
 from flows.errors import FlowDefinitionError, FlowStop
 from flows.evidence import EvidenceStore, ScreenCache
-from flows.items import CollectedItem
 from flows.models import Flow
-from flows.runner import DEFAULT_TIMEOUT_S, FlowRunner, RunContext, expand_env
+from flows.runner import DEFAULT_TIMEOUT_S, Evidenced, FlowRunner, RunContext, expand_env
 from runlogs import ActivityLog
 from workspaces.leases import Lease, LeaseHeld
 from workspaces.models import BrowserProfile, Workspace
@@ -81,7 +80,7 @@ class SweepHooks:
     ):
         self.ws = ws
         self.run_id = run_id
-        self.store = store
+        self.db = store
         self.log = log
         self.evidence = evidence
         self.on_item = on_item
@@ -119,23 +118,18 @@ class SweepHooks:
     def known_keys(self, keys: list[str]) -> set[str]:
         if not keys:
             return set()
-        with self.store.session() as s:
+        with self.db.session() as s:
             return set(s.exec(select(Item.key).where(col(Item.key).in_(keys))).all())
 
-    def item(
-        self,
-        item: CollectedItem,
-        screen_png: bytes | None,
-        box: tuple[float, float, float, float] | None,
-    ) -> bool:
-        screen = crop = None
-        if screen_png is not None:
-            image, path = self._screens.get(screen_png)
+    def _row(self, ev: Evidenced) -> ItemCreate:
+        item, screen, crop = ev.item, None, None
+        if ev.screen is not None:
+            image, path = self._screens.get(ev.screen)
             screen = str(path)
-            if box is not None:
-                cropped = self.evidence.save_crop(image, box)
+            if ev.box is not None:
+                cropped = self.evidence.save_crop(image, ev.box)
                 crop = str(cropped) if cropped else None
-        row = ItemCreate(
+        return ItemCreate(
             workspace=self.ws.id,
             platform=item.platform,
             account=item.account,
@@ -151,27 +145,50 @@ class SweepHooks:
             crop=crop,
             evidence_hash=Path(crop).stem if crop else None,
         )
-        with self.store.session() as s:  # committed before anything else happens to it
-            stored, created = add_item(s, row)
-            if created:
-                set_watermark(s, self.ws.id, item.thread, stored.key)
-                if item.own:  # our own reply: kept for the record, never triaged
-                    stored.status = "resolved"
-                    s.add(stored)
-        if created:
+
+    def store(self, batch: list[Evidenced]) -> list[bool]:
+        """Store the batch in one transaction (oldest first), then log and triage the new ones.
+
+        One commit for the batch: either every item of it is stored or none is,
+        so a kill between two items can never leave a newer item stored and an
+        older one missing.
+        """
+        # Evidence files first (content-addressed, so a rerun rewrites nothing), grouped by
+        # screen so each screen is decoded once; rows are then stored oldest first.
+        order = sorted(range(len(batch)), key=lambda k: id(batch[k].screen))
+        by_index = {k: self._row(batch[k]) for k in order}
+        rows = [by_index[k] for k in range(len(batch))]
+        created_flags: list[bool] = []
+        stored_items: list[Item] = []
+        newest_by_thread: dict[str, str] = {}
+        with self.db.session() as s:  # committed before anything else happens to them
+            for ev, row in zip(batch, rows, strict=True):
+                stored, created = add_item(s, row)
+                created_flags.append(created)
+                stored_items.append(stored)
+                if created:
+                    newest_by_thread[ev.item.thread] = stored.key
+                    if ev.item.own:  # our own reply: kept for the record, never triaged
+                        stored.status = "resolved"
+                        s.add(stored)
+            for thread, key in newest_by_thread.items():
+                set_watermark(s, self.ws.id, thread, key)
+        for ev, stored, created in zip(batch, stored_items, created_flags, strict=True):
+            if not created:
+                continue
             self._log(
                 "item_collected",
                 item=stored.id,
                 key=stored.key,
-                thread=item.thread,
-                kind=item.kind,
-                author=item.author,
-                own=item.own,
-                crop=crop,
+                thread=ev.item.thread,
+                kind=ev.item.kind,
+                author=ev.item.author,
+                own=ev.item.own,
+                crop=stored.crop,
             )
-            if self.on_item is not None and not item.own:
+            if self.on_item is not None and not ev.item.own:
                 self.on_item(stored)
-        return created
+        return created_flags
 
 
 def _parse_time(value: str | None) -> datetime | None:
@@ -311,6 +328,7 @@ class Sweeper:
         )
         if isinstance(ws.environment, BrowserProfile):
             ctx.page_width = float(ws.environment.viewport.width)
+            ctx.page_height = float(ws.environment.viewport.height)
         result = SweepResult(ws.id, run_id, "ok")
         runner: FlowRunner | None = None
         try:

@@ -80,7 +80,12 @@ class Driver(Protocol):
     def count(self, selector: Selector) -> Match | None: ...
 
     def extract(
-        self, selector: Selector, fields: list[FieldQuery], *, group: Selector | None = None
+        self,
+        selector: Selector,
+        fields: list[FieldQuery],
+        *,
+        group: Selector | None = None,
+        start: int = 0,
     ) -> Extraction: ...
 
     def wait_for_count(self, selector: Selector, more_than: int, *, timeout_s: float) -> bool: ...

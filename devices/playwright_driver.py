@@ -125,6 +125,7 @@ _EXTRACT_JS = """
     }
     return out;
   };
+  roots = roots.slice(spec.start || 0);
   if (!spec.items) return {groups: roots.map((el) => [read(el)]), itemAlt: 0};
   let itemAlt = -1;
   const groups = roots.map((root) => {
@@ -137,6 +138,9 @@ _EXTRACT_JS = """
   return {groups, itemAlt};
 }
 """
+
+
+_SCROLL_TO_JS = "(y) => { window.scrollTo(0, y); return window.scrollY; }"
 
 
 def _alt_spec(loc: Locator) -> dict[str, Any]:
@@ -330,9 +334,17 @@ class PlaywrightDriver:
         return text, match
 
     def extract(
-        self, selector: Selector, fields: list[FieldQuery], *, group: Selector | None = None
+        self,
+        selector: Selector,
+        fields: list[FieldQuery],
+        *,
+        group: Selector | None = None,
+        start: int = 0,
     ) -> Extraction:
-        """Read every item's fields in one round trip; with ``group``, items inside each group."""
+        """Read every item's fields in one round trip; with ``group``, items inside each group.
+
+        ``start`` skips the first roots (groups, or items without groups) already read.
+        """
         roots_selector = group or selector
         found = self._call(
             f"find {roots_selector.name}", lambda: self._first_present(roots_selector)
@@ -351,6 +363,7 @@ class PlaywrightDriver:
                 for f in fields
             ],
             "items": [_alt_spec(a) for a in selector.alternatives] if group else None,
+            "start": start,
         }
         raw = self._call(
             f"read {selector.name}", lambda: loc.evaluate_all(_EXTRACT_JS, spec), selector.name
@@ -408,12 +421,21 @@ class PlaywrightDriver:
         self, *, full_page: bool = False, clip: tuple[float, float, float, float] | None = None
     ) -> bytes:
         if clip is not None:
+            # Scroll the area into the viewport and capture it there: a full-page capture
+            # of a long list re-lays out the whole page each time.
             x, y, w, h = clip
-            area = {"x": x, "y": y, "width": max(1.0, w), "height": max(1.0, h)}
+            top = float(self._call("scroll", lambda: self.page.evaluate(_SCROLL_TO_JS, y)))
+            view = self.page.viewport_size or {"width": 1280, "height": 900}
+            area = {
+                "x": max(0.0, x),
+                "y": max(0.0, y - top),
+                "width": max(1.0, min(w, view["width"] - x)),
+                "height": max(1.0, min(h, view["height"] - (y - top))),
+            }
             return bytes(
                 self._call(
                     "screenshot",
-                    lambda: self.page.screenshot(full_page=True, clip=area, timeout=30000),  # type: ignore[arg-type]
+                    lambda: self.page.screenshot(clip=area, timeout=30000),  # type: ignore[arg-type]
                 )
             )
         return bytes(

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
-from devices.driver import Driver, ExtractedItem, FieldQuery, Match
+from devices.driver import Driver, ExtractedItem, Extraction, FieldQuery, Match
 from devices.errors import DriverCrashed, DriverError, DriverTimeout, ElementNotFound
 from devices.selectors import Selector, SelectorPack
 from flows.errors import FlowDefinitionError, FlowStop
@@ -50,6 +50,18 @@ WINDOW_HEIGHT = 1600.0  # evidence screenshots cover at most this much page heig
 NAVIGATION = (Open, Tap, Back, Reload)
 
 
+Box = tuple[float, float, float, float]
+
+
+@dataclass
+class Evidenced:
+    """A collected item with the screen it was seen on and its box on that screen."""
+
+    item: CollectedItem
+    screen: bytes | None
+    box: Box | None
+
+
 class RunnerHooks(Protocol):
     def step_started(self, path: str, kind: str, detail: dict[str, Any]) -> None: ...
 
@@ -65,13 +77,12 @@ class RunnerHooks(Protocol):
 
     def known_keys(self, keys: list[str]) -> set[str]: ...
 
-    def item(
-        self,
-        item: CollectedItem,
-        screen_png: bytes | None,
-        box: tuple[float, float, float, float] | None,
-    ) -> bool:
-        """Store the item (with its screen and the item's box on it); True when it was new."""
+    def store(self, batch: list[Evidenced]) -> list[bool]:
+        """Store a batch of items (oldest first) atomically; True for each that was new.
+
+        Called before anything else happens to the items: logging and triage
+        come after the batch is committed.
+        """
         ...
 
 
@@ -84,6 +95,7 @@ class RunContext:
     max_items: int | None = None
     deadline: float | None = None
     page_width: float = 1280.0
+    page_height: float = 900.0  # the viewport: evidence windows are one screen high
     probe: bool = (
         False  # `selectors check`: visit one entry per list, read one screen, store nothing
     )
@@ -472,6 +484,8 @@ class Collector:
         self.thread = render(spec.thread, variables)
         self.done: set[str] = set()
         self.pending: list[CollectedItem] = []
+        self.roots_read = 0
+        self.last_root_keys: list[str] = []
         self.new = 0
         self.seen = 0
 
@@ -488,7 +502,7 @@ class Collector:
         hit_limit = False
         while True:
             self.r._check_deadline()
-            extraction = self.r.driver.extract(self.item_sel, self.queries, group=self.group_sel)
+            extraction = self._read_more()
             self.r._note_fields(extraction.field_matches, extraction.match)
             if self.r.ctx.probe:
                 for name in (self.spec.load_more, self.spec.end_marker):
@@ -502,7 +516,7 @@ class Collector:
                 break
             if reached_seen and self.spec.stop_at_seen:
                 break
-            if not self._load_more(len(extraction.items), scrolls):
+            if not self._load_more(scrolls):
                 break
             scrolls += 1
         self._emit()
@@ -516,13 +530,37 @@ class Collector:
             "loads": scrolls,
         }
 
+    def _read_more(self) -> Extraction:
+        """Read the roots not read yet (lists grow at the end as more loads).
+
+        The last root already read is read again: if it is not where it was, the
+        list was re-rendered and everything is read from the top.
+        """
+        d = self.r.driver
+        start = max(0, self.roots_read - 1)
+        extraction = d.extract(self.item_sel, self.queries, group=self.group_sel, start=start)
+        if start:
+            first = extraction.groups[0] if extraction.groups else []
+            keys = [c.key for c in (self._item(x) for x in first) if c is not None]
+            if keys != self.last_root_keys:
+                start = 0
+                extraction = d.extract(self.item_sel, self.queries, group=self.group_sel)
+        total = start + len(extraction.groups)
+        if extraction.groups:
+            last = extraction.groups[-1]
+            self.last_root_keys = [c.key for c in (self._item(x) for x in last) if c is not None]
+        self.roots_read = total
+        return extraction
+
     def _ordered(self, groups: list[list[ExtractedItem]]) -> list[list[ExtractedItem]]:
         if self.spec.order == "oldest_first":
             return [list(reversed(g)) for g in reversed(groups)]
         return groups
 
-    def _load_more(self, before: int, scrolls: int) -> bool:
+    def _load_more(self, scrolls: int) -> bool:
         d = self.r.driver
+        on_page = d.count(self.item_sel)
+        before = on_page.count if on_page is not None else 0
         if scrolls >= self.spec.max_scrolls:
             return False
         if self.spec.load_more:
@@ -541,16 +579,18 @@ class Collector:
 
     def _take(self, groups: list[list[ExtractedItem]]) -> bool:
         """Queue new items, newest group first; True once a whole group is already stored."""
-        for group in groups:
-            parsed = [self._item(x) for x in group]
-            fresh = [c for c in parsed if c is not None and c.key not in self.done]
+        parsed = [[c for c in (self._item(x) for x in g) if c is not None] for g in groups]
+        fresh_groups = [[c for c in g if c.key not in self.done] for g in parsed]
+        candidates = [c.key for g in fresh_groups for c in g]
+        known = self.r.hooks.known_keys(candidates) if candidates else set()  # one query
+        for fresh in fresh_groups:
             if not fresh:
                 continue
-            known = self.r.hooks.known_keys([c.key for c in fresh])
             self.done.update(c.key for c in fresh)
-            self.seen += len(known)
-            self.r.stats.seen_items += len(known)
-            if len(known) == len(fresh) and self.spec.stop_at_seen:
+            seen_here = sum(1 for c in fresh if c.key in known)
+            self.seen += seen_here
+            self.r.stats.seen_items += seen_here
+            if seen_here == len(fresh) and self.spec.stop_at_seen:
                 return True
             self.pending.extend(c for c in fresh if c.key not in known)
         return False
@@ -560,11 +600,13 @@ class Collector:
             return
         boxes = self._fresh_boxes()
         shots = self._evidence_windows(boxes)
+        batch = []
         for item in reversed(self.pending):  # oldest first
             screen, box = shots.get(item.key, (None, None))
-            if self.r.hooks.item(item, screen, box):
-                self.new += 1
-                self.r.stats.new_items += 1
+            batch.append(Evidenced(item, screen, box))
+        created = sum(self.r.hooks.store(batch))
+        self.new += created
+        self.r.stats.new_items += created
         self.pending.clear()
 
     def _fresh_boxes(self) -> dict[str, tuple[float, float, float, float]]:
@@ -586,7 +628,7 @@ class Collector:
             key=lambda pair: pair[0][1],
         )
         out: dict[str, tuple[bytes, tuple[float, float, float, float]]] = {}
-        window_h = WINDOW_HEIGHT
+        window_h = self.r.ctx.page_height - 80  # a 40px margin above and below
         i = 0
         while i < len(wanted):
             top = max(0.0, wanted[i][0][1] - 40)

@@ -1,0 +1,218 @@
+"""``inbox-agent review list|show|approve|edit|reject|escalate|assign|resolve``: the review
+queue for people who live in a terminal.
+
+Every command acts as a review user (``--as NAME``, or ``INBOX_AGENT_USER``) with
+that user's role and grants, exactly as in the web UI. ``show`` prints the
+item's draft hash; ``approve`` and ``edit`` need it (``--draft-hash``), so a draft
+that changed since you looked is refused instead of being sent.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from agent.commands.context import console, print_json, state
+from agent.errors import UserError
+from agent.review import actions
+from agent.review.auth import require_user, visible_workspaces
+from agent.review.errors import NotFound
+from agent.review.queries import STATUS_FILTERS, QueueFilter, item_detail, queue, visible_item
+from agent.runtime import Runtime, open_runtime
+from agent.store import User
+
+app = typer.Typer(no_args_is_help=True, help="Review triaged items: approve, edit, reject, …")
+
+AsUser = Annotated[
+    str,
+    typer.Option("--as", envvar="INBOX_AGENT_USER", help="Review user to act as."),
+]
+ItemArg = Annotated[int, typer.Argument(help="Item id (from `review list`).")]
+HashOption = Annotated[
+    str, typer.Option("--draft-hash", help="The draft hash `review show` printed.")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="JSON output.")]
+
+
+def _open(ctx: typer.Context, name: str) -> tuple[Runtime, User]:
+    if not name:
+        raise UserError("say who you are: --as NAME (or set INBOX_AGENT_USER)")
+    rt = open_runtime(state(ctx).home)
+    with rt.store.session() as s:
+        user = require_user(s, name)
+    return rt, user
+
+
+def _one_line(text: str, width: int = 70) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+@app.command("list")
+def list_cmd(
+    ctx: typer.Context,
+    who: AsUser = "",
+    workspace: Annotated[str | None, typer.Option("--workspace", "-w")] = None,
+    intent: Annotated[str | None, typer.Option("--intent")] = None,
+    priority: Annotated[str | None, typer.Option("--priority")] = None,
+    sla: Annotated[str | None, typer.Option("--sla", help="breached|due_soon|ok|none")] = None,
+    status: Annotated[str, typer.Option("--status", help="|".join(STATUS_FILTERS))] = "pending",
+    page: Annotated[int, typer.Option("--page", min=1)] = 1,
+    as_json: JsonOption = False,
+) -> None:
+    """The queue, soonest SLA deadline first."""
+    rt, user = _open(ctx, who)
+    with rt.store.session() as s:
+        visible = visible_workspaces(s, user)
+        if workspace and visible is not None and workspace not in visible:
+            raise NotFound(f"no workspace {workspace!r}")
+        result = queue(s, QueueFilter(workspace, intent, priority, sla, status, page), visible)
+    for r in result.rows:
+        d = r.decision
+        if as_json:
+            print_json(
+                {
+                    "id": r.item.id, "workspace": r.item.workspace, "status": r.item.status,
+                    "intent": d.intent if d else None, "priority": d.priority if d else None,
+                    "sla": r.sla, "left": r.left, "author": r.item.author,
+                    "text": r.item.text[:280],
+                }
+            )  # fmt: skip
+            continue
+        console.print(
+            f"{r.item.id:>6}  {r.left:<16} {(d.priority if d else '') or '-':<4} "
+            f"{r.item.workspace:<20} {(d.intent if d else '') or '-':<18} "
+            f"{_one_line(r.item.text)}",
+            markup=False,
+        )
+    if not as_json:
+        console.print(f"page {result.page} of {result.pages} · {result.total} items", markup=False)
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context, item_id: ItemArg, who: AsUser = "", as_json: JsonOption = False
+) -> None:
+    """An item: its text, screenshot paths, thread, the decision with reasons, the draft."""
+    rt, user = _open(ctx, who)
+    with rt.store.session() as s:
+        item = visible_item(s, item_id, visible_workspaces(s, user))
+        if item is None:
+            raise NotFound(f"no item {item_id}")
+        d = item_detail(s, item)
+    dec = d.decision
+    info: dict[str, Any] = {
+        "id": item.id, "workspace": item.workspace, "thread": item.thread,
+        "author": item.author, "status": item.status, "text": item.text,
+        "screenshot": item.screenshot, "crop": item.crop,
+        "decision": dec.model_dump(mode="json") if dec else None,
+        "sla": d.sla, "left": d.left, "draft_hash": d.hash,
+        "thread_items": [t.id for t in d.thread],
+    }  # fmt: skip
+    if as_json:
+        print_json(info)
+        return
+    out = [
+        f"item {item.id} · {item.workspace} · thread {item.thread} · {item.status} · {d.left}",
+        f"from {item.author}: {item.text[:2000]!r}",
+        f"screenshot: {item.screenshot or '-'}",
+        f"crop:       {item.crop or '-'}",
+    ]
+    if dec is not None:
+        out += [
+            f"decision: {dec.action} · intent {dec.intent} · {dec.priority} · queue {dec.queue}"
+            f" · owner {dec.owner} · confidence {dec.confidence}",
+            f"why: {'; '.join(dec.why) or '-'}",
+        ]
+        if dec.pause_reasons:
+            out.append(f"paused for: {', '.join(dec.pause_reasons)}")
+        out.append(f"draft ({dec.draft_source or 'no source'}): {dec.draft!r}")
+    out.append(f"thread items: {', '.join(str(t.id) for t in d.thread) or '-'}")
+    out.append(f"draft hash: {d.hash}  (approve: inbox-agent review approve {item.id} "
+               f"--draft-hash {d.hash})")  # fmt: skip
+    for line in out:
+        console.print(line, markup=False)
+
+
+@app.command("approve")
+def approve(
+    ctx: typer.Context,
+    item_id: ItemArg,
+    draft_hash: HashOption,
+    who: AsUser = "",
+    text: Annotated[
+        str | None, typer.Option("--text", help="Approve this text instead of the draft.")
+    ] = None,
+) -> None:
+    """Approve the draft (or --text): it goes to the outbox, to be sent once."""
+    rt, user = _open(ctx, who)
+    if text is None:
+        with rt.store.session() as s:
+            item = visible_item(s, item_id, visible_workspaces(s, user))
+            dec = item_detail(s, item).decision if item else None
+        text = (dec.draft if dec else None) or ""
+        if not text:
+            raise UserError(f"item {item_id} has no draft: pass --text")
+    entry = actions.approve(rt.store, item_id, user, text, seen_draft_hash=draft_hash, log=rt.log)
+    console.print(f"approved item {item_id}: outbox entry {entry.id} ({entry.state})", markup=False)
+
+
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    item_id: ItemArg,
+    draft_hash: HashOption,
+    text: Annotated[str, typer.Option("--text", help="The new draft.")],
+    who: AsUser = "",
+) -> None:
+    """Replace the draft without approving it."""
+    rt, user = _open(ctx, who)
+    actions.save_draft(rt.store, item_id, user, text, seen_draft_hash=draft_hash, log=rt.log)
+    console.print(f"draft of item {item_id} saved", markup=False)
+
+
+Reason = Annotated[str | None, typer.Option("--reason", help="Why (kept in the history).")]
+
+
+@app.command("reject")
+def reject(ctx: typer.Context, item_id: ItemArg, who: AsUser = "", reason: Reason = None) -> None:
+    """Reject the draft; the item stays in review."""
+    rt, user = _open(ctx, who)
+    actions.reject(rt.store, item_id, user, reason=reason, log=rt.log)
+    console.print(f"draft of item {item_id} rejected", markup=False)
+
+
+@app.command("escalate")
+def escalate(
+    ctx: typer.Context,
+    item_id: ItemArg,
+    who: AsUser = "",
+    reason: Reason = None,
+    owner: Annotated[str | None, typer.Option("--to", help="Escalate to this owner.")] = None,
+) -> None:
+    """Escalate the item (approving it then needs an approver)."""
+    rt, user = _open(ctx, who)
+    actions.escalate(rt.store, item_id, user, reason=reason, owner=owner, log=rt.log)
+    console.print(f"item {item_id} escalated", markup=False)
+
+
+@app.command("assign")
+def assign(
+    ctx: typer.Context,
+    item_id: ItemArg,
+    owner: Annotated[str, typer.Argument(help="New owner (a person or a team).")],
+    who: AsUser = "",
+) -> None:
+    """Reassign the item."""
+    rt, user = _open(ctx, who)
+    actions.assign(rt.store, item_id, user, owner, log=rt.log)
+    console.print(f"item {item_id} assigned to {owner}", markup=False)
+
+
+@app.command("resolve")
+def resolve(ctx: typer.Context, item_id: ItemArg, who: AsUser = "", reason: Reason = None) -> None:
+    """Resolve without a reply."""
+    rt, user = _open(ctx, who)
+    actions.resolve(rt.store, item_id, user, note=reason, log=rt.log)
+    console.print(f"item {item_id} resolved without a reply", markup=False)

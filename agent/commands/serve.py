@@ -1,0 +1,46 @@
+"""``inbox-agent serve``: the review web UI on one process (sessions live in its memory)."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Annotated
+
+import typer
+
+from agent.commands.context import console, state
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("serve")
+    def serve(
+        ctx: typer.Context,
+        host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8080,
+        insecure_cookies: Annotated[
+            bool,
+            typer.Option(
+                "--insecure-cookies",
+                help="Send session cookies over plain http (loopback testing only).",
+            ),
+        ] = False,
+    ) -> None:
+        """Serve the review UI and its JSON API (put it behind HTTPS beyond localhost)."""
+        import uvicorn
+
+        from agent.errors import UserError
+        from agent.review import create_app
+
+        if insecure_cookies and not _is_loopback(host):
+            raise UserError("--insecure-cookies is only allowed on a loopback address")
+        web = create_app(state(ctx).home, secure_cookies=not insecure_cookies)
+        console.print(f"review UI on http://{host}:{port}/ (Ctrl-C stops)", markup=False)
+        uvicorn.run(web, host=host, port=port, workers=1, log_level="warning", access_log=False)

@@ -1,0 +1,112 @@
+"""``inbox-agent users add|grant|revoke|list``: the people who use the review UI.
+
+Passwords are read from stdin (``--password-stdin``, first line) or prompted for
+without echo, hashed with argon2 and never printed or logged.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from agent.commands.context import console, err_console, print_json, state
+from agent.config import load_catalog
+from agent.errors import UserError
+from agent.review.auth import ROLE_RANK, add_user, grant, list_users, require_user, revoke
+from agent.store import Store, open_store
+
+app = typer.Typer(no_args_is_help=True, help="Manage review users, roles and workspace grants.")
+
+
+def _store(ctx: typer.Context) -> Store:
+    home = state(ctx).home.ensure()
+    return open_store(home.db_url)
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        line = sys.stdin.readline()
+        password = line.rstrip("\r\n")
+        if not password:
+            raise UserError("no password on stdin")
+        return password
+    password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return str(password)
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="User name (letters, digits, . _ @ -).")],
+    role: Annotated[
+        str, typer.Option("--role", help=f"One of: {', '.join(ROLE_RANK)}.")
+    ] = "reviewer",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin's first line.")
+    ] = False,
+) -> None:
+    """Add a user (prompts for the password unless --password-stdin)."""
+    password = _read_password(password_stdin)
+    with _store(ctx) as store, store.session() as s:
+        user = add_user(s, name, role, password)
+    console.print(f"added {user.name} ({user.role})", markup=False)
+
+
+def _warn_unknown_workspace(ctx: typer.Context, workspace: str) -> None:
+    catalog = load_catalog(state(ctx).home)
+    if workspace not in catalog.workspaces:
+        err_console.print(f"note: no workspace {workspace!r} is configured (yet)", markup=False)
+
+
+@app.command("grant")
+def grant_cmd(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="User name.")],
+    workspace: Annotated[str, typer.Argument(help="Workspace id.")],
+) -> None:
+    """Let a user see and act on a workspace."""
+    _warn_unknown_workspace(ctx, workspace)
+    with _store(ctx) as store, store.session() as s:
+        added = grant(s, require_user(s, name), workspace)
+    console.print(
+        f"granted {workspace} to {name}" if added else f"{name} had {workspace} already",
+        markup=False,
+    )
+
+
+@app.command("revoke")
+def revoke_cmd(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="User name.")],
+    workspace: Annotated[str, typer.Argument(help="Workspace id.")],
+) -> None:
+    """Take a workspace away from a user (their open pages stop working at once)."""
+    with _store(ctx) as store, store.session() as s:
+        removed = revoke(s, require_user(s, name), workspace)
+    console.print(
+        f"revoked {workspace} from {name}" if removed else f"{name} had no grant on {workspace}",
+        markup=False,
+    )
+
+
+@app.command("list")
+def list_cmd(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per user.")] = False,
+) -> None:
+    """List users with their roles and grants (never their password hashes)."""
+    with _store(ctx) as store, store.session() as s:
+        rows = list_users(s)
+    for user, grants in rows:
+        shown = "all (admin)" if user.role == "admin" else (", ".join(grants) or "none")
+        if as_json:
+            print_json(
+                {"name": user.name, "role": user.role, "disabled": user.disabled, "grants": grants}
+            )
+        else:
+            off = " (disabled)" if user.disabled else ""
+            console.print(f"{user.name}\t{user.role}{off}\t{shown}", markup=False)
+    if not rows and not as_json:
+        console.print("no users yet: add one with `inbox-agent users add NAME --role ROLE`")

@@ -1,0 +1,41 @@
+"""The review queue: people approve, edit, reject, escalate, reassign and resolve triaged
+items, and take over workspaces, from a web UI, a JSON API or the CLI.
+
+``create_app`` builds the web app; the actions in ``agent.review.actions`` are
+what every front end calls; ``agent.review.auth`` holds users, roles and grants.
+"""
+
+from agent.review.actions import (
+    approve,
+    assign,
+    escalate,
+    hand_back,
+    reject,
+    resolve,
+    save_draft,
+    take_over,
+)
+from agent.review.app import create_app
+from agent.review.errors import InvalidState, NotAllowed, NotFound, ReviewError, StaleDraft
+from agent.review.queries import QueueFilter, draft_hash, item_detail, queue
+
+__all__ = [
+    "InvalidState",
+    "NotAllowed",
+    "NotFound",
+    "QueueFilter",
+    "ReviewError",
+    "StaleDraft",
+    "approve",
+    "assign",
+    "create_app",
+    "draft_hash",
+    "escalate",
+    "hand_back",
+    "item_detail",
+    "queue",
+    "reject",
+    "resolve",
+    "save_draft",
+    "take_over",
+]

@@ -1,0 +1,391 @@
+"""What a person does in the review queue: approve, edit, reject, escalate, assign, resolve,
+take over and hand back. The web UI, the JSON API and the CLI all call these functions.
+
+Each action runs in one transaction that first *locks the item* (a no-op UPDATE
+of its row: SQLite takes its write lock, PostgreSQL a row lock), then checks
+that the person may see the workspace (else ``NotFound``: an ungranted item looks
+absent), that their role allows the action (``NotAllowed``), and, where the
+caller passes the draft hash the person saw, that nothing changed since
+(``StaleDraft``). So two reviewers approving one item at once produce one outbox
+entry and one clear refusal. Every action is recorded as a ``Review`` row and,
+after the commit, as an activity-log event with the actor ``user:NAME``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from agent.review.auth import can_see, has_role
+from agent.review.errors import InvalidState, NotAllowed, NotFound, ReviewError, StaleDraft
+from agent.review.queries import PENDING, active_takeover, draft_hash, latest_decision
+from agent.store import (
+    Decision,
+    Item,
+    ItemStatus,
+    OutboxEntry,
+    Review,
+    ReviewAction,
+    Role,
+    Store,
+    Takeover,
+    User,
+    text_hash,
+    utcnow,
+)
+from agent.store.items import dialect_insert
+from runlogs import ActivityLog
+
+MAX_REPLY_CHARS = 5000
+MAX_NOTE_CHARS = 2000
+
+
+@dataclass
+class _Unit:
+    session: Session
+    events: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+
+    def event(self, workspace: str, type_: str, **data: Any) -> None:
+        self.events.append((workspace, type_, data))
+
+
+@contextmanager
+def _unit(target: Session | Store, user: User, log: ActivityLog | None) -> Iterator[_Unit]:
+    """A transaction (or the caller's session); events are logged once it has committed."""
+    if isinstance(target, Store):
+        with target.session() as session:
+            unit = _Unit(session)
+            yield unit
+    else:
+        unit = _Unit(target)
+        yield unit
+        target.flush()
+    if log is not None:
+        for workspace, type_, data in unit.events:
+            log.append(workspace, type_, actor=f"user:{user.name}", **data)
+
+
+def _fresh_user(session: Session, user: User) -> User:
+    """The user as stored now (a role change or a disable applies at once)."""
+    current = session.get(User, user.id) if user.id is not None else None
+    if current is None or current.disabled:
+        raise NotAllowed(f"user {user.name!r} is unknown or disabled")
+    return current
+
+
+def _require(user: User, role: Role, what: str) -> None:
+    if not has_role(user, role.value):
+        raise NotAllowed(f"{what} needs the {role.value} role (you are {user.role})")
+
+
+def _lock_item(session: Session, user: User, item_id: int) -> Item:
+    locked: Any = session.execute(
+        sa.update(Item).where(col(Item.id) == item_id).values(status=Item.status)
+    )
+    item = session.get(Item, item_id, populate_existing=True) if locked.rowcount else None
+    if item is None or not can_see(session, user, item.workspace):
+        raise NotFound(f"no item {item_id}")
+    return item
+
+
+def _check_fresh(item: Item, decision: Decision | None, seen: str | None) -> None:
+    if seen is None:
+        return
+    if seen.strip() != draft_hash(item, decision):
+        raise StaleDraft(
+            f"item {item.id} changed since you opened it (it is now {item.status}); "
+            "reload it and check the draft again"
+        )
+
+
+def _check_pending(item: Item) -> None:
+    if item.status not in PENDING:
+        raise InvalidState(f"item {item.id} is {item.status}: there is nothing to review")
+
+
+def _clean(text: str, limit: int, what: str, *, required: bool = True) -> str:
+    text = text.replace("\r\n", "\n").strip()
+    if required and not text:
+        raise ReviewError(f"the {what} is empty")
+    if len(text) > limit:
+        raise ReviewError(f"the {what} is {len(text):,} characters (at most {limit:,})")
+    return text
+
+
+def _review(unit: _Unit, item: Item, user: User, action: ReviewAction, **extra: Any) -> None:
+    assert item.id is not None
+    unit.session.add(Review(item_id=item.id, reviewer=user.name, action=action.value, **extra))
+
+
+def _decision_for(session: Session, item: Item) -> Decision:
+    """The item's latest decision, or a new ``review`` one when triage left none."""
+    assert item.id is not None
+    decision = latest_decision(session, item.id)
+    if decision is None:
+        decision = Decision(item_id=item.id, action="review", why=["added by a reviewer"])
+    return decision
+
+
+def approve(
+    target: Session | Store,
+    item_id: int,
+    user: User,
+    text: str,
+    *,
+    seen_draft_hash: str,
+    log: ActivityLog | None = None,
+) -> OutboxEntry:
+    """Approve ``text`` as the reply to the item: one outbox entry, state ``approved``."""
+    with _unit(target, user, log) as unit:
+        s = unit.session
+        user = _fresh_user(s, user)
+        _require(user, Role.REVIEWER, "approving")
+        item = _lock_item(s, user, item_id)
+        decision = latest_decision(s, item_id)
+        _check_fresh(item, decision, seen_draft_hash)
+        _check_pending(item)
+        if decision is not None and (
+            decision.action in ("escalate", "pause") or decision.priority == "P1"
+        ):
+            _require(
+                user, Role.APPROVER, f"approving a {decision.action} / {decision.priority} item"
+            )
+        text = _clean(text, MAX_REPLY_CHARS, "reply")
+        digest = text_hash(text)
+        edited = decision is None or text != (decision.draft or "").strip()
+        s.execute(
+            dialect_insert(s, OutboxEntry)
+            .values(
+                item_id=item_id,
+                workspace=item.workspace,
+                thread=item.thread,
+                text=text,
+                text_hash=digest,
+                approved_by=user.name,
+                approved_at=utcnow(),
+            )
+            .on_conflict_do_nothing(index_elements=["item_id", "text_hash"])
+        )
+        entry = s.exec(
+            select(OutboxEntry).where(
+                OutboxEntry.item_id == item_id, OutboxEntry.text_hash == digest
+            )
+        ).one()
+        item.status = ItemStatus.APPROVED.value
+        s.add(item)
+        note = "edited draft" if edited else None
+        _review(unit, item, user, ReviewAction.APPROVE, note=note, draft_hash_seen=seen_draft_hash)
+        s.flush()
+        unit.event(
+            item.workspace,
+            "approval",
+            item=item_id,
+            outbox=entry.id,
+            thread=item.thread,
+            text_hash=digest,
+            edited=edited,
+            draft_source=decision.draft_source if decision else None,
+        )
+        return entry
+
+
+def save_draft(
+    target: Session | Store,
+    item_id: int,
+    user: User,
+    text: str,
+    *,
+    seen_draft_hash: str,
+    log: ActivityLog | None = None,
+) -> Decision:
+    """Replace the item's draft with ``text`` (edit without approving)."""
+    with _unit(target, user, log) as unit:
+        s = unit.session
+        user = _fresh_user(s, user)
+        _require(user, Role.REVIEWER, "editing a draft")
+        item = _lock_item(s, user, item_id)
+        decision = latest_decision(s, item_id)
+        _check_fresh(item, decision, seen_draft_hash)
+        _check_pending(item)
+        text = _clean(text, MAX_REPLY_CHARS, "draft")
+        decision = decision or _decision_for(s, item)
+        decision.draft = text
+        decision.draft_source = f"edited by {user.name}"
+        s.add(decision)
+        item.status = ItemStatus.IN_REVIEW.value
+        s.add(item)
+        _review(unit, item, user, ReviewAction.EDIT, note=text, draft_hash_seen=seen_draft_hash)
+        s.flush()
+        unit.event(item.workspace, "review", action="edit", item=item_id, text_hash=text_hash(text))
+        return decision
+
+
+def _simple(
+    target: Session | Store,
+    item_id: int,
+    user: User,
+    action: ReviewAction,
+    *,
+    note: str | None,
+    seen_draft_hash: str | None,
+    log: ActivityLog | None,
+    change: Any,
+    **event: Any,
+) -> Item:
+    """The shape shared by reject, escalate, assign and resolve."""
+    with _unit(target, user, log) as unit:
+        s = unit.session
+        user = _fresh_user(s, user)
+        _require(user, Role.REVIEWER, f"{action.value} ")
+        item = _lock_item(s, user, item_id)
+        _check_fresh(item, latest_decision(s, item_id), seen_draft_hash)
+        _check_pending(item)
+        note = _clean(note or "", MAX_NOTE_CHARS, "note", required=False) or None
+        change(s, item, user)
+        s.add(item)
+        _review(unit, item, user, action, note=note, draft_hash_seen=seen_draft_hash)
+        s.flush()
+        unit.event(item.workspace, "review", action=action.value, item=item_id, note=note, **event)
+        return item
+
+
+def reject(
+    target: Session | Store,
+    item_id: int,
+    user: User,
+    *,
+    reason: str | None = None,
+    seen_draft_hash: str | None = None,
+    log: ActivityLog | None = None,
+) -> Item:
+    """Reject the draft: it is discarded and the item stays in review for a written reply."""
+
+    def change(s: Session, item: Item, user: User) -> None:
+        decision = _decision_for(s, item)
+        decision.draft = None
+        decision.draft_source = f"draft rejected by {user.name}"
+        s.add(decision)
+        item.status = ItemStatus.IN_REVIEW.value
+
+    return _simple(
+        target, item_id, user, ReviewAction.REJECT, note=reason,
+        seen_draft_hash=seen_draft_hash, log=log, change=change,
+    )  # fmt: skip
+
+
+def escalate(
+    target: Session | Store,
+    item_id: int,
+    user: User,
+    *,
+    reason: str | None = None,
+    owner: str | None = None,
+    seen_draft_hash: str | None = None,
+    log: ActivityLog | None = None,
+) -> Item:
+    """Escalate: the decision becomes ``escalate`` (approving it then needs an approver)."""
+    owner = _clean(owner or "", 200, "owner", required=False) or None
+
+    def change(s: Session, item: Item, user: User) -> None:
+        decision = _decision_for(s, item)
+        decision.action = "escalate"
+        if owner:
+            decision.owner = owner
+        decision.why = [*decision.why, f"escalated by {user.name}"]
+        s.add(decision)
+        item.status = ItemStatus.IN_REVIEW.value
+
+    return _simple(
+        target, item_id, user, ReviewAction.ESCALATE, note=reason,
+        seen_draft_hash=seen_draft_hash, log=log, change=change, owner=owner,
+    )  # fmt: skip
+
+
+def assign(
+    target: Session | Store,
+    item_id: int,
+    user: User,
+    owner: str,
+    *,
+    seen_draft_hash: str | None = None,
+    log: ActivityLog | None = None,
+) -> Item:
+    """Reassign the item to another owner (a person or a team)."""
+    owner = _clean(owner, 200, "owner")
+
+    def change(s: Session, item: Item, user: User) -> None:
+        decision = _decision_for(s, item)
+        decision.owner = owner
+        s.add(decision)
+        item.status = ItemStatus.IN_REVIEW.value
+
+    return _simple(
+        target, item_id, user, ReviewAction.ASSIGN, note=f"assigned to {owner}",
+        seen_draft_hash=seen_draft_hash, log=log, change=change, owner=owner,
+    )  # fmt: skip
+
+
+def resolve(
+    target: Session | Store,
+    item_id: int,
+    user: User,
+    *,
+    note: str | None = None,
+    seen_draft_hash: str | None = None,
+    log: ActivityLog | None = None,
+) -> Item:
+    """Resolve without a reply: the item leaves the queue and nothing is sent."""
+
+    def change(s: Session, item: Item, user: User) -> None:
+        item.status = ItemStatus.RESOLVED.value
+
+    return _simple(
+        target, item_id, user, ReviewAction.RESOLVE, note=note,
+        seen_draft_hash=seen_draft_hash, log=log, change=change,
+    )  # fmt: skip
+
+
+def take_over(
+    target: Session | Store, workspace: str, user: User, *, log: ActivityLog | None = None
+) -> Takeover:
+    """Take the workspace's live session: sweeps and the outbox leave it alone until handback."""
+    with _unit(target, user, log) as unit:
+        s = unit.session
+        user = _fresh_user(s, user)
+        if not can_see(s, user, workspace):
+            raise NotFound(f"no workspace {workspace!r}")
+        _require(user, Role.REVIEWER, "taking over a workspace")
+        held = active_takeover(s, workspace)
+        if held is not None:
+            raise InvalidState(f"{workspace} is taken over by {held.user} already")
+        takeover = Takeover(workspace=workspace, user=user.name)
+        s.add(takeover)
+        s.flush()
+        unit.event(workspace, "takeover", takeover=takeover.id)
+        return takeover
+
+
+def hand_back(
+    target: Session | Store, workspace: str, user: User, *, log: ActivityLog | None = None
+) -> Takeover:
+    """End the takeover (its holder, or an approver for someone who left)."""
+    with _unit(target, user, log) as unit:
+        s = unit.session
+        user = _fresh_user(s, user)
+        if not can_see(s, user, workspace):
+            raise NotFound(f"no workspace {workspace!r}")
+        held = active_takeover(s, workspace)
+        if held is None:
+            raise InvalidState(f"{workspace} is not taken over")
+        if held.user != user.name:
+            _require(user, Role.APPROVER, f"handing back {held.user}'s takeover")
+        held.ended_at = utcnow()
+        s.add(held)
+        s.flush()
+        unit.event(workspace, "handback", takeover=held.id, held_by=held.user)
+        return held

@@ -1,0 +1,231 @@
+"""The JSON API under ``/api/``: the queue's data for scripts, same sessions and grants.
+
+Reads need a session cookie (sign in through ``/login``); writes need the
+session's CSRF token in an ``X-CSRF-Token`` header (``GET /api/me`` returns it).
+An ungranted workspace answers 404 as if it did not exist.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+
+from agent.review import actions
+from agent.review.context import ApiWriter, PageViewer, state_of
+from agent.review.errors import NotFound
+from agent.review.queries import (
+    QueueFilter,
+    QueueRow,
+    active_takeover,
+    active_takeovers,
+    item_detail,
+    queue,
+    visible_item,
+)
+from agent.store import Decision, Item, OutboxEntry, Takeover
+
+router = APIRouter(prefix="/api")
+
+
+def _item(item: Item, *, full: bool = False) -> dict[str, Any]:
+    data = item.model_dump(
+        include={"id", "workspace", "platform", "account", "thread", "kind", "author", "status"}
+    )
+    data["posted_at"] = item.posted_at
+    data["seen_at"] = item.seen_at
+    data["text"] = item.text if full else item.text[:280]
+    data["has_screenshot"] = bool(item.screenshot)
+    data["has_crop"] = bool(item.crop)
+    return data
+
+
+def _decision(decision: Decision | None) -> dict[str, Any] | None:
+    return None if decision is None else decision.model_dump(exclude={"item_id"})
+
+
+def _row(row: QueueRow) -> dict[str, Any]:
+    return {
+        **_item(row.item),
+        "decision": _decision(row.decision),
+        "sla": row.sla,
+        "left": row.left,
+    }
+
+
+def _takeover(t: Takeover | None) -> dict[str, Any] | None:
+    return None if t is None else t.model_dump()
+
+
+@router.get("/me")
+def me(viewer: PageViewer) -> dict[str, Any]:
+    return {
+        "name": viewer.user.name,
+        "role": viewer.user.role,
+        "workspaces": viewer.workspaces,
+        "csrf_token": viewer.csrf,
+    }
+
+
+@router.get("/items")
+def list_items(
+    request: Request,
+    viewer: PageViewer,
+    workspace: str | None = None,
+    intent: str | None = None,
+    priority: str | None = None,
+    sla: str | None = None,
+    status: str = "pending",
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+) -> dict[str, Any]:
+    if workspace and viewer.visible is not None and workspace not in viewer.visible:
+        raise NotFound(f"no workspace {workspace!r}")
+    f = QueueFilter(workspace, intent, priority, sla, status, page)
+    with state_of(request).runtime.store.session() as s:
+        result = queue(s, f, viewer.visible)
+    return {
+        "items": [_row(r) for r in result.rows],
+        "total": result.total,
+        "page": result.page,
+        "pages": result.pages,
+    }
+
+
+@router.get("/items/{item_id}")
+def get_item(request: Request, viewer: PageViewer, item_id: int) -> dict[str, Any]:
+    st = state_of(request)
+    with st.runtime.store.session() as s:
+        item = visible_item(s, item_id, viewer.visible)
+        if item is None:
+            raise NotFound(f"no item {item_id}")
+        d = item_detail(s, item)
+    others = st.presence.viewed(item_id, viewer.user.name)
+    return {
+        **_item(d.item, full=True),
+        "decision": _decision(d.decision),
+        "draft_hash": d.hash,
+        "sla": d.sla,
+        "left": d.left,
+        "thread": [_item(t) for t in d.thread],
+        "reviews": [r.model_dump() for r in d.reviews],
+        "outbox": [o.model_dump() for o in d.outbox],
+        "takeover": _takeover(d.takeover),
+        "also_viewing": [name for name, _ago in others],
+    }
+
+
+class ApproveBody(BaseModel):
+    text: str = Field(max_length=100_000)
+    draft_hash: str = Field(max_length=64)
+
+
+class NoteBody(BaseModel):
+    reason: str | None = Field(None, max_length=10_000)
+    owner: str | None = Field(None, max_length=200)
+    draft_hash: str | None = Field(None, max_length=64)
+
+
+class AssignBody(BaseModel):
+    owner: str = Field(max_length=200)
+    draft_hash: str | None = Field(None, max_length=64)
+
+
+def _outbox(entry: OutboxEntry) -> dict[str, Any]:
+    return entry.model_dump()
+
+
+@router.post("/items/{item_id}/approve")
+def approve(request: Request, viewer: ApiWriter, item_id: int, body: ApproveBody) -> dict[str, Any]:
+    rt = state_of(request).runtime
+    entry = actions.approve(
+        rt.store, item_id, viewer.user, body.text, seen_draft_hash=body.draft_hash, log=rt.log
+    )
+    return {"ok": True, "outbox": _outbox(entry)}
+
+
+@router.post("/items/{item_id}/draft")
+def save_draft(
+    request: Request, viewer: ApiWriter, item_id: int, body: ApproveBody
+) -> dict[str, Any]:
+    rt = state_of(request).runtime
+    decision = actions.save_draft(
+        rt.store, item_id, viewer.user, body.text, seen_draft_hash=body.draft_hash, log=rt.log
+    )
+    return {"ok": True, "decision": _decision(decision)}
+
+
+def _status(item: Item) -> dict[str, Any]:
+    return {"ok": True, "item": item.id, "status": item.status}
+
+
+@router.post("/items/{item_id}/reject")
+def reject(request: Request, viewer: ApiWriter, item_id: int, body: NoteBody) -> dict[str, Any]:
+    rt = state_of(request).runtime
+    item = actions.reject(
+        rt.store, item_id, viewer.user, reason=body.reason, seen_draft_hash=body.draft_hash,
+        log=rt.log,
+    )  # fmt: skip
+    return _status(item)
+
+
+@router.post("/items/{item_id}/escalate")
+def escalate(request: Request, viewer: ApiWriter, item_id: int, body: NoteBody) -> dict[str, Any]:
+    rt = state_of(request).runtime
+    item = actions.escalate(
+        rt.store, item_id, viewer.user, reason=body.reason, owner=body.owner,
+        seen_draft_hash=body.draft_hash, log=rt.log,
+    )  # fmt: skip
+    return _status(item)
+
+
+@router.post("/items/{item_id}/assign")
+def assign(request: Request, viewer: ApiWriter, item_id: int, body: AssignBody) -> dict[str, Any]:
+    rt = state_of(request).runtime
+    item = actions.assign(
+        rt.store, item_id, viewer.user, body.owner, seen_draft_hash=body.draft_hash, log=rt.log
+    )
+    return _status(item)
+
+
+@router.post("/items/{item_id}/resolve")
+def resolve(request: Request, viewer: ApiWriter, item_id: int, body: NoteBody) -> dict[str, Any]:
+    rt = state_of(request).runtime
+    item = actions.resolve(
+        rt.store, item_id, viewer.user, note=body.reason, seen_draft_hash=body.draft_hash,
+        log=rt.log,
+    )  # fmt: skip
+    return _status(item)
+
+
+@router.get("/workspaces")
+def workspaces(request: Request, viewer: PageViewer) -> dict[str, Any]:
+    with state_of(request).runtime.store.session() as s:
+        held = {t.workspace: _takeover(t) for t in active_takeovers(s, viewer.visible)}
+    return {"workspaces": [{"id": w, "takeover": held.get(w)} for w in viewer.workspaces]}
+
+
+@router.get("/workspaces/{workspace}")
+def workspace(request: Request, viewer: PageViewer, workspace: str) -> dict[str, Any]:
+    if workspace not in viewer.workspaces:
+        raise NotFound(f"no workspace {workspace!r}")
+    with state_of(request).runtime.store.session() as s:
+        return {"id": workspace, "takeover": _takeover(active_takeover(s, workspace))}
+
+
+@router.post("/workspaces/{workspace}/takeover")
+def takeover(request: Request, viewer: ApiWriter, workspace: str) -> dict[str, Any]:
+    rt = state_of(request).runtime
+    return {
+        "ok": True,
+        "takeover": _takeover(actions.take_over(rt.store, workspace, viewer.user, log=rt.log)),
+    }
+
+
+@router.post("/workspaces/{workspace}/handback")
+def handback(request: Request, viewer: ApiWriter, workspace: str) -> dict[str, Any]:
+    rt = state_of(request).runtime
+    return {
+        "ok": True,
+        "takeover": _takeover(actions.hand_back(rt.store, workspace, viewer.user, log=rt.log)),
+    }

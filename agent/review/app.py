@@ -1,0 +1,123 @@
+"""The review web app: ``create_app(home_or_runtime)`` builds it; ``inbox-agent serve`` runs it.
+
+Server-rendered pages (Jinja2, autoescaped, no script at all) and a JSON API
+under ``/api/``. Every response carries a strict Content-Security-Policy
+(no scripts, one stylesheet allowed by hash, images from this origin only) and
+is marked not to be cached, framed or sniffed. Sessions, CSRF and presence are
+described in ``agent.review.sessions``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from agent.review import api, pages
+from agent.review.auth import LoginLimiter
+from agent.review.context import CSP, CsrfRejected, LoginRequired, ReviewState, state_of
+from agent.review.errors import ReviewError
+from agent.review.sessions import Presence, SessionStore
+from agent.runtime import Runtime, open_runtime
+from workspaces.paths import Home
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+
+
+class SecurityHeaders:
+    """Plain ASGI middleware (cheaper than BaseHTTPMiddleware) adding the headers above."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers[name] = value
+                if "cache-control" not in headers:
+                    headers["Cache-Control"] = "no-store"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path == "/api"
+
+
+def _login_required(request: Request, _exc: Exception) -> Response:
+    if _is_api(request):
+        return JSONResponse({"error": "sign in first"}, status_code=401)
+    return RedirectResponse("/login", status_code=303)
+
+
+def _csrf_rejected(request: Request, _exc: Exception) -> Response:
+    message = "The form is missing its security token (or it expired): reload the page."
+    if _is_api(request):
+        return JSONResponse({"error": "missing or wrong X-CSRF-Token header"}, status_code=403)
+    return state_of(request).render("error.html", 403, viewer=None, message=message, back=None)
+
+
+def _review_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ReviewError)
+    status = exc.status_code
+    # One message for "absent" and "not yours", so the answer tells nothing about others.
+    message = "Not found." if status == 404 else str(exc)
+    if _is_api(request):
+        return JSONResponse({"error": message}, status_code=status)
+    back = request.url.path if request.method == "GET" else _page_of(request.url.path)
+    st = state_of(request)
+    return st.render("error.html", status, viewer=None, message=message, back=back)
+
+
+def _page_of(path: str) -> str | None:
+    """The page an action was posted from (``/items/7/approve`` -> ``/items/7``)."""
+    parts = path.rstrip("/").split("/")
+    return "/".join(parts[:3]) if len(parts) >= 4 else None
+
+
+def create_app(
+    source: Home | Runtime,
+    *,
+    secure_cookies: bool = True,
+    sessions: SessionStore | None = None,
+    presence: Presence | None = None,
+    limiter: LoginLimiter | None = None,
+) -> FastAPI:
+    """The review app over a home (opened and migrated here) or an open runtime.
+
+    ``secure_cookies=False`` only for plain-http testing on localhost.
+    """
+    runtime = source if isinstance(source, Runtime) else open_runtime(source)
+    app = FastAPI(title="inbox-agent review", docs_url=None, redoc_url=None, openapi_url=None)
+    options: dict[str, Any] = {}
+    if sessions is not None:
+        options["sessions"] = sessions
+    if presence is not None:
+        options["presence"] = presence
+    if limiter is not None:
+        options["limiter"] = limiter
+    app.state.review = ReviewState(runtime, secure_cookies=secure_cookies, **options)
+    app.include_router(pages.router)
+    app.include_router(api.router)
+    app.add_exception_handler(LoginRequired, _login_required)
+    app.add_exception_handler(CsrfRejected, _csrf_rejected)
+    app.add_exception_handler(ReviewError, _review_error)
+    app.add_middleware(SecurityHeaders)
+    return app

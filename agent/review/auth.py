@@ -1,0 +1,190 @@
+"""People: argon2 password hashes, roles, per-workspace grants, and login rate limiting.
+
+Passwords are hashed with argon2id (argon2-cffi's defaults) and never stored or
+logged in clear. Roles are ordered viewer < reviewer < approver < admin; an admin
+sees every workspace, anyone else only the workspaces granted to them.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlmodel import Session, col, select
+
+from agent.review.errors import NotFound, ReviewError
+from agent.store import Grant, Role, User
+
+ROLE_RANK: dict[str, int] = {
+    Role.VIEWER.value: 0,
+    Role.REVIEWER.value: 1,
+    Role.APPROVER.value: 2,
+    Role.ADMIN.value: 3,
+}
+MIN_PASSWORD_LENGTH = 8
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
+
+_hasher = PasswordHasher()
+# Verified against when the user does not exist, so a wrong name costs as much as a wrong password.
+_DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ReviewError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def has_role(user: User, role: str) -> bool:
+    """True when ``user``'s role is ``role`` or above."""
+    return ROLE_RANK.get(user.role, -1) >= ROLE_RANK[role]
+
+
+def check_name(name: str) -> str:
+    if not _NAME.fullmatch(name):
+        raise ReviewError(f"bad user name {name!r}: use 1-64 letters, digits, '.', '_', '@' or '-'")
+    return name
+
+
+def check_role(role: str) -> str:
+    if role not in ROLE_RANK:
+        raise ReviewError(f"unknown role {role!r} (known: {', '.join(ROLE_RANK)})")
+    return role
+
+
+def get_user(session: Session, name: str) -> User | None:
+    return session.exec(select(User).where(User.name == name)).first()
+
+
+def require_user(session: Session, name: str) -> User:
+    user = get_user(session, name)
+    if user is None:
+        raise NotFound(f"no user {name!r} (add one with `inbox-agent users add`)")
+    if user.disabled:
+        raise ReviewError(f"user {name!r} is disabled")
+    return user
+
+
+def add_user(session: Session, name: str, role: str, password: str) -> User:
+    check_name(name)
+    check_role(role)
+    if get_user(session, name) is not None:
+        raise ReviewError(f"user {name!r} exists already")
+    user = User(name=name, role=role, password_hash=hash_password(password))
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, name: str, password: str) -> User | None:
+    """The enabled user with this name and password, else None (same cost either way)."""
+    user = get_user(session, name) if _NAME.fullmatch(name) else None
+    if user is None or user.disabled:
+        verify_password(_DUMMY_HASH, password)
+        return None
+    return user if verify_password(user.password_hash, password) else None
+
+
+def grant(session: Session, user: User, workspace: str) -> bool:
+    """Grant ``workspace`` to ``user``; False when it was granted already."""
+    exists = session.exec(
+        select(Grant).where(Grant.user_id == user.id, Grant.workspace == workspace)
+    ).first()
+    if exists is not None:
+        return False
+    assert user.id is not None
+    session.add(Grant(user_id=user.id, workspace=workspace))
+    session.flush()
+    return True
+
+
+def revoke(session: Session, user: User, workspace: str) -> bool:
+    row = session.exec(
+        select(Grant).where(Grant.user_id == user.id, Grant.workspace == workspace)
+    ).first()
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    return True
+
+
+def granted_workspaces(session: Session, user: User) -> set[str]:
+    rows = session.exec(select(Grant.workspace).where(Grant.user_id == user.id)).all()
+    return set(rows)
+
+
+def visible_workspaces(session: Session, user: User) -> set[str] | None:
+    """The workspaces ``user`` may see; None means all of them (admin)."""
+    if has_role(user, Role.ADMIN.value):
+        return None
+    return granted_workspaces(session, user)
+
+
+def can_see(session: Session, user: User, workspace: str) -> bool:
+    visible = visible_workspaces(session, user)
+    return visible is None or workspace in visible
+
+
+def list_users(session: Session) -> list[tuple[User, list[str]]]:
+    users = session.exec(select(User).order_by(col(User.name))).all()
+    grants = session.exec(select(Grant)).all()
+    by_user: dict[int, list[str]] = {}
+    for g in grants:
+        by_user.setdefault(g.user_id, []).append(g.workspace)
+    return [(u, sorted(by_user.get(u.id or -1, []))) for u in users]
+
+
+@dataclass
+class _Failures:
+    count: int = 0
+    locked_until: float = 0.0
+
+
+@dataclass
+class LoginLimiter:
+    """Lock a (username, client address) pair for ``lock_seconds`` after ``max_failures``.
+
+    In memory: a restart forgets the counters, which only errs towards one more
+    round of five guesses.
+    """
+
+    max_failures: int = 5
+    lock_seconds: float = 60.0
+    clock: Callable[[], float] = time.monotonic
+    _state: dict[tuple[str, str], _Failures] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def locked_for(self, username: str, address: str) -> float:
+        """Seconds until this pair may try again (0 when it may try now)."""
+        with self._lock:
+            entry = self._state.get((username.lower(), address))
+            if entry is None:
+                return 0.0
+            return max(0.0, entry.locked_until - self.clock())
+
+    def failed(self, username: str, address: str) -> None:
+        with self._lock:
+            key = (username.lower(), address)
+            entry = self._state.setdefault(key, _Failures())
+            if entry.locked_until and entry.locked_until <= self.clock():
+                entry.count, entry.locked_until = 0, 0.0
+            entry.count += 1
+            if entry.count >= self.max_failures:
+                entry.locked_until = self.clock() + self.lock_seconds
+
+    def succeeded(self, username: str, address: str) -> None:
+        with self._lock:
+            self._state.pop((username.lower(), address), None)

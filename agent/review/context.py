@@ -1,0 +1,181 @@
+"""What every web route shares: the app's state, the signed-in viewer, CSRF checks, rendering."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Form, Header, Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
+
+from agent.review.auth import LoginLimiter, visible_workspaces
+from agent.review.queries import known_workspaces
+from agent.review.sessions import Presence, SessionStore, WebSession
+from agent.runtime import Runtime
+from agent.store import User
+
+SESSION_COOKIE = "ia_session"
+LOGIN_COOKIE = "ia_login_csrf"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+CSS = (TEMPLATES / "review.css").read_text(encoding="utf-8")
+# The one inline stylesheet is allowed by its hash: no 'unsafe-inline', no script at all.
+CSS_HASH = base64.b64encode(hashlib.sha256(CSS.encode("utf-8")).digest()).decode("ascii")
+CSP = (
+    "default-src 'none'; "
+    f"style-src 'sha256-{CSS_HASH}'; "
+    "img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+class LoginRequired(Exception):
+    """No valid session: pages redirect to /login, the API answers 401."""
+
+
+class CsrfRejected(Exception):
+    """A state-changing request without the session's CSRF token."""
+
+
+@dataclass
+class ReviewState:
+    runtime: Runtime
+    secure_cookies: bool = True
+    sessions: SessionStore = field(default_factory=SessionStore)
+    presence: Presence = field(default_factory=Presence)
+    limiter: LoginLimiter = field(default_factory=LoginLimiter)
+    env: Environment = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.env = Environment(
+            loader=FileSystemLoader(TEMPLATES),
+            autoescape=select_autoescape(["html"], default=True),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.filters["inert"] = inert
+        self.env.filters["when"] = when
+        self.env.tests["hiding"] = hiding
+
+    def render(self, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        html = self.env.get_template(name).render(css=Markup(CSS), **context)  # noqa: S704
+        return HTMLResponse(html, status_code=status_code)
+
+    def cookie(self, response: Any, name: str, value: str, max_age: int | None = None) -> None:
+        response.set_cookie(
+            name,
+            value,
+            max_age=max_age,
+            httponly=True,
+            secure=self.secure_cookies,
+            samesite="strict",
+            path="/",
+        )
+
+
+def state_of(request: Request) -> ReviewState:
+    st: ReviewState = request.app.state.review
+    return st
+
+
+@dataclass
+class Viewer:
+    """The signed-in person for one request."""
+
+    user: User
+    session: WebSession
+    visible: set[str] | None  # None: every workspace (admin)
+    workspaces: list[str]  # what the filters offer
+
+    @property
+    def csrf(self) -> str:
+        return self.session.csrf
+
+
+def current_viewer(request: Request) -> Viewer:
+    st = state_of(request)
+    web = st.sessions.get(request.cookies.get(SESSION_COOKIE))
+    if web is None:
+        raise LoginRequired()
+    with st.runtime.store.session() as s:
+        user = s.get(User, web.user_id)
+        if user is None or user.disabled:
+            st.sessions.delete(web.token)
+            raise LoginRequired()
+        visible = visible_workspaces(s, user)
+        shown = (
+            visible
+            if visible is not None
+            else known_workspaces(s, set(st.runtime.catalog.workspaces))
+        )
+    return Viewer(user, web, visible, sorted(shown))
+
+
+def _same(expected: str, given: str | None) -> bool:
+    return bool(given) and secrets.compare_digest(expected.encode(), (given or "").encode())
+
+
+def form_viewer(
+    viewer: Annotated[Viewer, Depends(current_viewer)],
+    csrf_token: Annotated[str, Form()] = "",
+) -> Viewer:
+    """The viewer of a form post, refused unless it carries the session's CSRF token."""
+    if not _same(viewer.csrf, csrf_token):
+        raise CsrfRejected()
+    return viewer
+
+
+def api_writer(
+    viewer: Annotated[Viewer, Depends(current_viewer)],
+    x_csrf_token: Annotated[str | None, Header()] = None,
+) -> Viewer:
+    """The viewer of an API post, refused unless the X-CSRF-Token header matches."""
+    if not _same(viewer.csrf, x_csrf_token):
+        raise CsrfRejected()
+    return viewer
+
+
+PageViewer = Annotated[Viewer, Depends(current_viewer)]
+FormViewer = Annotated[Viewer, Depends(form_viewer)]
+ApiWriter = Annotated[Viewer, Depends(api_writer)]
+
+# Characters that can reorder or hide text (bidi overrides and isolates, zero-width
+# marks): shown as a visible code instead of being obeyed.
+_INVISIBLE = {0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2060, 0xFEFF, 0x061C}
+_INVISIBLE |= set(range(0x202A, 0x202F)) | set(range(0x2066, 0x206A))
+
+
+def _visible(ch: str) -> str:
+    code = ord(ch)
+    if code in _INVISIBLE or (unicodedata.category(ch) == "Cc" and ch not in "\n\t"):
+        return f"\u27e8U+{code:04X}\u27e9"
+    return ch
+
+
+def hiding(text: str | None) -> bool:
+    """True when ``text`` holds characters that reorder or hide what it shows."""
+    return any(_visible(ch) != ch for ch in text or "")
+
+
+def inert(text: str | None, limit: int = 20_000) -> Markup:
+    """Untrusted text made safe to show: control characters made visible, long text cut,
+    HTML-escaped. Autoescaping alone would leave a right-to-left override working."""
+    text = text or ""
+    more = len(text) - limit
+    shown = "".join(_visible(ch) for ch in text[:limit])
+    out = escape(shown)
+    if more > 0:
+        out += Markup(' <span class="more">… ({:,} more characters not shown)</span>').format(more)
+    return out
+
+
+def when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "—"

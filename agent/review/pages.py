@@ -1,0 +1,353 @@
+"""The HTML pages: login, the queue, an item, a workspace, and the form posts behind them.
+
+Every route but ``/login`` needs a session; every form post needs the session's
+CSRF token; every item and workspace route answers 404 for a workspace the
+person has no grant for (exactly as for one that does not exist).
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
+
+from agent.review import actions
+from agent.review.auth import authenticate
+from agent.review.context import (
+    LOGIN_COOKIE,
+    SESSION_COOKIE,
+    FormViewer,
+    PageViewer,
+    Viewer,
+    state_of,
+)
+from agent.review.errors import NotFound
+from agent.review.queries import (
+    SLA_STATES,
+    STATUS_FILTERS,
+    QueueFilter,
+    active_takeover,
+    active_takeovers,
+    item_detail,
+    queue,
+    visible_item,
+)
+from workspaces.models import BrowserProfile
+
+router = APIRouter()
+
+INTENTS = [
+    "product_question",
+    "order_issue",
+    "billing_refund",
+    "account_access",
+    "bug_report",
+    "outage",
+    "complaint",
+    "sales_lead",
+    "partnership",
+    "feature_request",
+    "praise",
+    "general",
+    "spam",
+    "safety",
+]
+PRIORITIES = ("P1", "P2", "P3", "none")
+DONE = {
+    "approve": "Approved: the reply is in the outbox and will be sent once.",
+    "draft": "Draft saved.",
+    "reject": "Draft rejected: the item stays in review.",
+    "escalate": "Escalated.",
+    "assign": "Reassigned.",
+    "resolve": "Resolved without a reply.",
+    "takeover": "You hold this workspace's session: automation leaves it alone.",
+    "handback": "Handed back: automation may use the workspace again.",
+}
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "?"
+
+
+@router.get("/login")
+def login_page(request: Request) -> Response:
+    st = state_of(request)
+    if st.sessions.get(request.cookies.get(SESSION_COOKIE)):
+        return RedirectResponse("/", status_code=303)
+    return _login_form(request, None, 200)
+
+
+def _login_form(request: Request, error: str | None, status: int, username: str = "") -> Response:
+    st = state_of(request)
+    token = secrets.token_urlsafe(32)
+    response = st.render(
+        "login.html", status, csrf=token, error=error, username=username, viewer=None
+    )
+    st.cookie(response, LOGIN_COOKIE, token, max_age=3600)
+    return response
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    username: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    st = state_of(request)
+    expected = request.cookies.get(LOGIN_COOKIE) or ""
+    if not expected or not secrets.compare_digest(expected.encode(), csrf_token.encode()):
+        return _login_form(request, "The form expired. Please sign in again.", 403)
+    username = username.strip()[:200]
+    address = _client(request)
+    wait = st.limiter.locked_for(username, address)
+    if wait > 0:
+        message = f"Too many failed sign-ins. Try again in {int(wait) + 1} seconds."
+        return _login_form(request, message, 429, username)
+    with st.runtime.store.session() as s:
+        user = authenticate(s, username, password)
+    if user is None or user.id is None:
+        st.limiter.failed(username, address)
+        return _login_form(request, "Wrong user name or password.", 401, username)
+    st.limiter.succeeded(username, address)
+    web = st.sessions.create(user.id)
+    response = RedirectResponse("/", status_code=303)
+    st.cookie(response, SESSION_COOKIE, web.token)
+    response.delete_cookie(LOGIN_COOKIE, path="/")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, viewer: FormViewer) -> Response:
+    st = state_of(request)
+    st.sessions.delete(viewer.session.token)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+def _check_workspace(viewer: Viewer, workspace: str | None) -> None:
+    if workspace and viewer.visible is not None and workspace not in viewer.visible:
+        raise NotFound(f"no workspace {workspace!r}")
+
+
+@router.get("/")
+def queue_page(
+    request: Request,
+    viewer: PageViewer,
+    workspace: str | None = None,
+    intent: str | None = None,
+    priority: str | None = None,
+    sla: str | None = None,
+    status: str = "pending",
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+) -> Response:
+    st = state_of(request)
+    _check_workspace(viewer, workspace)
+    f = QueueFilter(workspace or None, intent or None, priority or None, sla or None, status, page)
+    with st.runtime.store.session() as s:
+        result = queue(s, f, viewer.visible)
+        takeovers = active_takeovers(s, viewer.visible)
+    current = {
+        "workspace": f.workspace,
+        "intent": f.intent,
+        "priority": f.priority,
+        "sla": f.sla,
+        "status": f.status,
+    }
+
+    def link(**change: object) -> str:
+        params = {**current, "page": None, **change}
+        return "/?" + urlencode({k: v for k, v in params.items() if v})
+
+    return st.render(
+        "queue.html",
+        viewer=viewer,
+        result=result,
+        takeovers=takeovers,
+        current=current,
+        link=link,
+        intents=INTENTS,
+        priorities=PRIORITIES,
+        sla_states=SLA_STATES,
+        statuses=list(STATUS_FILTERS),
+    )
+
+
+@router.get("/items/{item_id}")
+def item_page(
+    request: Request, viewer: PageViewer, item_id: int, done: str | None = None
+) -> Response:
+    st = state_of(request)
+    with st.runtime.store.session() as s:
+        item = visible_item(s, item_id, viewer.visible)
+        if item is None:
+            raise NotFound(f"no item {item_id}")
+        detail = item_detail(s, item)
+    others = st.presence.viewed(item_id, viewer.user.name)
+    return st.render("item.html", viewer=viewer, d=detail, others=others, done=DONE.get(done or ""))
+
+
+@router.get("/items/{item_id}/evidence/{kind}")
+def evidence(request: Request, viewer: PageViewer, item_id: int, kind: str) -> Response:
+    """A screenshot of the item: only the files the item row names, only under screenshots/."""
+    st = state_of(request)
+    with st.runtime.store.session() as s:
+        item = visible_item(s, item_id, viewer.visible)
+    if item is None or kind not in ("screen", "crop"):
+        raise NotFound("no such screenshot")
+    stored = item.screenshot if kind == "screen" else item.crop
+    root = st.runtime.home.screenshots_dir.resolve()
+    if not stored:
+        raise NotFound("no such screenshot")
+    path = Path(stored)
+    path = (path if path.is_absolute() else root / path).resolve()
+    if not path.is_relative_to(root) or path.suffix.lower() != ".png" or not path.is_file():
+        raise NotFound("no such screenshot")
+    return FileResponse(
+        path, media_type="image/png", headers={"Cache-Control": "private, max-age=300"}
+    )
+
+
+def _back(item_id: int, done: str) -> Response:
+    return RedirectResponse(f"/items/{item_id}?done={done}", status_code=303)
+
+
+@router.post("/items/{item_id}/approve")
+def approve_form(
+    request: Request,
+    viewer: FormViewer,
+    item_id: int,
+    text: Annotated[str, Form()] = "",
+    draft_hash: Annotated[str, Form()] = "",
+) -> Response:
+    rt = state_of(request).runtime
+    actions.approve(rt.store, item_id, viewer.user, text, seen_draft_hash=draft_hash, log=rt.log)
+    return _back(item_id, "approve")
+
+
+@router.post("/items/{item_id}/draft")
+def draft_form(
+    request: Request,
+    viewer: FormViewer,
+    item_id: int,
+    text: Annotated[str, Form()] = "",
+    draft_hash: Annotated[str, Form()] = "",
+) -> Response:
+    rt = state_of(request).runtime
+    actions.save_draft(rt.store, item_id, viewer.user, text, seen_draft_hash=draft_hash, log=rt.log)
+    return _back(item_id, "draft")
+
+
+@router.post("/items/{item_id}/reject")
+def reject_form(
+    request: Request,
+    viewer: FormViewer,
+    item_id: int,
+    reason: Annotated[str, Form()] = "",
+    draft_hash: Annotated[str, Form()] = "",
+) -> Response:
+    rt = state_of(request).runtime
+    actions.reject(
+        rt.store, item_id, viewer.user, reason=reason, seen_draft_hash=draft_hash or None,
+        log=rt.log,
+    )  # fmt: skip
+    return _back(item_id, "reject")
+
+
+@router.post("/items/{item_id}/escalate")
+def escalate_form(
+    request: Request,
+    viewer: FormViewer,
+    item_id: int,
+    reason: Annotated[str, Form()] = "",
+    owner: Annotated[str, Form()] = "",
+    draft_hash: Annotated[str, Form()] = "",
+) -> Response:
+    rt = state_of(request).runtime
+    actions.escalate(
+        rt.store, item_id, viewer.user, reason=reason, owner=owner or None,
+        seen_draft_hash=draft_hash or None, log=rt.log,
+    )  # fmt: skip
+    return _back(item_id, "escalate")
+
+
+@router.post("/items/{item_id}/assign")
+def assign_form(
+    request: Request,
+    viewer: FormViewer,
+    item_id: int,
+    owner: Annotated[str, Form()] = "",
+    draft_hash: Annotated[str, Form()] = "",
+) -> Response:
+    rt = state_of(request).runtime
+    actions.assign(
+        rt.store, item_id, viewer.user, owner, seen_draft_hash=draft_hash or None, log=rt.log
+    )
+    return _back(item_id, "assign")
+
+
+@router.post("/items/{item_id}/resolve")
+def resolve_form(
+    request: Request,
+    viewer: FormViewer,
+    item_id: int,
+    note: Annotated[str, Form()] = "",
+    draft_hash: Annotated[str, Form()] = "",
+) -> Response:
+    rt = state_of(request).runtime
+    actions.resolve(
+        rt.store, item_id, viewer.user, note=note, seen_draft_hash=draft_hash or None, log=rt.log
+    )
+    return _back(item_id, "resolve")
+
+
+@router.get("/workspaces/{workspace}")
+def workspace_page(
+    request: Request, viewer: PageViewer, workspace: str, done: str | None = None
+) -> Response:
+    st = state_of(request)
+    if workspace not in viewer.workspaces:  # the granted ones (an admin: all known)
+        raise NotFound(f"no workspace {workspace!r}")
+    with st.runtime.store.session() as s:
+        held = active_takeover(s, workspace)
+    return st.render(
+        "workspace.html",
+        viewer=viewer,
+        workspace=workspace,
+        held=held,
+        open_command=_open_command(request, workspace),
+        done=DONE.get(done or ""),
+    )
+
+
+def _open_command(request: Request, workspace: str) -> str | None:
+    """How the person holding a takeover opens the workspace's session themselves."""
+    st = state_of(request)
+    loaded = st.runtime.catalog.workspaces.get(workspace)
+    if loaded is None:
+        return None
+    ws = loaded.model
+    if isinstance(ws.environment, BrowserProfile):
+        profile = st.runtime.home.profiles_dir / ws.profile_name
+        return f"chromium --user-data-dir={profile} {ws.environment.start_url}"
+    env = ws.environment
+    return f"open {env.app_package} on device {env.device} (e.g. with scrcpy)"
+
+
+@router.post("/workspaces/{workspace}/takeover")
+def takeover_form(request: Request, viewer: FormViewer, workspace: str) -> Response:
+    rt = state_of(request).runtime
+    actions.take_over(rt.store, workspace, viewer.user, log=rt.log)
+    return RedirectResponse(f"/workspaces/{workspace}?done=takeover", status_code=303)
+
+
+@router.post("/workspaces/{workspace}/handback")
+def handback_form(request: Request, viewer: FormViewer, workspace: str) -> Response:
+    rt = state_of(request).runtime
+    actions.hand_back(rt.store, workspace, viewer.user, log=rt.log)
+    return RedirectResponse(f"/workspaces/{workspace}?done=handback", status_code=303)

@@ -1,0 +1,53 @@
+"""Review fixtures: a world (home, store, users with grants), the web app, signed-in clients."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from review_world import ACME, GLOBEX, World, login
+
+from agent.config import Catalog
+from agent.review import create_app
+from agent.review.auth import LoginLimiter
+from agent.runtime import Runtime
+from agent.store import open_store
+from runlogs import ActivityLog
+from workspaces.paths import Home
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    home = Home(tmp_path / "home").ensure()
+    store = open_store(home.db_url)
+    runtime = Runtime(home, Catalog(), store, ActivityLog(home.logs_dir))
+    w = World(runtime, home)
+    w.user("alice", "reviewer", ACME)
+    w.user("bob", "reviewer", ACME)
+    w.user("eve", "reviewer", GLOBEX)
+    w.user("root", "admin")
+    yield w
+    store.close()
+
+
+@pytest.fixture
+def app(world: World) -> FastAPI:
+    return create_app(world.runtime, limiter=LoginLimiter(max_failures=5, lock_seconds=60))
+
+
+@pytest.fixture
+def client_for(app: FastAPI) -> Iterator[Callable[[str], TestClient]]:
+    """A signed-in client per user name (https, so the Secure cookies are sent)."""
+    clients: list[TestClient] = []
+
+    def make(name: str) -> TestClient:
+        client = TestClient(app, base_url="https://testserver")
+        clients.append(client)
+        return login(client, name)
+
+    yield make
+    for c in clients:
+        c.close()

@@ -1,0 +1,191 @@
+"""Review actions: approvals create one outbox entry, stale drafts are refused, roles and
+grants apply, and every action is logged with its actor."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from review_world import ACME, GLOBEX, World
+from sqlmodel import select
+
+from agent.review import actions
+from agent.review.auth import get_user
+from agent.review.errors import InvalidState, NotAllowed, NotFound, StaleDraft
+from agent.review.queries import draft_hash, latest_decision
+from agent.store import OutboxEntry, Review, Takeover, User
+
+
+def _user(world: World, name: str) -> User:
+    with world.store.session() as s:
+        user = get_user(s, name)
+        assert user is not None
+        return user
+
+
+def _hash(world: World, item_id: int) -> str:
+    with world.store.session() as s:
+        return draft_hash(world.get_item(item_id), latest_decision(s, item_id))
+
+
+def _outbox(world: World) -> list[OutboxEntry]:
+    with world.store.session() as s:
+        return list(s.exec(select(OutboxEntry)).all())
+
+
+def test_approve_creates_one_outbox_entry_and_logs_the_approval(world: World) -> None:
+    item_id = world.item(ACME, "When does my order ship?")
+    alice = _user(world, "alice")
+    entry = actions.approve(
+        world.store, item_id, alice, "It ships Monday.", seen_draft_hash=_hash(world, item_id),
+        log=world.runtime.log,
+    )  # fmt: skip
+    assert entry.state == "approved" and entry.approved_by == "alice"
+    assert (entry.workspace, entry.thread, entry.item_id) == (ACME, "t1", item_id)
+    assert world.get_item(item_id).status == "approved"
+    assert [o.id for o in _outbox(world)] == [entry.id]
+    events = [e for e in world.runtime.log.events(ACME) if e.type == "approval"]
+    assert len(events) == 1
+    assert events[0].actor == "user:alice"
+    assert events[0].data["item"] == item_id and events[0].data["edited"] is True
+
+
+def test_approving_again_with_the_old_hash_is_refused(world: World) -> None:
+    item_id = world.item(ACME, "Hi")
+    alice = _user(world, "alice")
+    seen = _hash(world, item_id)
+    actions.approve(world.store, item_id, alice, "Hello!", seen_draft_hash=seen)
+    with pytest.raises(StaleDraft, match="changed since you opened it"):
+        actions.approve(world.store, item_id, alice, "Hello!", seen_draft_hash=seen)
+    assert len(_outbox(world)) == 1
+
+
+def test_a_draft_edited_by_someone_else_makes_the_approval_stale(world: World) -> None:
+    item_id = world.item(ACME, "Do you ship to Canada?")
+    alice, bob = _user(world, "alice"), _user(world, "bob")
+    seen_by_alice = _hash(world, item_id)
+    actions.save_draft(
+        world.store, item_id, bob, "Yes, in 5 days.", seen_draft_hash=_hash(world, item_id)
+    )
+    with pytest.raises(StaleDraft):
+        actions.approve(world.store, item_id, alice, "Old text", seen_draft_hash=seen_by_alice)
+    assert _outbox(world) == []
+    with world.store.session() as s:
+        decision = latest_decision(s, item_id)
+        assert decision is not None
+        assert decision.draft == "Yes, in 5 days." and decision.draft_source == "edited by bob"
+
+
+def test_concurrent_approvals_of_one_item_make_one_entry(world: World) -> None:
+    item_id = world.item(ACME, "Race me")
+    seen = _hash(world, item_id)
+    users = [_user(world, "alice"), _user(world, "bob")] * 4
+    errors: list[Exception] = []
+    barrier = threading.Barrier(len(users))
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            actions.approve(world.store, item_id, users[i], f"reply {i}", seen_draft_hash=seen)
+        except StaleDraft as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(users))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(_outbox(world)) == 1
+    assert len(errors) == len(users) - 1
+
+
+def test_an_ungranted_item_looks_absent_to_every_action(world: World) -> None:
+    item_id = world.item(GLOBEX, "secret")
+    alice = _user(world, "alice")
+    seen = _hash(world, item_id)
+    calls = [
+        lambda: actions.approve(world.store, item_id, alice, "x", seen_draft_hash=seen),
+        lambda: actions.save_draft(world.store, item_id, alice, "x", seen_draft_hash=seen),
+        lambda: actions.reject(world.store, item_id, alice),
+        lambda: actions.escalate(world.store, item_id, alice),
+        lambda: actions.assign(world.store, item_id, alice, "me"),
+        lambda: actions.resolve(world.store, item_id, alice),
+        lambda: actions.take_over(world.store, GLOBEX, alice),
+        lambda: actions.hand_back(world.store, GLOBEX, alice),
+    ]
+    for call in calls:
+        with pytest.raises(NotFound):
+            call()
+    assert world.get_item(item_id).status == "in_review"
+    assert _outbox(world) == []
+
+
+def test_roles(world: World) -> None:
+    world.user("vera", "viewer", ACME)
+    world.user("april", "approver", ACME)
+    plain = world.item(ACME, "question")
+    urgent = world.item(ACME, "my account was hacked", priority="P1", intent="account_access")
+    with pytest.raises(NotAllowed, match="reviewer"):
+        actions.resolve(world.store, plain, _user(world, "vera"))
+    with pytest.raises(NotAllowed, match="approver"):
+        actions.approve(
+            world.store, urgent, _user(world, "alice"), "ok", seen_draft_hash=_hash(world, urgent)
+        )
+    actions.approve(
+        world.store, urgent, _user(world, "april"), "ok", seen_draft_hash=_hash(world, urgent)
+    )
+    # The admin has no grants and still sees every workspace.
+    actions.resolve(world.store, plain, _user(world, "root"))
+    assert world.get_item(plain).status == "resolved"
+
+
+def test_escalated_items_need_an_approver(world: World) -> None:
+    item_id = world.item(ACME, "I want a refund", intent="billing_refund", priority="P2")
+    alice = _user(world, "alice")
+    actions.escalate(world.store, item_id, alice, reason="refund over 100", owner="finance")
+    with world.store.session() as s:
+        decision = latest_decision(s, item_id)
+        assert decision is not None and decision.action == "escalate"
+        assert decision.owner == "finance"
+    with pytest.raises(NotAllowed):
+        actions.approve(world.store, item_id, alice, "ok", seen_draft_hash=_hash(world, item_id))
+
+
+def test_reject_assign_resolve_record_reviews_and_events(world: World) -> None:
+    item_id = world.item(ACME, "meh")
+    alice = _user(world, "alice")
+    log = world.runtime.log
+    actions.reject(world.store, item_id, alice, reason="wrong tone", log=log)
+    actions.assign(world.store, item_id, alice, "bob", log=log)
+    actions.resolve(world.store, item_id, alice, note="answered by phone", log=log)
+    with pytest.raises(InvalidState):
+        actions.reject(world.store, item_id, alice)
+    with world.store.session() as s:
+        reviews = s.exec(select(Review).where(Review.item_id == item_id)).all()
+        decision = latest_decision(s, item_id)
+    assert [r.action for r in reviews] == ["reject", "assign", "resolve"]
+    assert decision is not None and decision.draft is None and decision.owner == "bob"
+    events = [(e.type, e.data.get("action"), e.actor) for e in log.events(ACME)]
+    assert events == [
+        ("review", "reject", "user:alice"),
+        ("review", "assign", "user:alice"),
+        ("review", "resolve", "user:alice"),
+    ]
+
+
+def test_takeover_and_handback(world: World) -> None:
+    alice, bob = _user(world, "alice"), _user(world, "bob")
+    log = world.runtime.log
+    actions.take_over(world.store, ACME, alice, log=log)
+    with pytest.raises(InvalidState, match="taken over by alice"):
+        actions.take_over(world.store, ACME, bob, log=log)
+    with pytest.raises(NotAllowed):  # a reviewer cannot end someone else's takeover
+        actions.hand_back(world.store, ACME, bob, log=log)
+    held = actions.hand_back(world.store, ACME, alice, log=log)
+    assert held.ended_at is not None
+    with world.store.session() as s:
+        assert len(s.exec(select(Takeover)).all()) == 1
+    assert [(e.type, e.actor) for e in log.events(ACME)] == [
+        ("takeover", "user:alice"),
+        ("handback", "user:alice"),
+    ]
