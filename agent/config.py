@@ -235,6 +235,10 @@ def _workspace_references(
     env = ws.environment
     if isinstance(env, AndroidDevice) and env.device not in catalog.devices:
         out.append(_problem(doc, ("environment", "device"), f"no device with id {env.device!r}"))
+    if ws.triage is not None and not (home.root / ws.triage).is_file():
+        out.append(
+            _problem(doc, ("triage",), f"triage config {ws.triage!r} not found under the home")
+        )
     knowledge = ws.reply_policy.knowledge
     if knowledge is not None and not (home.root / knowledge).is_file():
         out.append(

@@ -19,7 +19,13 @@ class Runtime:
     store: Store
     log: ActivityLog
 
-    def sweeper(self, **options: Any) -> Sweeper:
+    def sweeper(self, *, triage: bool = True, **options: Any) -> Sweeper:
+        """A Sweeper for this home; new items are triaged as they are stored (``triage``)."""
+        if triage and "on_item" not in options:
+            from agent.decide import SweepTriage
+
+            workspaces = {k: v.model for k, v in self.catalog.workspaces.items()}
+            options["on_item"] = SweepTriage(self.home, workspaces, self.store, self.log)
         return Sweeper(self.home, self.catalog, self.store, self.log, **options)
 
 

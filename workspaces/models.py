@@ -108,6 +108,7 @@ class Workspace(ConfigModel):
     timezone: str = "UTC"
     owners: Owners = Owners()
     reply_policy: ReplyPolicy = ReplyPolicy()
+    triage: str | None = Field(None, description="triage config file under the home (optional)")
 
     @field_validator("timezone")
     @classmethod

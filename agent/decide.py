@@ -1,0 +1,141 @@
+"""Triage what sweeps collect: every new item gets a stored, logged Decision.
+
+Each workspace gets its own pipeline (duplicate clusters are per workspace),
+built from the default triage configuration plus the workspace's own:
+
+- ``triage``: an optional triage config file under the home (any section);
+- ``reply_policy.knowledge``: its approved saved replies; ``approved_intents``
+  decides which intents may get a draft at all;
+- ``owners``: ``queues`` maps a routing queue to the owner for this client, and
+  ``default`` owns every queue the routing leaves without one.
+
+The item is already stored when this runs (see ``agent.sweep``); a failure
+here leaves it ``new`` for a later ``inbox-agent triage --pending`` rather than
+losing it.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from agent.store import Decision as DecisionRow
+from agent.store import Item, Store
+from agent.triage import Decision as TriageDecision
+from agent.triage import Pipeline, TriageConfig, TriageInput, load_config
+from runlogs import ActivityLog
+from workspaces.models import Workspace
+from workspaces.paths import Home
+
+STATUS_BY_ACTION = {
+    "drop": "dropped",
+    "pause": "paused",
+    "review": "triaged",
+    "escalate": "triaged",
+}
+
+
+def workspace_config(home: Home, ws: Workspace) -> TriageConfig:
+    """The default triage configuration with the workspace's own settings applied."""
+    import yaml
+
+    base = load_config(home.root / ws.triage if ws.triage else None)
+    data: dict[str, Any] = base.model_dump()
+    if ws.reply_policy.knowledge:
+        path = home.root / ws.reply_policy.knowledge
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data["knowledge"] = {**data["knowledge"], **loaded}
+    policy = dict(data["knowledge"].get("reply_policy") or {})
+    policy["approved_intents"] = list(ws.reply_policy.approved_intents)
+    data["knowledge"]["reply_policy"] = policy
+    owners = ws.owners
+    for rule in data["routing"]["rules"]:
+        actions = rule["actions"]
+        queue = actions.get("queue")
+        if queue in owners.queues:
+            actions["owner"] = owners.queues[queue]
+        elif not actions.get("owner") and owners.default:
+            actions["owner"] = owners.default
+    return load_config(TriageConfig.model_validate(data))
+
+
+class SweepTriage:
+    """The sweep's ``on_item`` callback: triage, store the decision, log it."""
+
+    def __init__(
+        self, home: Home, workspaces: dict[str, Workspace], store: Store, log: ActivityLog
+    ):
+        self.home = home
+        self.workspaces = workspaces
+        self.store = store
+        self.log = log
+        self._pipelines: dict[str, Pipeline] = {}
+
+    def pipeline(self, workspace_id: str) -> Pipeline:
+        if workspace_id not in self._pipelines:
+            ws = self.workspaces[workspace_id]
+            self._pipelines[workspace_id] = Pipeline(workspace_config(self.home, ws))
+        return self._pipelines[workspace_id]
+
+    def __call__(self, item: Item) -> None:
+        decision = self.pipeline(item.workspace).triage(
+            TriageInput(
+                id=str(item.id),
+                text=item.text,
+                platform=item.platform,
+                kind=item.kind,
+                author=item.author,
+                account=item.account,
+                workspace=item.workspace,
+                posted_at=item.posted_at,
+            )
+        )
+        self.record(item, decision)
+
+    def record(self, item: Item, decision: TriageDecision) -> DecisionRow:
+        due = (
+            item.seen_at + timedelta(minutes=decision.sla_minutes)
+            if decision.sla_minutes is not None
+            else None
+        )
+        row = DecisionRow(
+            item_id=item.id or 0,
+            action=decision.action,
+            intent=decision.intent,
+            priority=decision.priority,
+            queue=decision.queue,
+            owner=decision.owner,
+            sla_minutes=decision.sla_minutes,
+            sla_due_at=due,
+            confidence=decision.confidence,
+            pause_reasons=list(decision.pause_reasons),
+            why=list(decision.why),
+            draft=decision.draft,
+            draft_source=decision.draft_source,
+            duplicate_of=decision.duplicate_of,
+            cluster_id=decision.cluster_id,
+        )
+        with self.store.session() as s:
+            s.add(row)
+            stored = s.get(Item, item.id)
+            if stored is not None:
+                stored.status = STATUS_BY_ACTION.get(decision.action, "triaged")
+                s.add(stored)
+            s.flush()
+            s.refresh(row)
+        self.log.append(
+            item.workspace,
+            "decision",
+            run_id=item.run_id,
+            item=item.id,
+            action=decision.action,
+            intent=decision.intent,
+            priority=decision.priority,
+            queue=decision.queue,
+            owner=decision.owner,
+            pause_reasons=list(decision.pause_reasons),
+            confidence=round(decision.confidence, 3),
+            draft_source=decision.draft_source,
+            why=list(decision.why),
+        )
+        return row
