@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from agent.commands import db as db_cmd
+from agent.commands import evaluate as evaluate_cmd
 from agent.commands import log as log_cmd
 from agent.commands import review as review_cmd
 from agent.commands import sandbox as sandbox_cmd
@@ -59,6 +60,7 @@ app.add_typer(review_cmd.app, name="review")
 app.add_typer(workspaces_cmd.app, name="workspaces")
 app.add_typer(log_cmd.app, name="log")
 app.add_typer(triage_cmd.app, name="triage")
+app.add_typer(evaluate_cmd.app, name="eval")
 app.add_typer(sandbox_cmd.app, name="sandbox")
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(selectors_cmd.app, name="selectors")

@@ -1,0 +1,289 @@
+"""The triage pipeline: an ordered list of small stages over one item.
+
+Default order (configuration, ``TriageConfig.stages``)::
+
+    normalize → spam → duplicates → intent → stop_rules → priority → routing → draft
+
+Each stage is one method that reads and writes the item's ``Work`` and appends
+its reasons to ``decision.why``. A stage drops an item by raising ``DropItem``
+(spam, duplicate); the pipeline then still runs the stop-rule guard, so a drop
+never hides a stop rule: a dropped item that trips one is paused instead.
+
+The action is settled last: pause (stop rule or unknown owner; never a draft) >
+drop > escalate (P1, or a route that says so) > review. Low-confidence intents
+are reviewed, never escalated or drafted on a guess.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from agent.triage import rules
+from agent.triage.clusters import ClusterIndex
+from agent.triage.config import TriageConfig, load_config
+from agent.triage.drafts import make_draft
+from agent.triage.errors import DropItem
+from agent.triage.features import featurize_words
+from agent.triage.linear import SoftmaxModel, load_models
+from agent.triage.models import Decision, TriageInput, Work
+from agent.triage.normalize import detect_language, fold, normalize
+from agent.triage.routing import Router
+from agent.triage.training import MODEL_PATH
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max())
+    out: np.ndarray = e / e.sum()
+    return out
+
+
+_PRIORITY_RANK = {"none": 0, "P3": 1, "P2": 2, "P1": 3}
+UNKNOWN_OWNER = "routing.unknown_owner"
+
+
+def _timestamp(value: datetime | str | None) -> float:
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            pass
+    return time.time()
+
+
+class Pipeline:
+    """Triage items with one configuration; keeps duplicate-cluster state across calls."""
+
+    def __init__(self, config: TriageConfig | None = None) -> None:
+        self.config = config if config is not None else load_config(None)
+        model_path = Path(self.config.model_path) if self.config.model_path else MODEL_PATH
+        models = load_models(model_path, ("intent", "spam"))
+        self.intent_model: SoftmaxModel = models["intent"]
+        self.spam_model: SoftmaxModel = models["spam"]
+        self.clusters = ClusterIndex(self.config.dedup)
+        self.router = Router(self.config.routing.rules)
+        self._spam_col = self.spam_model.classes.index("spam")
+        # both models read the same features: one gather and one product score them
+        n_intents = len(self.intent_model.classes)
+        self._joint_w = np.hstack((self.intent_model.weights, self.spam_model.weights))
+        self._joint_b = np.concatenate((self.intent_model.bias, self.spam_model.bias))
+        self._split = n_intents
+        drop = self.config.thresholds.spam_drop
+        self.spam_drop = drop if drop is not None else self.spam_model.threshold
+        self._stages: list[Callable[[Work], None]] = [
+            getattr(self, f"stage_{name}") for name in self.config.stages
+        ]
+        tax = self.config.taxonomy
+        self._pause_families = list(tax.pause_families)
+
+    # -- public API ---------------------------------------------------------------
+
+    def triage(self, item: TriageInput) -> Decision:
+        """One Decision for one item (validated first: raises TriageInputError)."""
+        item.validate()
+        work = Work(item=item, decision=Decision(id=item.id))
+        ran: set[str] = set()
+        try:
+            for name, stage in zip(self.config.stages, self._stages, strict=True):
+                stage(work)
+                ran.add(name)
+        except DropItem as drop:
+            work.dropped = True
+            work.decision.why.append(f"drop:{drop.rule}: {drop.reason}")
+            self._guard(work, ran)
+        self._settle(work)
+        return work.decision
+
+    def triage_many(self, items: Iterable[TriageInput]) -> Iterator[Decision]:
+        for item in items:
+            yield self.triage(item)
+
+    def reset(self) -> None:
+        """Forget duplicate clusters."""
+        self.clusters.reset()
+
+    # -- stages -------------------------------------------------------------------
+
+    def stage_normalize(self, work: Work) -> None:
+        work.text = normalize(work.item.text)
+        work.folded = fold(work.text)
+        work.decision.lang = detect_language(work.folded)
+
+    def _features(self, work: Work) -> tuple[np.ndarray, np.ndarray]:
+        if work.feat_idx is None or work.feat_val is None:
+            if not work.folded:
+                self.stage_normalize(work)
+            work.feat_idx, work.feat_val, work.word_hashes = featurize_words(work.folded)
+        return work.feat_idx, work.feat_val
+
+    def _scores(self, work: Work) -> tuple[np.ndarray, np.ndarray]:
+        """(intent probabilities, spam probabilities), calibrated; computed once per item."""
+        if work.scores is None:
+            idx, val = self._features(work)
+            logits = val @ self._joint_w[idx] + self._joint_b
+            work.scores = (
+                _softmax(logits[: self._split] / self.intent_model.temperature),
+                _softmax(logits[self._split :] / self.spam_model.temperature),
+            )
+        return work.scores
+
+    def stage_spam(self, work: Work) -> None:
+        p = float(self._scores(work)[1][self._spam_col])
+        work.decision.spam_score = p
+        if p >= self.spam_drop:
+            work.decision.intent, work.decision.priority = "spam", "none"
+            work.decision.confidence = p
+            raise DropItem("spam.model", f"spam probability {p:.2f}")
+
+    def stage_duplicates(self, work: Work) -> None:
+        item = work.item
+        key = item.workspace or item.account or "-"
+        self._features(work)
+        assert work.word_hashes is not None
+        cluster, is_dup = self.clusters.assign(
+            key, item.id, work.word_hashes, _timestamp(item.posted_at)
+        )
+        if cluster is None:
+            return
+        d = work.decision
+        d.cluster_id, d.cluster_size = cluster.cluster_id, cluster.size
+        if not is_dup:
+            cluster.first_decision = d
+            return
+        d.duplicate_of = cluster.first_id
+        first = cluster.first_decision
+        if isinstance(first, Decision):
+            d.intent, d.priority, d.confidence = first.intent, first.priority, first.confidence
+        raise DropItem("duplicate.near", f"near-duplicate of {cluster.first_id} ({cluster.size})")
+
+    def stage_intent(self, work: Work) -> None:
+        probs = self._scores(work)[0]
+        best = int(probs.argmax())
+        d = work.decision
+        d.intent, d.confidence = self.intent_model.classes[best], float(probs[best])
+        d.why.append(f"intent.model:{d.intent} p={d.confidence:.2f}")
+        if d.confidence < self.config.thresholds.intent_review:
+            d.why.append(f"intent.low_confidence<{self.config.thresholds.intent_review}")
+
+    def stage_stop_rules(self, work: Work) -> None:
+        if not work.folded:
+            self.stage_normalize(work)
+        work.hits = rules.run(work.folded, self._pause_families)
+        overrides = self.config.taxonomy.intent_by_rule
+        d = work.decision
+        for hit in work.hits:
+            d.why.append(f"rule:{hit.rule_id}")
+        if work.dropped:
+            return
+        for hit in work.hits:
+            target = overrides.get(hit.rule_id)
+            if target:
+                if target != d.intent:
+                    d.why.append(f"intent.rule:{hit.rule_id}->{target}")
+                d.intent, d.confidence = target, 1.0  # deterministic rule, model guess in why
+                return
+        if d.confidence < self.config.thresholds.intent_review:
+            fallback = self.config.taxonomy.fallback_intent_by_rule_family
+            for hit in work.hits:
+                target = fallback.get(hit.family)
+                if target:
+                    d.why.append(f"intent.rule_fallback:{hit.rule_id}->{target}")
+                    d.intent, d.confidence = target, 1.0
+                    return
+
+    def stage_priority(self, work: Work) -> None:
+        tax = self.config.taxonomy
+        d = work.decision
+        prio = tax.priority_by_intent.get(d.intent, "P3")
+        reason = f"priority.intent:{d.intent}"
+        for hit in work.hits:
+            raised = tax.priority_by_rule_family.get(hit.family)
+            if raised and _PRIORITY_RANK[raised] > _PRIORITY_RANK[prio]:
+                prio, reason = raised, f"priority.rule:{hit.rule_id}"
+        if prio == "P2" and d.cluster_size >= tax.viral_cluster_size:
+            prio, reason = "P1", f"priority.viral:cluster_size={d.cluster_size}"
+        d.priority = prio
+        d.why.append(f"{reason}->{prio}")
+
+    def stage_routing(self, work: Work) -> None:
+        d, item = work.decision, work.item
+        attrs = {
+            "intent": d.intent,
+            "priority": d.priority,
+            "platform": item.platform,
+            "workspace": item.workspace,
+            "kind": item.kind,
+            "lang": d.lang,
+            "rule_family": [h.family for h in work.hits],
+            "rule_id": [h.rule_id for h in work.hits],
+        }
+        rule = self.router.route(attrs)
+        if rule is None or not rule.actions.owner:
+            d.queue = d.owner = None
+            d.sla_minutes = None
+            work.hits.append(rules.RuleHit(UNKNOWN_OWNER, "unknown_owner"))
+            d.why.append(f"rule:{UNKNOWN_OWNER}")
+            return
+        act = rule.actions
+        d.queue, d.owner, d.sla_minutes = act.queue, act.owner, act.sla_minutes
+        d.escalation = list(act.escalation)
+        d.why.append(f"route:{rule.name}")
+        if act.action == "escalate":
+            d.action = "escalate"
+
+    def stage_draft(self, work: Work) -> None:
+        self._settle(work)
+        d = work.decision
+        if d.action != "review" or d.confidence < self.config.thresholds.intent_review:
+            return
+        made = make_draft(work.item, d.intent, d.lang, self.config.knowledge)
+        if made is not None:
+            d.draft, d.draft_source, reason = made
+            d.why.append(reason)
+
+    # -- helpers ------------------------------------------------------------------
+
+    def _guard(self, work: Work, ran: set[str]) -> None:
+        """After a drop: a stop rule still pauses the item (and routes it to an owner)."""
+        if "stop_rules" not in ran:
+            self.stage_stop_rules(work)
+        if work.hits:
+            self.stage_priority(work)
+            self.stage_routing(work)
+
+    def _settle(self, work: Work) -> None:
+        d = work.decision
+        if work.hits:
+            d.action = "pause"
+            d.pause_reasons = [h.rule_id for h in work.hits]
+            d.draft = d.draft_source = None
+        elif work.dropped:
+            d.action = "drop"
+        elif d.action == "escalate" or (
+            d.priority in self.config.taxonomy.escalate_priorities
+            and d.confidence >= self.config.thresholds.intent_review
+        ):
+            d.action = "escalate"
+        else:
+            d.action = "review"
+
+
+STAGES = {
+    name: getattr(Pipeline, f"stage_{name}")
+    for name in (
+        "normalize",
+        "spam",
+        "duplicates",
+        "intent",
+        "stop_rules",
+        "priority",
+        "routing",
+        "draft",
+    )
+}

@@ -1,0 +1,42 @@
+"""Account compromise: hacked accounts, takeovers and logins that were not the owner."""
+
+from __future__ import annotations
+
+from agent.triage.models import RuleHit
+from agent.triage.rules._patterns import Family
+
+FAMILY = "account_compromise"
+
+RULES = Family(
+    FAMILY,
+    {
+        "hacked": [
+            r"\bhack(?:ed|ers?)\b",
+            r"\bgot hacked\b",
+            r"\bhacke(?:aron|ou|aram|o)\b",
+            r"\binvad(?:iram|iu|ida)\b",
+            r"\bpirat(?:e|ee|er)\b",
+            r"\bgehackt\b",
+            r"\bcompromised\b",
+        ],
+        "takeover": [
+            r"\b(?:someone|somebody|a stranger) (?:logged|got|broke|has been logging) in(?:to)?\b",
+            r"\blog ?in from (?:another|a different|an unknown)\b",
+            r"\b(?:wasn'?t|was not|not) me\b",
+            r"\bpassword (?:was|got|has been) changed\b",
+            r"\b(?:changed|reset) my (?:password|email|e-mail)\b",
+            r"\bposting (?:spam|things|stuff) i didn'?t\b",
+            r"\bunauthori[sz]ed (?:access|login|log-in)\b",
+            r"\b(?:alguien|alguem) (?:entro|entrou|cambio|mudou) (?:a |en |na )?(?:mi |minha )?(?:cuenta|conta|contrasena|senha|correo)",  # noqa: E501
+            r"\bacceso no autorizado\b",
+            r"\bacesso nao autorizado\b",
+            r"\bquelqu'un (?:s'est connecte|a change|a pirate|utilise) ",
+            r"\bjemand hat (?:sich )?(?:in )?mein(?:en)? (?:konto|account|passwort)",
+            r"\bunbefugte?r? zugriff\b",
+        ],
+    },
+)
+
+
+def check(folded: str) -> list[RuleHit]:
+    return RULES.check(folded)

@@ -1,0 +1,26 @@
+"""``inbox-agent eval triage`` on a small slice of the shared data (skipped without it)."""
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from agent.commands.evaluate import REPO, app
+
+DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.mark.skipif(not (DATA / "youtube_spam").is_dir(), reason="shared data not present")
+def test_eval_small_slice_writes_report(tmp_path: Path) -> None:
+    report = tmp_path / "eval.md"
+    result = CliRunner().invoke(app, ["triage", "--limit", "15", "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    text = report.read_text()
+    for heading in ("YouTube Spam Collection", "Bitext", "CLINC150", "Own held-out", "Stop rules"):
+        assert heading in text
+    assert "heldout_stop_rule_recall: 1.0000" in result.output
+
+
+def test_eval_needs_data(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["triage", "--data", str(tmp_path)])
+    assert result.exit_code != 0

@@ -1,0 +1,39 @@
+"""Features and the shipped model: deterministic, calibrated, reproducible training."""
+
+import numpy as np
+
+from agent.triage.features import N_FEATURES, featurize
+from agent.triage.linear import SparseRows, fit_temperature, load_models, train_softmax
+from agent.triage.normalize import detect_language, fold, normalize
+from agent.triage.training import INTENTS, MODEL_PATH
+
+
+def test_features_are_deterministic_and_normalized() -> None:
+    a = featurize(fold("Where is my ORDER?? 😡"))
+    b = featurize(fold("Where is my ORDER?? 😡"))
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    assert a[0].max() < N_FEATURES and abs(float(np.dot(a[1], a[1])) - 1) < 1e-5
+
+
+def test_fold_and_language() -> None:
+    assert fold(normalize("  RÜCKERSTATTUNG\u200b  bitte ")) == "ruckerstattung bitte"
+    assert detect_language(fold("¿dónde está mi pedido? gracias")) == "es"
+    assert detect_language(fold("wo ist meine Bestellung, bitte")) == "de"
+
+
+def test_shipped_model_loads_with_taxonomy() -> None:
+    models = load_models(MODEL_PATH, ("intent", "spam"))
+    assert models["intent"].classes == list(INTENTS)
+    assert models["spam"].classes == ["ham", "spam"]
+    assert 0.05 <= models["intent"].temperature <= 5
+
+
+def test_training_is_reproducible_and_temperature_fits() -> None:
+    texts = ["love it", "great thanks", "refund now", "money back please"] * 3
+    y = np.array([0, 0, 1, 1] * 3)
+    x = SparseRows.stack([featurize(t) for t in texts])
+    m1 = train_softmax(x, y, ["praise", "refund"], steps=30)
+    m2 = train_softmax(x, y, ["praise", "refund"], steps=30)
+    assert np.array_equal(m1.weights, m2.weights)
+    assert m1.proba_many(x).argmax(axis=1).tolist() == y.tolist()
+    assert fit_temperature(m1, x, y) > 0
