@@ -47,7 +47,16 @@ echo "== sweeping again: only what is new is collected"
 "$BIN/inbox-agent" sweep --all --json
 set -e
 
+echo "== the review queue: what people decide on (drafts come only from approved replies)"
+DEMO_USER=demo
+DEMO_PASSWORD="${DEMO_PASSWORD:-demo-password-change-me}"
+if ! "$BIN/inbox-agent" users list --json | grep -q "\"$DEMO_USER\""; then
+  printf '%s\n' "$DEMO_PASSWORD" | "$BIN/inbox-agent" users add "$DEMO_USER" --role admin --password-stdin
+fi
+"$BIN/inbox-agent" review list --as "$DEMO_USER" --workspace sandbox-acme-web | sed -n "1,20p"
+
 echo
+echo "review UI:    inbox-agent serve --port 8080   (user $DEMO_USER, password $DEMO_PASSWORD)"
 echo "items:        $INBOX_AGENT_HOME/inbox-agent.db  (inbox-agent db status)"
 echo "screenshots:  $INBOX_AGENT_HOME/screenshots/"
 echo "activity log: inbox-agent log sandbox-acme-web   ·   inbox-agent log verify sandbox-acme-web"
