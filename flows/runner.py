@@ -628,7 +628,7 @@ class Collector:
             key=lambda pair: pair[0][1],
         )
         out: dict[str, tuple[bytes, tuple[float, float, float, float]]] = {}
-        window_h = self.r.ctx.page_height - 80  # a 40px margin above and below
+        window_h = self.r.ctx.page_height  # a whole screen: the item in its context
         i = 0
         while i < len(wanted):
             top = max(0.0, wanted[i][0][1] - 40)
@@ -636,11 +636,11 @@ class Collector:
             while i < len(wanted) and wanted[i][0][1] + wanted[i][0][3] <= top + window_h:
                 members.append(wanted[i])
                 i += 1
-            if not members:  # an item taller than a window: give it its own
+            if not members:  # an item taller than a screen: its own, taller window
                 members.append(wanted[i])
                 i += 1
-            bottom = max(b[1] + b[3] for b, _ in members) + 40
-            png = self.r.driver.screenshot(clip=(0.0, top, self.r.ctx.page_width, bottom - top))
+            height = max(window_h, max(b[1] + b[3] for b, _ in members) - top)
+            png = self.r.driver.screenshot(clip=(0.0, top, self.r.ctx.page_width, height))
             self.r.stats.screenshots += 1
             for (x, y, w, h), key in members:
                 out[key] = (png, (x, y - top, w, h))
