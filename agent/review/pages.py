@@ -36,26 +36,13 @@ from agent.review.queries import (
     queue,
     visible_item,
 )
+from agent.triage import load_config
 from workspaces.models import BrowserProfile
 
 router = APIRouter()
 
-INTENTS = [
-    "product_question",
-    "order_issue",
-    "billing_refund",
-    "account_access",
-    "bug_report",
-    "outage",
-    "complaint",
-    "sales_lead",
-    "partnership",
-    "feature_request",
-    "praise",
-    "general",
-    "spam",
-    "safety",
-]
+# The taxonomy's intents, in its order (configuration, not a second list here).
+INTENTS = list(load_config().taxonomy.intents)
 PRIORITIES = ("P1", "P2", "P3", "none")
 DONE = {
     "approve": "Approved: the reply is in the outbox and will be sent once.",
