@@ -18,7 +18,14 @@ from agent.errors import UserError
 from agent.review import actions
 from agent.review.auth import require_user, visible_workspaces
 from agent.review.errors import NotFound
-from agent.review.queries import STATUS_FILTERS, QueueFilter, item_detail, queue, visible_item
+from agent.review.queries import (
+    STATUS_FILTERS,
+    QueueFilter,
+    item_detail,
+    open_session_command,
+    queue,
+    visible_item,
+)
 from agent.runtime import Runtime, open_runtime
 from agent.store import User
 
@@ -216,3 +223,28 @@ def resolve(ctx: typer.Context, item_id: ItemArg, who: AsUser = "", reason: Reas
     rt, user = _open(ctx, who)
     actions.resolve(rt.store, item_id, user, note=reason, log=rt.log)
     console.print(f"item {item_id} resolved without a reply", markup=False)
+
+
+WorkspaceArg = Annotated[str, typer.Argument(help="Workspace id.")]
+
+
+@app.command("takeover")
+def takeover(ctx: typer.Context, workspace: WorkspaceArg, who: AsUser = "") -> None:
+    """Take over a workspace's live session: sweeps and the outbox leave it alone."""
+    rt, user = _open(ctx, who)
+    actions.take_over(rt.store, workspace, user, log=rt.log)
+    console.print(
+        f"{workspace} is yours until `inbox-agent review handback {workspace}`", markup=False
+    )
+    loaded = rt.catalog.workspaces.get(workspace)
+    if loaded is not None:
+        command = open_session_command(rt.home, loaded.model)
+        console.print(f"open the session: {command}", markup=False)
+
+
+@app.command("handback")
+def handback(ctx: typer.Context, workspace: WorkspaceArg, who: AsUser = "") -> None:
+    """Hand a taken-over workspace back to automation."""
+    rt, user = _open(ctx, who)
+    actions.hand_back(rt.store, workspace, user, log=rt.log)
+    console.print(f"{workspace} handed back: sweeps and replies resume", markup=False)

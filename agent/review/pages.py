@@ -33,11 +33,11 @@ from agent.review.queries import (
     active_takeover,
     active_takeovers,
     item_detail,
+    open_session_command,
     queue,
     visible_item,
 )
 from agent.triage import load_config
-from workspaces.models import BrowserProfile
 
 router = APIRouter()
 
@@ -316,14 +316,7 @@ def _open_command(request: Request, workspace: str) -> str | None:
     """How the person holding a takeover opens the workspace's session themselves."""
     st = state_of(request)
     loaded = st.runtime.catalog.workspaces.get(workspace)
-    if loaded is None:
-        return None
-    ws = loaded.model
-    if isinstance(ws.environment, BrowserProfile):
-        profile = st.runtime.home.profiles_dir / ws.profile_name
-        return f"chromium --user-data-dir={profile} {ws.environment.start_url}"
-    env = ws.environment
-    return f"open {env.app_package} on device {env.device} (e.g. with scrcpy)"
+    return None if loaded is None else open_session_command(st.runtime.home, loaded.model)
 
 
 @router.post("/workspaces/{workspace}/takeover")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import shlex
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,6 +22,11 @@ import sqlalchemy.orm
 from sqlmodel import Session, col, func, select
 
 from agent.store import Decision, Item, ItemStatus, OutboxEntry, Review, Takeover, utcnow
+from devices.errors import DriverError
+from devices.playwright_driver import chromium_path as _chromium
+from flows.runner import expand_env
+from workspaces.models import BrowserProfile, Workspace
+from workspaces.paths import Home
 
 PENDING = (ItemStatus.TRIAGED.value, ItemStatus.IN_REVIEW.value, ItemStatus.PAUSED.value)
 STATUS_FILTERS: dict[str, tuple[str, ...] | None] = {
@@ -244,3 +250,20 @@ def known_workspaces(session: Session, catalog_ids: set[str]) -> set[str]:
     """Workspaces in the configuration or with items in the store (for an admin's filters)."""
     rows = session.exec(select(Item.workspace).distinct()).all()
     return set(catalog_ids) | set(rows)
+
+
+def open_session_command(home: Home, ws: Workspace) -> str:
+    """The command a person holding a takeover runs to open the workspace's live session."""
+    env = ws.environment
+    if isinstance(env, BrowserProfile):
+        profile = home.profiles_dir / ws.profile_name
+        url = expand_env(env.start_url)
+        return f"{chromium_path()} --user-data-dir={shlex.quote(str(profile))} {shlex.quote(url)}"
+    return f"scrcpy --serial <serial of {env.device}>  # then open {env.app_package}"
+
+
+def chromium_path() -> str:
+    try:
+        return _chromium()
+    except DriverError:
+        return "chromium"

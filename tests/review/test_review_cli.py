@@ -127,3 +127,19 @@ def test_review_edit_reject_escalate_assign(world: World) -> None:
     assert runner.invoke(cli, ["review", "list"]).exit_code != 0  # nobody named
     actions = [e.data.get("action") for e in world.runtime.log.events(ACME)]
     assert actions == ["edit", "reject", "assign", "escalate"]
+
+
+def test_review_takeover_and_handback(world: World) -> None:
+    from agent.store import Takeover
+
+    cli, runner = _cli(world.home), CliRunner()
+    taken = runner.invoke(cli, ["review", "takeover", ACME, "--as", "alice"])
+    assert taken.exit_code == 0, taken.output
+    assert runner.invoke(cli, ["review", "takeover", ACME, "--as", "bob"]).exit_code != 0
+    assert runner.invoke(cli, ["review", "takeover", ACME, "--as", "eve"]).exit_code != 0
+    assert runner.invoke(cli, ["review", "handback", ACME, "--as", "alice"]).exit_code == 0
+    with world.store.session() as s:
+        (row,) = s.exec(select(Takeover)).all()
+        assert row.user == "alice" and row.ended_at is not None
+    kinds = [(e.type, e.actor) for e in world.runtime.log.events(ACME)]
+    assert kinds == [("takeover", "user:alice"), ("handback", "user:alice")]
