@@ -12,18 +12,24 @@ reported as ``login_required``, not as selector drift.
 from __future__ import annotations
 
 import contextlib
-import os
-import re
 import time
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from devices.driver import Driver, ExtractedItem, Extraction, FieldQuery, Match
+from devices.driver import Driver, ExtractedItem, FieldQuery, Match
 from devices.errors import DriverCrashed, DriverError, DriverTimeout, ElementNotFound
 from devices.selectors import Selector, SelectorPack
+from flows.collect import Collector
+from flows.context import (
+    DEFAULT_TIMEOUT_S,
+    Box,
+    Evidenced,
+    RunContext,
+    RunnerHooks,
+    RunStats,
+)
 from flows.errors import FlowDefinitionError, FlowStop
-from flows.items import CollectedItem, content_id, stable_key
+from flows.items import stable_key
 from flows.models import (
     AssertAccount,
     AssertVisible,
@@ -43,92 +49,22 @@ from flows.models import (
     TypeText,
     WaitFor,
 )
+from flows.reply import ReplySender
+from flows.templates import expand_env, handle, render, render_locator
 
-DEFAULT_TIMEOUT_S = 15.0
-LAZY_LOAD_WAIT_S = 2.0  # how long the bottom of a list may take to append more
-WINDOW_HEIGHT = 1600.0  # evidence screenshots cover at most this much page height
+__all__ = [
+    "DEFAULT_TIMEOUT_S",
+    "Box",
+    "Evidenced",
+    "FlowRunner",
+    "RunContext",
+    "RunStats",
+    "RunnerHooks",
+    "expand_env",
+    "render",
+]
+
 NAVIGATION = (Open, Tap, Back, Reload)
-
-
-Box = tuple[float, float, float, float]
-
-
-@dataclass
-class Evidenced:
-    """A collected item with the screen it was seen on and its box on that screen."""
-
-    item: CollectedItem
-    screen: bytes | None
-    box: Box | None
-
-
-class RunnerHooks(Protocol):
-    def step_started(self, path: str, kind: str, detail: dict[str, Any]) -> None: ...
-
-    def step_ok(self, path: str, kind: str, duration_s: float, detail: dict[str, Any]) -> None: ...
-
-    def step_failed(
-        self, path: str, kind: str, duration_s: float, error: str, attempt: int
-    ) -> None: ...
-
-    def fallback(self, selector: str, index: int, locator: str) -> None: ...
-
-    def screenshot(self, name: str, png: bytes) -> str: ...
-
-    def known_keys(self, keys: list[str]) -> set[str]: ...
-
-    def store(self, batch: list[Evidenced]) -> list[bool]:
-        """Store a batch of items (oldest first) atomically; True for each that was new.
-
-        Called before anything else happens to the items: logging and triage
-        come after the batch is committed.
-        """
-        ...
-
-
-@dataclass
-class RunContext:
-    platform: str
-    account: str
-    variables: dict[str, str]
-    timeout_s: float = DEFAULT_TIMEOUT_S
-    max_items: int | None = None
-    deadline: float | None = None
-    page_width: float = 1280.0
-    page_height: float = 900.0  # the viewport: evidence windows are one screen high
-    probe: bool = (
-        False  # `selectors check`: visit one entry per list, read one screen, store nothing
-    )
-    watch_screens: bool = True  # off for login flows, which expect the login wall
-
-
-@dataclass
-class RunStats:
-    new_items: int = 0
-    seen_items: int = 0
-    screenshots: int = 0
-    fallbacks: dict[str, int] = field(default_factory=dict)
-    resolved: dict[str, int] = field(default_factory=dict)  # best alternative seen; -1 none
-    reply: dict[str, Any] | None = None  # what the last send_reply found and did
-
-
-_VAR = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
-_ENV = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)(?::-([^}]*))?\}")
-
-
-def expand_env(text: str) -> str:
-    """Expand ``${VAR}`` and ``${VAR:-default}`` from the environment."""
-    return _ENV.sub(lambda m: os.environ.get(m.group(1)) or (m.group(2) or ""), text)
-
-
-def render(template: str, variables: dict[str, str]) -> str:
-    def sub(m: re.Match[str]) -> str:
-        name = m.group(1)
-        if name not in variables:
-            raise FlowDefinitionError(f"unknown variable {{{name}}} in {template!r}")
-        return variables[name]
-
-    return _VAR.sub(sub, template)
 
 
 class FlowRunner:
@@ -155,7 +91,7 @@ class FlowRunner:
             update={
                 "alternatives": tuple(
                     alt.model_copy(
-                        update={alt.kind: _render_locator(alt.kind, alt.value, self.ctx.variables)}
+                        update={alt.kind: render_locator(alt.kind, alt.value, self.ctx.variables)}
                     )
                     for alt in selector.alternatives
                 )
@@ -294,8 +230,8 @@ class FlowRunner:
                 "wrong_account", f"cannot see which account is logged in: {exc}", exc.evidence
             ) from exc
         self._note(m)
-        shown = _handle(text)
-        if shown != _handle(self.ctx.account):
+        shown = handle(text)
+        if shown != handle(self.ctx.account):
             raise FlowStop(
                 "wrong_account", f"logged in as {text.strip()!r}, expected {self.ctx.account!r}"
             )
@@ -369,306 +305,3 @@ class FlowRunner:
     # -- collect -------------------------------------------------------------------
     def _collect(self, spec: CollectSpec, t: float) -> dict[str, Any]:
         return Collector(self, spec, t).run()
-
-
-def _render_locator(kind: str, template: str, variables: dict[str, str]) -> str:
-    """Fill ``{var}`` in a locator; values come from screens, so they are quoted, never spliced."""
-
-    def sub(m: re.Match[str]) -> str:
-        name = m.group(1)
-        if name not in variables:
-            raise FlowDefinitionError(f"unknown variable {{{name}}} in selector {template!r}")
-        value = variables[name]
-        if kind == "css":
-            return re.sub(r"([\\'\"\]\[])", r"\\\1", value)
-        if kind == "xpath" and "'" in value:
-            raise FlowDefinitionError(
-                f"value for {{{name}}} contains a quote; xpath cannot hold it"
-            )
-        return value
-
-    return _VAR.sub(sub, template)
-
-
-def _same_text(a: str, b: str) -> bool:
-    import unicodedata
-
-    def norm(x: str) -> str:
-        return " ".join(unicodedata.normalize("NFC", x).split())
-
-    return norm(a) == norm(b)
-
-
-class ReplySender:
-    """One send_reply step: verify, check not already posted, type, send, confirm."""
-
-    def __init__(self, runner: FlowRunner, spec: Any, timeout_s: float):
-        self.r = runner
-        self.spec = spec
-        self.t = timeout_s
-        self.text = runner.ctx.variables["reply_text"]
-
-    def _own_texts(self) -> list[str]:
-        own = self.r.selector(self.spec.own_replies)
-        sub = self.r.selector(self.spec.own_text) if self.spec.own_text else None
-        extraction = self.r.driver.extract(own, [FieldQuery("text", sub, None)])
-        return [x.fields.get("text") or "" for x in extraction.items]
-
-    def already_posted(self) -> bool:
-        return any(_same_text(t, self.text) for t in self._own_texts())
-
-    def run(self) -> dict[str, Any]:
-        d, r = self.r.driver, self.r
-        if self.spec.target:
-            try:
-                r._note(d.find(r.selector(self.spec.target), timeout_s=self.t))
-            except ElementNotFound as exc:
-                r.check_screens()
-                raise FlowStop(
-                    "selector_missing",
-                    "the customer's message is no longer in the thread",
-                    exc.evidence,
-                ) from exc
-        if self.already_posted():
-            return {"already_posted": True}
-        before = len(self._own_texts())
-        if self.spec.open_composer:
-            r._note(d.tap(r.selector(self.spec.open_composer), timeout_s=self.t))
-        r._note(
-            d.type_text(r.selector(self.spec.composer), self.text, clear=True, timeout_s=self.t)
-        )
-        r._note(d.tap(r.selector(self.spec.send), timeout_s=self.t))
-        deadline = time.monotonic() + self.t
-        while time.monotonic() < deadline:
-            # The send usually navigates; reading mid-navigation fails, so poll until the
-            # reply shows up among the brand's replies or the step's time runs out.
-            with contextlib.suppress(DriverError):
-                r.check_screens()
-                if len(self._own_texts()) > before and self.already_posted():
-                    return {"already_posted": False, "confirmed": True}
-            time.sleep(0.1)
-        raise DriverTimeout("the reply did not appear in the thread after sending")
-
-
-def _handle(text: str) -> str:
-    return text.strip().lstrip("@").casefold()
-
-
-class Collector:
-    """One collect step: read groups newest first, stop at the first fully seen group."""
-
-    def __init__(self, runner: FlowRunner, spec: CollectSpec, timeout_s: float):
-        self.r = runner
-        self.spec = spec
-        self.t = timeout_s
-        self.item_sel = runner.selector(spec.list)
-        self.group_sel = runner.selector(spec.group) if spec.group else None
-        f = spec.fields
-        self.queries = [
-            FieldQuery(
-                name,
-                runner._field_selector(fs) if fs is not None else None,
-                fs.attr if fs is not None else None,
-            )
-            for name, fs in (
-                ("text", f.text),
-                ("author", f.author),
-                ("id", f.id),
-                ("posted_at", f.posted_at),
-                ("parent_id", f.parent_id),
-            )
-            if fs is not None
-        ]
-        url = runner.driver.current_url()
-        variables = {**runner.ctx.variables, "page_path": urlsplit(url).path, "page_url": url}
-        self.thread = render(spec.thread, variables)
-        self.done: set[str] = set()
-        self.pending: list[CollectedItem] = []
-        self.roots_read = 0
-        self.last_root_keys: list[str] = []
-        self.new = 0
-        self.seen = 0
-
-    def run(self) -> dict[str, Any]:
-        """Read until a fully seen group (or the end), then store everything new, oldest first.
-
-        Storing oldest first is what makes a killed sweep safe: if any item of
-        this step is stored, every older new item is too, so the next sweep's
-        stop at the first fully seen group can never skip an unstored item.
-        """
-        scrolls = 0
-        reached_seen = False
-        limit = min(self.spec.max_items, self.r.ctx.max_items or self.spec.max_items)
-        hit_limit = False
-        while True:
-            self.r._check_deadline()
-            extraction = self._read_more()
-            self.r._note_fields(extraction.field_matches, extraction.match)
-            if self.r.ctx.probe:
-                for name in (self.spec.load_more, self.spec.end_marker):
-                    if name:
-                        self.r._note(self.r.driver.count(self.r.selector(name)))
-                return {"thread": self.thread, "probe": len(extraction.items)}
-            reached_seen = self._take(self._ordered(extraction.groups))
-            if len(self.pending) >= limit:
-                del self.pending[limit:]
-                hit_limit = True
-                break
-            if reached_seen and self.spec.stop_at_seen:
-                break
-            if not self._load_more(scrolls):
-                break
-            scrolls += 1
-        self._emit()
-        if hit_limit:
-            raise FlowStop("limit_reached", f"collected the limit of {limit} items in one step")
-        return {
-            "thread": self.thread,
-            "new": self.new,
-            "seen": self.seen,
-            "stopped_at_seen": reached_seen,
-            "loads": scrolls,
-        }
-
-    def _read_more(self) -> Extraction:
-        """Read the roots not read yet (lists grow at the end as more loads).
-
-        The last root already read is read again: if it is not where it was, the
-        list was re-rendered and everything is read from the top.
-        """
-        d = self.r.driver
-        start = max(0, self.roots_read - 1)
-        extraction = d.extract(self.item_sel, self.queries, group=self.group_sel, start=start)
-        if start:
-            first = extraction.groups[0] if extraction.groups else []
-            keys = [c.key for c in (self._item(x) for x in first) if c is not None]
-            if keys != self.last_root_keys:
-                start = 0
-                extraction = d.extract(self.item_sel, self.queries, group=self.group_sel)
-        total = start + len(extraction.groups)
-        if extraction.groups:
-            last = extraction.groups[-1]
-            self.last_root_keys = [c.key for c in (self._item(x) for x in last) if c is not None]
-        self.roots_read = total
-        return extraction
-
-    def _ordered(self, groups: list[list[ExtractedItem]]) -> list[list[ExtractedItem]]:
-        if self.spec.order == "oldest_first":
-            return [list(reversed(g)) for g in reversed(groups)]
-        return groups
-
-    def _load_more(self, scrolls: int) -> bool:
-        d = self.r.driver
-        on_page = d.count(self.item_sel)
-        before = on_page.count if on_page is not None else 0
-        if scrolls >= self.spec.max_scrolls:
-            return False
-        if self.spec.load_more:
-            button = self.r.selector(self.spec.load_more)
-            m = d.is_visible(button)
-            if m is not None:
-                self.r._note(m)
-                d.tap(button, timeout_s=self.t)
-                return d.wait_for_count(self.item_sel, before, timeout_s=self.t)
-        if d.scroll():
-            return True  # what the scroll revealed is read on the next pass
-        if self.spec.end_marker and d.is_visible(self.r.selector(self.spec.end_marker)):
-            return False
-        # At the bottom: a lazily loading page appends here, or this is the end.
-        return d.wait_for_count(self.item_sel, before, timeout_s=min(self.t, LAZY_LOAD_WAIT_S))
-
-    def _take(self, groups: list[list[ExtractedItem]]) -> bool:
-        """Queue new items, newest group first; True once a whole group is already stored."""
-        parsed = [[c for c in (self._item(x) for x in g) if c is not None] for g in groups]
-        fresh_groups = [[c for c in g if c.key not in self.done] for g in parsed]
-        candidates = [c.key for g in fresh_groups for c in g]
-        known = self.r.hooks.known_keys(candidates) if candidates else set()  # one query
-        for fresh in fresh_groups:
-            if not fresh:
-                continue
-            self.done.update(c.key for c in fresh)
-            seen_here = sum(1 for c in fresh if c.key in known)
-            self.seen += seen_here
-            self.r.stats.seen_items += seen_here
-            if seen_here == len(fresh) and self.spec.stop_at_seen:
-                return True
-            self.pending.extend(c for c in fresh if c.key not in known)
-        return False
-
-    def _emit(self) -> None:
-        if not self.pending:
-            return
-        boxes = self._fresh_boxes()
-        shots = self._evidence_windows(boxes)
-        batch = []
-        for item in reversed(self.pending):  # oldest first
-            screen, box = shots.get(item.key, (None, None))
-            batch.append(Evidenced(item, screen, box))
-        created = sum(self.r.hooks.store(batch))
-        self.new += created
-        self.r.stats.new_items += created
-        self.pending.clear()
-
-    def _fresh_boxes(self) -> dict[str, tuple[float, float, float, float]]:
-        """Where each item is now (loading more may have moved earlier ones)."""
-        extraction = self.r.driver.extract(self.item_sel, self.queries, group=self.group_sel)
-        out: dict[str, tuple[float, float, float, float]] = {}
-        for x in extraction.items:
-            c = self._item(x)
-            if c is not None and x.box is not None:
-                out[c.key] = x.box
-        return out
-
-    def _evidence_windows(
-        self, boxes: dict[str, tuple[float, float, float, float]]
-    ) -> dict[str, tuple[bytes, tuple[float, float, float, float]]]:
-        """One screenshot per screen-sized window of the page, shared by the items in it."""
-        wanted = sorted(
-            ((boxes[c.key], c.key) for c in self.pending if c.key in boxes),
-            key=lambda pair: pair[0][1],
-        )
-        out: dict[str, tuple[bytes, tuple[float, float, float, float]]] = {}
-        window_h = self.r.ctx.page_height  # a whole screen: the item in its context
-        i = 0
-        while i < len(wanted):
-            top = max(0.0, wanted[i][0][1] - 40)
-            members = []
-            while i < len(wanted) and wanted[i][0][1] + wanted[i][0][3] <= top + window_h:
-                members.append(wanted[i])
-                i += 1
-            if not members:  # an item taller than a screen: its own, taller window
-                members.append(wanted[i])
-                i += 1
-            height = max(window_h, max(b[1] + b[3] for b, _ in members) - top)
-            png = self.r.driver.screenshot(clip=(0.0, top, self.r.ctx.page_width, height))
-            self.r.stats.screenshots += 1
-            for (x, y, w, h), key in members:
-                out[key] = (png, (x, y - top, w, h))
-        return out
-
-    def _item(self, x: ExtractedItem) -> CollectedItem | None:
-        f = x.fields
-        text, author = f.get("text"), f.get("author")
-        if text is None or author is None:
-            return None
-        author = author.strip()
-        posted = (f.get("posted_at") or "").strip() or None
-        message_id = (f.get("id") or "").strip() or content_id(author, text, self.thread, posted)
-        ctx = self.r.ctx
-        parent = (f.get("parent_id") or "").strip() or None
-        return CollectedItem(
-            platform=ctx.platform,
-            account=ctx.account,
-            thread=self.thread,
-            kind=self.spec.kind,
-            message_id=message_id,
-            author=author,
-            text=text,
-            posted_at=posted,
-            parent_id=parent,
-            key=stable_key(ctx.platform, ctx.account, self.thread, message_id),
-            parent_key=stable_key(ctx.platform, ctx.account, self.thread, parent)
-            if parent
-            else None,
-            own=_handle(author) == _handle(ctx.account),
-        )
