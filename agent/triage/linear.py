@@ -71,6 +71,7 @@ class SoftmaxModel:
         self.bias = bias.astype(np.float32, copy=False)
         self.temperature = float(temperature)
         self.threshold = float(threshold)  # decision threshold of a binary model
+        self.l2: float | None = None  # the L2 strength it was trained with (not saved)
 
     def logits(self, idx: np.ndarray, vals: np.ndarray) -> np.ndarray:
         out: np.ndarray = vals @ self.weights[idx] + self.bias
@@ -139,28 +140,48 @@ def _softmax(z: np.ndarray) -> np.ndarray:
 
 
 def _forward(x: SparseRows, w: np.ndarray) -> np.ndarray:
-    gathered = w[x.cols] * x.vals[:, None]
+    gathered = np.take(w, x.cols, axis=0) * x.vals[:, None]
     out: np.ndarray = np.add.reduceat(gathered, x.indptr[:-1], axis=0)
     return out
 
 
-class _Transposed:
-    """Column-sorted view of a SparseRows, for the gradient X^T G."""
+class _Design:
+    """The training matrix over the columns used in training, sorted by row and by column.
+
+    Weights are kept class-major (C x used columns) during training, so the
+    forward pass and the gradient are one 1-D gather and ``reduceat`` per class.
+    """
 
     def __init__(self, x: SparseRows) -> None:
+        self.n_rows = x.n_rows
+        self.used, cols = np.unique(x.cols, return_inverse=True)
+        self.cols = cols.astype(np.int64)
+        self.vals = x.vals.astype(np.float32)
+        self.starts = x.indptr[:-1]
+        self.empty = np.flatnonzero(np.diff(x.indptr) == 0)
         rows = np.repeat(np.arange(x.n_rows), np.diff(x.indptr))
-        order = np.argsort(x.cols, kind="stable")
-        self.rows = rows[order]
-        self.vals = x.vals[order]
-        cols = x.cols[order]
-        first = np.ones(len(cols), dtype=bool)
-        first[1:] = cols[1:] != cols[:-1]
-        self.starts = np.flatnonzero(first)
-        self.uniq = cols[self.starts]
+        order = np.argsort(self.cols, kind="stable")
+        self.t_rows = rows[order]
+        self.t_vals = self.vals[order]
+        sorted_cols = self.cols[order]
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = sorted_cols[1:] != sorted_cols[:-1]
+        self.t_starts = np.flatnonzero(first)  # every used column occurs at least once
 
-    def times(self, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        prod = g[self.rows] * self.vals[:, None]
-        return self.uniq, np.add.reduceat(prod, self.starts, axis=0)
+    def forward(self, wt: np.ndarray) -> np.ndarray:
+        """X W for class-major weights ``wt`` (C x used): n_rows x C."""
+        out = np.empty((self.n_rows, len(wt)), dtype=np.float32)
+        for c, row in enumerate(wt):
+            out[:, c] = np.add.reduceat(row[self.cols] * self.vals, self.starts)
+        out[self.empty] = 0.0
+        return out
+
+    def backward(self, g: np.ndarray) -> np.ndarray:
+        """X^T G, class-major: C x used."""
+        out = np.empty((g.shape[1], len(self.used)), dtype=np.float32)
+        for c in range(g.shape[1]):
+            out[c] = np.add.reduceat(g[:, c][self.t_rows] * self.t_vals, self.t_starts)
+        return out
 
 
 def train_softmax(
@@ -178,22 +199,18 @@ def train_softmax(
     sw = sw / sw.sum()
     onehot = np.zeros((n, c), dtype=np.float32)
     onehot[np.arange(n), y] = 1.0
-    xt = _Transposed(x)
-    used = xt.uniq
-    w = np.zeros((len(used), c), dtype=np.float32)  # only rows that occur in training
+    design = _Design(x)
+    w = np.zeros((c, len(design.used)), dtype=np.float32)  # class-major, used columns only
     b = np.zeros(c, dtype=np.float32)
-    remap = np.zeros(N_FEATURES, dtype=np.int64)
-    remap[used] = np.arange(len(used))
-    xr = SparseRows(x.indptr, remap[x.cols], x.vals)
     m_w: np.ndarray = np.zeros_like(w)
     v_w: np.ndarray = np.zeros_like(w)
     m_b: np.ndarray = np.zeros_like(b)
     v_b: np.ndarray = np.zeros_like(b)
     beta1, beta2, eps = 0.9, 0.999, 1e-8
     for step in range(1, steps + 1):
-        p = _softmax(_forward(xr, w) + b)
+        p = _softmax(design.forward(w) + b)
         g = (p - onehot) * sw[:, None]
-        _, gw = xt.times(g)
+        gw = design.backward(g)
         gw += l2 * w
         gb = g.sum(axis=0)
         m_w = beta1 * m_w + (1 - beta1) * gw
@@ -204,7 +221,7 @@ def train_softmax(
         w -= (lr * (m_w / corr1) / (np.sqrt(v_w / corr2) + eps)).astype(np.float32)
         b -= (lr * (m_b / corr1) / (np.sqrt(v_b / corr2) + eps)).astype(np.float32)
     full = np.zeros((N_FEATURES, c), dtype=np.float32)
-    full[used] = w
+    full[design.used] = w.T
     return SoftmaxModel(classes, full, b)
 
 

@@ -74,6 +74,8 @@ class Pipeline:
         self._joint_w = np.hstack((self.intent_model.weights, self.spam_model.weights))
         self._joint_b = np.concatenate((self.intent_model.bias, self.spam_model.bias))
         self._split = n_intents
+        self._inv_t_intent = np.float32(1.0 / self.intent_model.temperature)
+        self._inv_t_spam = np.float32(1.0 / self.spam_model.temperature)
         drop = self.config.thresholds.spam_drop
         self.spam_drop = drop if drop is not None else self.spam_model.threshold
         self._stages: list[Callable[[Work], None]] = [
@@ -119,17 +121,18 @@ class Pipeline:
         if work.feat_idx is None or work.feat_val is None:
             if not work.folded:
                 self.stage_normalize(work)
-            work.feat_idx, work.feat_val, work.word_hashes = featurize_words(work.folded)
+            work.feat_idx, work.feat_val, work.word_hashes = featurize_words(work.folded, work.text)
         return work.feat_idx, work.feat_val
 
     def _scores(self, work: Work) -> tuple[np.ndarray, np.ndarray]:
         """(intent probabilities, spam probabilities), calibrated; computed once per item."""
         if work.scores is None:
             idx, val = self._features(work)
-            logits = val @ self._joint_w[idx] + self._joint_b
+            # np.take gathers rows about twice as fast as fancy indexing
+            logits = val @ np.take(self._joint_w, idx, axis=0) + self._joint_b
             work.scores = (
-                _softmax(logits[: self._split] / self.intent_model.temperature),
-                _softmax(logits[self._split :] / self.spam_model.temperature),
+                _softmax(logits[: self._split] * self._inv_t_intent),
+                _softmax(logits[self._split :] * self._inv_t_spam),
             )
         return work.scores
 

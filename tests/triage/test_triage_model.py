@@ -37,3 +37,22 @@ def test_training_is_reproducible_and_temperature_fits() -> None:
     assert np.array_equal(m1.weights, m2.weights)
     assert m1.proba_many(x).argmax(axis=1).tolist() == y.tolist()
     assert fit_temperature(m1, x, y) > 0
+
+
+def test_shape_features_read_the_unfolded_text() -> None:
+    from agent.triage.features import _shape_tokens
+
+    shout = _shape_tokens("CHECK OUT MY CHANNEL!!! sooo good 😍 $5 @bob #win", 10)
+    for token in ("x", "rep", "caps", "emoji", "money", "mention", "tag"):
+        assert f"§shape:{token}" in shout
+    calm = _shape_tokens("is the USB cable included?", 5)
+    assert "§shape:q" in calm and "§shape:caps" not in calm  # one acronym is not shouting
+    assert featurize("hi", "HI THERE FRIEND")[0].tolist() != featurize("hi")[0].tolist()
+
+
+def test_spam_threshold_keeps_its_logit_margin_under_temperature() -> None:
+    from agent.triage.training import _at_temperature
+
+    assert _at_temperature(0.5, 2.0) == 0.5
+    assert _at_temperature(0.8, 1.0) == 0.8
+    assert 0.5 < _at_temperature(0.8, 2.0) < 0.8

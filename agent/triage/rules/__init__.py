@@ -3,7 +3,7 @@
 One module per family; each exposes ``FAMILY``, its ``RULES`` and ``check(folded)``
 over folded text (casefolded, accents stripped, see ``agent.triage.normalize``).
 Patterns cover en, es, pt, fr and de. Rule ids are ``family.rule`` and are what a
-paused Decision carries in ``pause_reasons``. ``run`` scans all families in one pass.
+paused Decision carries in ``pause_reasons``. ``run`` scans each family in turn.
 
 Families: ``private_data``, ``refund``, ``legal``, ``safety``, ``account_compromise``,
 ``press``. ``unknown_owner`` is raised by routing, not here.
@@ -12,11 +12,10 @@ Families: ``private_data``, ``refund``, ``legal``, ``safety``, ``account_comprom
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import lru_cache
 
 from agent.triage.models import RuleHit
 from agent.triage.rules import account, legal, press, private_data, refund, safety
-from agent.triage.rules._patterns import Combined, Family
+from agent.triage.rules._patterns import Family
 
 Checker = Callable[[str], list[RuleHit]]
 
@@ -24,15 +23,15 @@ MODULES = (private_data, refund, legal, safety, account, press)
 FAMILIES: dict[str, Family] = {m.RULES.family: m.RULES for m in MODULES}
 
 
-@lru_cache(maxsize=16)
-def _combined(families: tuple[str, ...]) -> Combined:
-    return Combined([FAMILIES[name] for name in families])
-
-
 def run(folded: str, families: Sequence[str] | None = None) -> list[RuleHit]:
-    """All hits of the given families (all when None), in family order, one scan."""
+    """All hits of the given families (all when None), in family order.
+
+    Each family's regex scans the text on its own: measured faster than one combined
+    regex (Python's engine pays for every named group at every match attempt), and a
+    match of one family can never hide an overlapping match of another.
+    """
     names = tuple(families) if families is not None else tuple(FAMILIES)
-    hits = _combined(names).check(folded)
+    hits = [hit for name in names for hit in FAMILIES[name].check(folded)]
     if private_data.FAMILY in names:
         hits = private_data.check_values(folded) + hits
     return hits
