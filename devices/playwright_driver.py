@@ -420,22 +420,13 @@ class PlaywrightDriver:
     def screenshot(
         self, *, full_page: bool = False, clip: tuple[float, float, float, float] | None = None
     ) -> bytes:
-        if clip is not None:
-            # Scroll the area into the viewport and capture it there: a full-page capture
-            # of a long list re-lays out the whole page each time.
+        if clip is not None:  # an area of the page, wherever it is (page coordinates)
             x, y, w, h = clip
-            top = float(self._call("scroll", lambda: self.page.evaluate(_SCROLL_TO_JS, y)))
-            view = self.page.viewport_size or {"width": 1280, "height": 900}
-            area = {
-                "x": max(0.0, x),
-                "y": max(0.0, y - top),
-                "width": max(1.0, min(w, view["width"] - x)),
-                "height": max(1.0, min(h, view["height"] - (y - top))),
-            }
+            area = {"x": x, "y": y, "width": max(1.0, w), "height": max(1.0, h)}
             return bytes(
                 self._call(
                     "screenshot",
-                    lambda: self.page.screenshot(clip=area, timeout=30000),  # type: ignore[arg-type]
+                    lambda: self.page.screenshot(full_page=True, clip=area, timeout=30000),  # type: ignore[arg-type]
                 )
             )
         return bytes(
@@ -443,6 +434,13 @@ class PlaywrightDriver:
                 "screenshot", lambda: self.page.screenshot(full_page=full_page, timeout=30000)
             )
         )
+
+    def screen_at(self, y: float) -> tuple[bytes, float]:
+        """Scroll page position ``y`` to the top (as far as the page allows) and capture
+        the screen; returns the PNG and the page position of its top edge."""
+        top = float(self._call("scroll", lambda: self.page.evaluate(_SCROLL_TO_JS, y)))
+        png = bytes(self._call("screenshot", lambda: self.page.screenshot(timeout=30000)))
+        return png, top
 
     def screen_tree(self) -> str:
         return str(self._call("page source", lambda: self.page.content()))

@@ -209,8 +209,11 @@ class Collector:
             if not members:  # an item taller than a screen: its own, taller window
                 members.append(wanted[i])
                 i += 1
-            height = max(window_h, max(b[1] + b[3] for b, _ in members) - top)
-            png = self.r.driver.screenshot(clip=(0.0, top, self.r.ctx.page_width, height))
+            bottom = max(b[1] + b[3] for b, _ in members)
+            if bottom - top <= window_h:  # the screen a person would see there
+                png, top = self.r.driver.screen_at(top)
+            else:  # an item taller than a screen: one tall capture of the page area
+                png = self.r.driver.screenshot(clip=(0.0, top, self.r.ctx.page_width, bottom - top))
             self.r.stats.screenshots += 1
             for (x, y, w, h), key in members:
                 out[key] = (png, (x, y - top, w, h))
