@@ -9,9 +9,10 @@ built from the default triage configuration plus the workspace's own:
 - ``owners``: ``queues`` maps a routing queue to the owner for this client, and
   ``default`` owns every queue the routing leaves without one.
 
-The item is already stored when this runs (see ``agent.sweep``); a failure
-here leaves it ``new`` for a later ``inbox-agent triage --pending`` rather than
-losing it.
+The item is already stored when this runs (see ``agent.sweep``). An item whose
+triage failed, or whose sweep was killed between storing and triaging it, stays
+``new``; the next sweep of the workspace triages those first (``catch_up``), so
+nothing is lost and nothing is triaged twice.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from sqlmodel import col, select
+
 from agent.store import Decision as DecisionRow
 from agent.store import Item, Store
 from agent.triage import Decision as TriageDecision
-from agent.triage import Pipeline, TriageConfig, TriageInput, load_config
+from agent.triage import Pipeline, TriageConfig, TriageError, TriageInput, load_config
 from runlogs import ActivityLog
 from workspaces.models import Workspace
 from workspaces.paths import Home
@@ -78,7 +81,37 @@ class SweepTriage:
         return self._pipelines[workspace_id]
 
     def __call__(self, item: Item) -> None:
-        decision = self.pipeline(item.workspace).triage(
+        try:
+            decision = self._triage(item)
+        except TriageError as exc:  # the item stays `new`; the next sweep tries again
+            self.log.append(
+                item.workspace,
+                "step_failed",
+                run_id=item.run_id,
+                step="triage",
+                kind="triage",
+                item=item.id,
+                error=str(exc),
+            )
+            return
+        self.record(item, decision)
+
+    def catch_up(self, workspace_id: str) -> int:
+        """Triage the workspace's stored items still waiting for a decision; how many."""
+        with self.store.session() as s:
+            waiting = list(
+                s.exec(
+                    select(Item)
+                    .where(Item.workspace == workspace_id, Item.status == "new")
+                    .order_by(col(Item.id))
+                ).all()
+            )
+        for item in waiting:
+            self(item)
+        return len(waiting)
+
+    def _triage(self, item: Item) -> TriageDecision:
+        return self.pipeline(item.workspace).triage(
             TriageInput(
                 id=str(item.id),
                 text=item.text,
@@ -90,7 +123,6 @@ class SweepTriage:
                 posted_at=item.posted_at,
             )
         )
-        self.record(item, decision)
 
     def record(self, item: Item, decision: TriageDecision) -> DecisionRow:
         due = (

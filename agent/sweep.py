@@ -262,6 +262,9 @@ class Sweeper:
             with self.leased(ws):
                 if self.taken_over_by(ws.id):
                     return self._held(ws, started)
+                catch_up = getattr(self.on_item, "catch_up", None)
+                if catch_up is not None:  # items a killed sweep stored but never triaged
+                    catch_up(ws.id)
                 result = self.run_flow(ws, flow, pack)
         except LeaseHeld as exc:
             self.log.append(ws.id, "stop", reason="busy", message=str(exc))

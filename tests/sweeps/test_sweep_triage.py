@@ -57,3 +57,24 @@ def test_sweep_triages_each_new_item_with_the_workspaces_owners_and_replies(
 
     logged = [e for e in rt.log.events(ACME) if e.type == "decision"]
     assert sorted(e.data["item"] for e in logged) == sorted(i.id for i, _ in rows)
+
+
+def test_items_stored_but_not_triaged_are_triaged_by_the_next_sweep(
+    rt: Runtime, sb: RunningSandbox
+) -> None:
+    """As if a sweep was killed between storing items and triaging them."""
+    sb.client.post_message(account="acme", kind="dm", author="zoe", text="is the shop open today?")
+    assert rt.sweeper(triage=False).sweep(ACME).new_items == 1
+    with rt.store.session() as s:
+        (item,) = s.exec(select(Item)).all()
+        assert item.status == "new" and s.exec(select(Decision)).all() == []
+    again = rt.sweeper().sweep(ACME)
+    assert again.new_items == 0
+    with rt.store.session() as s:
+        (decision,) = s.exec(select(Decision)).all()
+        assert decision.item_id == item.id
+        assert s.get(Item, item.id).status != "new"  # type: ignore[union-attr]
+    third = rt.sweeper().sweep(ACME)  # nothing triaged twice
+    assert third.new_items == 0
+    with rt.store.session() as s:
+        assert len(s.exec(select(Decision)).all()) == 1
