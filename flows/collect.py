@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from devices.driver import ExtractedItem, Extraction, FieldQuery
+from devices.errors import DriverTimeout, ElementNotFound
 from flows.context import Evidenced
 from flows.errors import FlowStop
 from flows.items import CollectedItem, content_id, stable_key
@@ -138,14 +139,29 @@ class Collector:
             m = d.is_visible(button)
             if m is not None:
                 self.r._note(m)
-                d.tap(button, timeout_s=self.t)
+                try:
+                    d.tap(button, timeout_s=self.t)
+                except (DriverTimeout, ElementNotFound):
+                    # Lazy loading can race the button (it loads, re-renders or hides it
+                    # while we click). Fine if the list grew or ended; else a real timeout.
+                    if d.wait_for_count(self.item_sel, before, timeout_s=LAZY_LOAD_WAIT_S):
+                        return True
+                    if self._at_end():
+                        return False
+                    raise
                 return d.wait_for_count(self.item_sel, before, timeout_s=self.t)
         if d.scroll():
             return True  # what the scroll revealed is read on the next pass
-        if self.spec.end_marker and d.is_visible(self.r.selector(self.spec.end_marker)):
+        if self._at_end():
             return False
         # At the bottom: a lazily loading page appends here, or this is the end.
         return d.wait_for_count(self.item_sel, before, timeout_s=min(self.t, LAZY_LOAD_WAIT_S))
+
+    def _at_end(self) -> bool:
+        marker = self.spec.end_marker
+        if marker is None:
+            return False
+        return self.r.driver.is_visible(self.r.selector(marker)) is not None
 
     def _take(self, groups: list[list[ExtractedItem]]) -> bool:
         """Queue new items, newest group first; True once a whole group is already stored."""
