@@ -186,6 +186,12 @@ def _problem(doc: Document, loc: tuple[str | int, ...], message: str) -> ConfigP
     return ConfigProblem(str(doc.path), line, col, doc.field_name(loc), message)
 
 
+def _taxonomy_intents() -> list[str]:
+    from agent.triage import load_config  # the default taxonomy (configuration)
+
+    return list(load_config().taxonomy.intents)
+
+
 def _cross_check(catalog: Catalog, home: Home) -> None:
     for loaded in catalog.workspaces.values():
         if loaded.builtin:
@@ -239,6 +245,16 @@ def _workspace_references(
         out.append(
             _problem(doc, ("triage",), f"triage config {ws.triage!r} not found under the home")
         )
+    intents = _taxonomy_intents()
+    for index, intent in enumerate(ws.reply_policy.approved_intents):
+        if intent not in intents:
+            out.append(
+                _problem(
+                    doc,
+                    ("reply_policy", "approved_intents", index),
+                    f"unknown intent {intent!r} (known: {', '.join(intents)})",
+                )
+            )
     knowledge = ws.reply_policy.knowledge
     if knowledge is not None and not (home.root / knowledge).is_file():
         out.append(

@@ -184,6 +184,16 @@ CASES = [
         "not found",
     ),
     (
+        "unknown approved intent",
+        EXAMPLE,
+        lambda t: t.replace(
+            "approved_intents: [product_question,", "approved_intents: [producte_question,"
+        ),
+        "approved_intents:",
+        "reply_policy.approved_intents[0]",
+        "unknown intent 'producte_question'",
+    ),
+    (
         "duplicate key",
         EXAMPLE,
         lambda t: t + "client: Again\n",
