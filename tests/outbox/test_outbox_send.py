@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from typing import Any
 
 import pytest
 from sqlmodel import select
@@ -39,6 +40,30 @@ def _dm_item(rt: Runtime, sandbox: RunningSandbox, author: str, text: str) -> It
             ),
         )
     return item
+
+
+def _comment_item(
+    rt: Runtime, sandbox: RunningSandbox, post_id: str, author: str, text: str
+) -> tuple[Item, dict[str, Any]]:
+    """A customer comment on a sandbox post and its stored item."""
+    msg = sandbox.client.post_message(
+        account="acme", kind="comment", author=author, text=text, thread=post_id
+    )
+    with rt.store.session() as s:
+        item, _ = add_item(
+            s,
+            ItemCreate(
+                workspace=ACME,
+                platform="sandbox",
+                account="@acme",
+                thread=f"/posts/{post_id}",
+                kind="comment",
+                message_id=msg["id"],
+                author=author,
+                text=text,
+            ),
+        )
+    return item, msg
 
 
 def _approve(rt: Runtime, item: Item, text: str) -> OutboxEntry:
@@ -98,23 +123,7 @@ def test_private_data_in_a_public_comment_reply_is_blocked(
     rt: Runtime, sandbox: RunningSandbox
 ) -> None:
     post = sandbox.client.add_post("acme", "Launch day")
-    msg = sandbox.client.post_message(
-        account="acme", kind="comment", author="fay", text="How do I reach you?", thread=post["id"]
-    )
-    with rt.store.session() as s:
-        item, _ = add_item(
-            s,
-            ItemCreate(
-                workspace=ACME,
-                platform="sandbox",
-                account="@acme",
-                thread=f"/posts/{post['id']}",
-                kind="comment",
-                message_id=msg["id"],
-                author="fay",
-                text=msg["text"],
-            ),
-        )
+    item, _ = _comment_item(rt, sandbox, post["id"], "fay", "How do I reach you?")
     _approve(rt, item, "Email our manager at jane.doe@acme.example or call +1 415 555 0100")
     result = Outbox(rt).send()[0]
     assert result.state == "failed" and "private_data" in (result.error or "")
@@ -126,27 +135,7 @@ def test_comment_reply_lands_under_the_right_comment(rt: Runtime, sandbox: Runni
     other = sandbox.client.post_message(
         account="acme", kind="comment", author="gus", text="nice", thread=post["id"]
     )
-    msg = sandbox.client.post_message(
-        account="acme",
-        kind="comment",
-        author="hal",
-        text="Is the red one back in stock?",
-        thread=post["id"],
-    )
-    with rt.store.session() as s:
-        item, _ = add_item(
-            s,
-            ItemCreate(
-                workspace=ACME,
-                platform="sandbox",
-                account="@acme",
-                thread=f"/posts/{post['id']}",
-                kind="comment",
-                message_id=msg["id"],
-                author="hal",
-                text=msg["text"],
-            ),
-        )
+    item, msg = _comment_item(rt, sandbox, post["id"], "hal", "Is the red one back in stock?")
     _approve(rt, item, "It is, in all sizes!")
     assert Outbox(rt).send()[0].state == "sent"
     (reply,) = sandbox.client.replies("acme")
