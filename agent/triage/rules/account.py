@@ -24,7 +24,11 @@ RULES = Family(
             r"\blog ?in from (?:another|a different|an unknown)\b",
             r"\b(?:wasn'?t|was not|not) me\b",
             r"\bpassword (?:was|got|has been) changed\b",
-            r"\b(?:changed|reset) my (?:password|email|e-mail)\b",
+            # "someone changed my password", not "how do I reset my password?"
+            r"\b(?:someone|somebody|they|hackers?|a stranger|scammers?) (?:has |have )?"
+            r"(?:changed|reset) my (?:password|email|e-mail)\b",
+            r"\bi (?:didn'?t|did not|never) (?:change|changed|reset) "
+            r"my (?:password|email|e-mail)\b",
             r"\bposting (?:spam|things|stuff) i didn'?t\b",
             r"\bunauthori[sz]ed (?:access|login|log-in)\b",
             r"\b(?:alguien|alguem) (?:entro|entrou|cambio|mudou) (?:a |en |na )?(?:mi |minha )?(?:cuenta|conta|contrasena|senha|correo)",  # noqa: E501
