@@ -5,7 +5,8 @@ Word unigrams (CRC32, stable across processes, unlike ``hash()``) and bigrams
 ``agent.triage.lexicon``, and a few shape features (``_shape``: question and
 exclamation marks, repeated characters, shouting in capitals, emoji, numbers,
 money, mentions, hashtags, length) are hashed into one space; character
-3–5-grams of the folded words are hashed with a vectorized rolling hash. Counts
+3–5-grams of the folded text (digits as 0, punctuation and links kept) are
+hashed with a vectorized rolling hash. Counts
 become ``log1p`` weights and the vector is L2-normalized. Feature index 0 is a
 constant bias feature, so no item has an empty vector.
 """
@@ -120,7 +121,9 @@ def featurize_words(
     extra += [_extra_hash(s) for s in _shape_tokens((text or folded)[:MAX_CHARS], len(toks))]
     tok = np.asarray(token_h, dtype=np.uint64)
     word_h = np.concatenate((tok, tok[:-1] * _BIGRAM + tok[1:], np.asarray(extra, np.uint64)))
-    char_h = _char_hashes(f" {' '.join(toks)} ")
+    # over the folded text itself, punctuation and links included ("://", ".com/", "!!!"):
+    # the spam filter gains most from these (docs/triage-eval.md)
+    char_h = _char_hashes(f" {cut} ")
     all_h = np.concatenate((word_h * _MUL, char_h, np.zeros(1, dtype=np.uint64)))
     idx = (all_h & _MASK).astype(np.int64)
     idx[-1] = 0  # bias feature

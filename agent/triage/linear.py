@@ -72,6 +72,7 @@ class SoftmaxModel:
         self.temperature = float(temperature)
         self.threshold = float(threshold)  # decision threshold of a binary model
         self.l2: float | None = None  # the L2 strength it was trained with (not saved)
+        self.spam_weight: float | None = None  # spam class weight it was trained with (not saved)
 
     def logits(self, idx: np.ndarray, vals: np.ndarray) -> np.ndarray:
         out: np.ndarray = vals @ self.weights[idx] + self.bias

@@ -87,7 +87,10 @@ BITEXT_TO_INTENT = {
     "newsletter_subscription": "general",
 }
 
-SPAM_PRECISION = 0.98  # the spam threshold is the lowest reaching this on unseen videos
+# The spam threshold is the lowest reaching this precision on unseen (inner-fold) videos:
+# the target floor 0.97 plus a 0.005 margin. 0.98 (the earlier floor) gave up recall
+# for precision the target does not ask for (see docs/triage-eval.md for both).
+SPAM_PRECISION = 0.975
 SPAM_STEPS = 160
 # Intent: L2 strength and own-example weight chosen by 3-fold cross-validation on
 # the own examples (Bitext always in training): weight/L2 4/1e-4 0.786, 8/1e-4 0.799,
@@ -95,6 +98,9 @@ SPAM_STEPS = 160
 # threshold by nested validation on the training videos only (``select_spam``).
 SPAM_L2 = 1e-4  # fallback when fewer than two training videos
 SPAM_L2_GRID = (3e-5, 1e-4, 3e-4)
+# Weight of the spam class relative to not-spam (after balancing), chosen with the L2.
+# The grid (1.0, 1.5) was measured: the inner selection chose 1.0 in every fold.
+SPAM_WEIGHT_GRID = (1.0,)
 INTENT_L2 = 3e-5
 OWN_WEIGHT = 16.0  # an own example counts as much as 16 Bitext rows (3-fold CV)
 SEED_NOTE = "deterministic: zero init, full-batch Adam, file order"
@@ -162,11 +168,14 @@ def _fit_calibrated(
     l2: float,
     min_precision: float | None = None,
     steps: int = 160,
+    positive_weight: float = 1.0,
 ) -> SoftmaxModel:
     x = vectorize([e.text for e in examples])
     index = {c: i for i, c in enumerate(classes)}
     y = np.array([index[e.label] for e in examples])
     weights = _balanced_weights([e.label for e in examples], base_weight)
+    if positive_weight != 1.0:  # binary: class 1 is the positive class
+        weights[y == 1] *= positive_weight
     fold_mask = np.arange(len(examples)) % 5 == 2  # calibration fold: every fifth example
     train_idx, cal_idx = np.flatnonzero(~fold_mask), np.flatnonzero(fold_mask)
     probe = train_softmax(
@@ -227,29 +236,37 @@ class SpamSelection:
     """What nested validation on the training videos chose for the spam filter."""
 
     l2: float
+    spam_weight: float
     threshold: float  # at temperature 1, on probabilities of models that never saw the video
-    f1: dict[float, float]  # validation F1 of each candidate L2
+    f1: dict[tuple[float, float], float]  # validation F1 of each candidate (L2, spam weight)
+
+
+def _spam_weights(examples: Sequence[Example], base: np.ndarray, spam_weight: float) -> np.ndarray:
+    weights = _balanced_weights([e.label for e in examples], base)
+    weights[np.array([e.label == "spam" for e in examples])] *= spam_weight
+    return weights
 
 
 def select_spam(
     own: Sequence[Example], youtube: Sequence[Example], bitext_train: Sequence[Example]
 ) -> SpamSelection | None:
-    """Nested validation: L2 strength and drop threshold judged on unseen videos.
+    """Nested validation: L2 strength, class weight and drop threshold judged on unseen videos.
 
     Inner leave-one-video-out: each candidate is trained without one training video
     (and without every fourth own and Bitext row) and scored on that video's
     comments. The threshold is the lowest
-    reaching the precision floor on these pooled out-of-video scores, and the L2
-    with the best F1 at its threshold wins. Only the caller's training data is
-    read, so an outer test video never influences either choice. None when there
+    reaching the precision floor on these pooled out-of-video scores, and the
+    candidate with the best F1 at its threshold wins. Only the caller's training data
+    is read, so an outer test video never influences any choice. None when there
     are fewer than two videos.
     """
     videos = sorted({e.group for e in youtube})
     if len(videos) < 2:
         return None
-    f1: dict[float, float] = {}
-    thresholds: dict[float, float] = {}
-    for l2 in SPAM_L2_GRID:
+    candidates = [(l2, w) for l2 in SPAM_L2_GRID for w in SPAM_WEIGHT_GRID]
+    f1: dict[tuple[float, float], float] = {}
+    thresholds: dict[tuple[float, float], float] = {}
+    for l2, spam_weight in candidates:
         p_all: list[np.ndarray] = []
         pos_all: list[np.ndarray] = []
         for part, video in enumerate(videos):
@@ -260,15 +277,17 @@ def select_spam(
             examples, base = _spam_examples(keep, train, bitext_keep)
             x = vectorize([e.text for e in examples])
             y = np.array([e.label == "spam" for e in examples], dtype=np.int64)
-            weights = _balanced_weights([e.label for e in examples], base)
+            weights = _spam_weights(examples, base, spam_weight)
             model = train_softmax(x, y, ("ham", "spam"), weights, l2=l2, steps=SPAM_STEPS)
             p_all.append(model.proba_many(vectorize([e.text for e in test]))[:, 1])
             pos_all.append(np.array([e.label == "spam" for e in test]))
         p, pos = np.concatenate(p_all), np.concatenate(pos_all)
-        thresholds[l2] = pick_threshold(p, pos, SPAM_PRECISION)
-        f1[l2] = _f1_at(p, pos, thresholds[l2])
-    best = max(SPAM_L2_GRID, key=lambda v: (f1[v], v))  # ties: the stronger L2
-    return SpamSelection(best, thresholds[best], f1)
+        key = (l2, spam_weight)
+        thresholds[key] = pick_threshold(p, pos, SPAM_PRECISION)
+        f1[key] = _f1_at(p, pos, thresholds[key])
+    # ties: the stronger L2, then the smaller spam weight
+    best = max(candidates, key=lambda c: (f1[c], c[0], -c[1]))
+    return SpamSelection(best[0], best[1], thresholds[best], f1)
 
 
 def _at_temperature(threshold: float, temperature: float) -> float:
@@ -283,7 +302,7 @@ def train_spam_model(
     youtube: Sequence[Example],
     bitext_train: Sequence[Example],
 ) -> SoftmaxModel:
-    """The spam filter, its L2 strength and threshold chosen by ``select_spam`` on these data.
+    """The spam filter; L2 strength, class weight and threshold chosen by ``select_spam``.
 
     With fewer than two videos (quick test slices) it falls back to SPAM_L2 and a
     threshold from the calibration fold.
@@ -291,6 +310,7 @@ def train_spam_model(
     chosen = select_spam(own, youtube, bitext_train)
     examples, base = _spam_examples(own, youtube, bitext_train)
     l2 = chosen.l2 if chosen else SPAM_L2
+    spam_weight = chosen.spam_weight if chosen else 1.0
     model = _fit_calibrated(
         examples,
         ("ham", "spam"),
@@ -298,10 +318,12 @@ def train_spam_model(
         l2=l2,
         min_precision=None if chosen else SPAM_PRECISION,
         steps=SPAM_STEPS,
+        positive_weight=spam_weight,
     )
     if chosen is not None:
         model.threshold = _at_temperature(chosen.threshold, model.temperature)
     model.l2 = l2
+    model.spam_weight = spam_weight
     return model
 
 

@@ -56,3 +56,20 @@ def test_spam_threshold_keeps_its_logit_margin_under_temperature() -> None:
     assert _at_temperature(0.5, 2.0) == 0.5
     assert _at_temperature(0.8, 1.0) == 0.8
     assert 0.5 < _at_temperature(0.8, 2.0) < 0.8
+
+
+def test_character_ngrams_see_punctuation_and_links() -> None:
+    link = set(featurize("check www.site.com/free now")[0].tolist())
+    words = set(featurize("check www site com free now")[0].tolist())
+    assert link != words and len(link - words) >= 5  # ".com/", "w.si"... are features
+
+
+def test_spam_class_weight_scales_only_spam_rows() -> None:
+    import numpy as np
+
+    from agent.triage.training import Example, _spam_weights
+
+    rows = [Example("a", "spam"), Example("b", "ham"), Example("c", "ham")]
+    base = np.ones(3)
+    w1, w2 = _spam_weights(rows, base, 1.0), _spam_weights(rows, base, 1.5)
+    assert w2[0] == 1.5 * w1[0] and (w2[1:] == w1[1:]).all()
