@@ -83,9 +83,6 @@ class Outbox:
             results.extend(self._send_workspace(ws_id, entries))
         return results
 
-    def send_one(self, entry: OutboxEntry) -> SendResult:
-        return self._send_workspace(entry.workspace, [entry])[0]
-
     def _send_workspace(self, ws_id: str, entries: list[OutboxEntry]) -> list[SendResult]:
         assert self.sweeper is not None
         sweeper = self.sweeper

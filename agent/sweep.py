@@ -8,6 +8,7 @@ stable key and committed, and only then is it logged and handed on (triage).
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from agent.config import Catalog
+from agent.errors import UserError
 from agent.store import (
     Item,
     ItemCreate,
@@ -206,8 +208,6 @@ def browser_settings(home: Home, ws: Workspace) -> BrowserSettings:
         raise FlowDefinitionError(f"workspace {ws.id} is not a browser workspace")
     proxy = None
     if env.proxy is not None:
-        import os
-
         proxy = {"server": env.proxy.server}
         if env.proxy.username_env:
             proxy["username"] = os.environ.get(env.proxy.username_env, "")
@@ -244,9 +244,6 @@ class Sweeper:
 
     def open_driver(self, ws: Workspace) -> Any:
         """Start the workspace's environment (browser profile) and return its driver."""
-        return self._driver(ws)
-
-    def _driver(self, ws: Workspace) -> Any:
         if self.driver_factory is not None:
             return self.driver_factory(ws)
         return PlaywrightDriver(
@@ -336,7 +333,7 @@ class Sweeper:
         runner: FlowRunner | None = None
         try:
             if own_driver:
-                driver = self._driver(ws)
+                driver = self.open_driver(ws)
             runner = FlowRunner(driver, pack, hooks, ctx)
             runner.run(flow)
         except FlowStop as stop:
@@ -386,18 +383,12 @@ class Sweeper:
 
     def login(self, workspace_id: str) -> SweepResult:
         """Sign the workspace's profile in with its login flow (password from the environment)."""
-        import os
-
         ws = self.catalog.workspace(workspace_id)
         env = ws.environment
         if ws.flows.login is None or not isinstance(env, BrowserProfile) or env.login is None:
-            from agent.errors import UserError
-
             raise UserError(f"workspace {ws.id} has no login flow and login settings")
         password = os.environ.get(env.login.password_env)
         if not password:
-            from agent.errors import UserError
-
             raise UserError(f"set {env.login.password_env} to the password of {env.login.username}")
         flow = self.catalog.flows[ws.flows.login].model
         pack = self.catalog.selectors[ws.selectors].model

@@ -230,7 +230,6 @@ class Collector:
                 png, top = self.r.driver.screen_at(top)
             else:  # an item taller than a screen: one tall capture of the page area
                 png = self.r.driver.screenshot(clip=(0.0, top, self.r.ctx.page_width, bottom - top))
-            self.r.stats.screenshots += 1
             for (x, y, w, h), key in members:
                 out[key] = (png, (x, y - top, w, h))
         return out

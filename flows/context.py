@@ -70,7 +70,6 @@ class RunContext:
 class RunStats:
     new_items: int = 0
     seen_items: int = 0
-    screenshots: int = 0
     fallbacks: dict[str, int] = field(default_factory=dict)
     resolved: dict[str, int] = field(default_factory=dict)  # best alternative seen; -1 none
     reply: dict[str, Any] | None = None  # what the last send_reply found and did

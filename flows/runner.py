@@ -1,8 +1,8 @@
 """The flow runner: executes a Flow's steps on a Driver, knowing no platform and no path.
 
 It reports everything through ``RunnerHooks`` (the sweep implements them: store,
-activity log, evidence) and yields items through ``hooks.item`` the moment they
-are read, so each is stored before anything else happens to it. Every halt is
+activity log, evidence) and hands each collect step's new items to ``hooks.store``
+in one batch, so they are stored before anything else happens to them. Every halt is
 a ``FlowStop`` with a named reason; the screens listed in the selector pack
 (login wall, challenge, rate-limit notice) are checked after each navigation
 and whenever an element is missing, so a missing element on a login wall is
@@ -203,7 +203,6 @@ class FlowRunner:
             return {"visible": shown}
         if isinstance(step, Screenshot):
             where = self.hooks.screenshot(step.screenshot, d.screenshot())
-            self.stats.screenshots += 1
             return {"name": step.screenshot, "path": where}
         if isinstance(step, Reload):
             d.reload(timeout_s=t)

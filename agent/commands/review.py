@@ -16,7 +16,7 @@ import typer
 from agent.commands.context import console, print_json, state
 from agent.errors import UserError
 from agent.review import actions
-from agent.review.auth import require_user, visible_workspaces
+from agent.review.auth import require_user, require_visible, visible_workspaces
 from agent.review.errors import NotFound
 from agent.review.queries import (
     STATUS_FILTERS,
@@ -72,8 +72,7 @@ def list_cmd(
     rt, user = _open(ctx, who)
     with rt.store.session() as s:
         visible = visible_workspaces(s, user)
-        if workspace and visible is not None and workspace not in visible:
-            raise NotFound(f"no workspace {workspace!r}")
+        require_visible(visible, workspace)
         result = queue(s, QueueFilter(workspace, intent, priority, sla, status, page), visible)
     for r in result.rows:
         d = r.decision

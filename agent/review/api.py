@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from agent.review import actions
+from agent.review.auth import require_visible
 from agent.review.context import ApiWriter, PageViewer, state_of
 from agent.review.errors import NotFound
 from agent.review.queries import (
@@ -79,8 +80,7 @@ def list_items(
     status: str = "pending",
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
 ) -> dict[str, Any]:
-    if workspace and viewer.visible is not None and workspace not in viewer.visible:
-        raise NotFound(f"no workspace {workspace!r}")
+    require_visible(viewer.visible, workspace)
     f = QueueFilter(workspace, intent, priority, sla, status, page)
     with state_of(request).runtime.store.session() as s:
         result = queue(s, f, viewer.visible)

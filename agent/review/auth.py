@@ -126,6 +126,12 @@ def granted_workspaces(session: Session, user: User) -> set[str]:
     return set(rows)
 
 
+def require_visible(visible: set[str] | None, workspace: str | None) -> None:
+    """A workspace filter the user may not see is a 404, as if it did not exist."""
+    if workspace and visible is not None and workspace not in visible:
+        raise NotFound(f"no workspace {workspace!r}")
+
+
 def visible_workspaces(session: Session, user: User) -> set[str] | None:
     """The workspaces ``user`` may see; None means all of them (admin)."""
     if has_role(user, Role.ADMIN.value):

@@ -16,13 +16,12 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from agent.review import actions
-from agent.review.auth import authenticate
+from agent.review.auth import authenticate, require_visible
 from agent.review.context import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
     FormViewer,
     PageViewer,
-    Viewer,
     state_of,
 )
 from agent.review.errors import NotFound
@@ -117,11 +116,6 @@ def logout(request: Request, viewer: FormViewer) -> Response:
     return response
 
 
-def _check_workspace(viewer: Viewer, workspace: str | None) -> None:
-    if workspace and viewer.visible is not None and workspace not in viewer.visible:
-        raise NotFound(f"no workspace {workspace!r}")
-
-
 @router.get("/")
 def queue_page(
     request: Request,
@@ -134,7 +128,7 @@ def queue_page(
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
 ) -> Response:
     st = state_of(request)
-    _check_workspace(viewer, workspace)
+    require_visible(viewer.visible, workspace)
     f = QueueFilter(workspace or None, intent or None, priority or None, sla or None, status, page)
     with st.runtime.store.session() as s:
         result = queue(s, f, viewer.visible)

@@ -60,7 +60,7 @@ def server(app: FastAPI) -> Iterator[str]:
 @pytest.fixture
 def browser() -> Iterator[object]:
     if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed")
+        pytest.fail("Debian's chromium is not installed (make test installs it)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
