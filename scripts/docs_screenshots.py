@@ -32,8 +32,17 @@ def main() -> int:
     item = sys.argv[1] if len(sys.argv) > 1 else "1"
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-c", "from agent.cli import main; main()", "--home", str(HOME),
-         "serve", "--port", str(port), "--insecure-cookies"],
+        [
+            sys.executable,
+            "-c",
+            "from agent.cli import main; main()",
+            "--home",
+            str(HOME),
+            "serve",
+            "--port",
+            str(port),
+            "--insecure-cookies",
+        ],
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -46,8 +55,9 @@ def main() -> int:
         out = ROOT / "docs" / "screenshots"
         out.mkdir(parents=True, exist_ok=True)
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=chromium_path(),
-                                         args=[*QUIET_ARGS, "--no-sandbox"])
+            browser = pw.chromium.launch(
+                executable_path=chromium_path(), args=[*QUIET_ARGS, "--no-sandbox"]
+            )
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.goto(f"{url}/login")
             page.fill("input[name=username]", "demo")

@@ -98,7 +98,7 @@ class Pipeline:
         except DropItem as drop:
             work.dropped = True
             work.decision.why.append(f"drop:{drop.rule}: {drop.reason}")
-            self._guard(work, ran)
+            self._guard(work, ran, drop.rule)
         self._settle(work)
         return work.decision
 
@@ -178,12 +178,16 @@ class Pipeline:
         if not work.folded:
             self.stage_normalize(work)
         work.hits = rules.run(work.folded, self._pause_families)
-        overrides = self.config.taxonomy.intent_by_rule
         d = work.decision
         for hit in work.hits:
             d.why.append(f"rule:{hit.rule_id}")
-        if work.dropped:
-            return
+        if not work.dropped:
+            self._intent_from_rules(work)
+
+    def _intent_from_rules(self, work: Work) -> None:
+        """A deterministic rule that names an intent wins; low confidence falls back by family."""
+        overrides = self.config.taxonomy.intent_by_rule
+        d = work.decision
         for hit in work.hits:
             target = overrides.get(hit.rule_id)
             if target:
@@ -252,13 +256,23 @@ class Pipeline:
 
     # -- helpers ------------------------------------------------------------------
 
-    def _guard(self, work: Work, ran: set[str]) -> None:
-        """After a drop: a stop rule still pauses the item (and routes it to an owner)."""
+    def _guard(self, work: Work, ran: set[str], drop_rule: str) -> None:
+        """After a drop: a stop rule still pauses the item (and routes it to an owner).
+
+        A stop rule overrules the spam filter, so such an item gets the intent
+        model's reading (which may still be spam) instead of the filter's "spam":
+        the person it is paused for sees what the message asks.
+        """
         if "stop_rules" not in ran:
             self.stage_stop_rules(work)
-        if work.hits:
-            self.stage_priority(work)
-            self.stage_routing(work)
+        if not work.hits:
+            return
+        if drop_rule == "spam.model":
+            work.decision.why.append("spam.overruled:stop_rule")
+            self.stage_intent(work)
+            self._intent_from_rules(work)
+        self.stage_priority(work)
+        self.stage_routing(work)
 
     def _settle(self, work: Work) -> None:
         d = work.decision

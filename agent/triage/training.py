@@ -10,7 +10,8 @@ Sources, all shipped in ``agent/triage/data`` (see ATTRIBUTION.md):
 Hyperparameters are chosen on training data only: the intent model's by 3-fold
 cross-validation on the own examples (see the constants below), the spam
 filter's L2 strength and drop threshold by an inner leave-one-video-out over the
-YouTube videos it trains on (``select_spam``).
+YouTube videos it trains on (``select_spam``). The spam filter is a logistic
+regression over naive-Bayes-scaled features (NBSVM-style, ``linear.nb_ratio``).
 
 Everything is read in file order and trained from zeros, so a rebuild gives
 the same weights. ``heldout.jsonl`` is never read by this module.
@@ -31,6 +32,7 @@ from agent.triage.linear import (
     SoftmaxModel,
     SparseRows,
     fit_temperature,
+    nb_ratio,
     pick_threshold,
     save_models,
     train_softmax,
@@ -169,6 +171,7 @@ def _fit_calibrated(
     min_precision: float | None = None,
     steps: int = 160,
     positive_weight: float = 1.0,
+    nb_scale: bool = False,
 ) -> SoftmaxModel:
     x = vectorize([e.text for e in examples])
     index = {c: i for i, c in enumerate(classes)}
@@ -178,18 +181,30 @@ def _fit_calibrated(
         weights[y == 1] *= positive_weight
     fold_mask = np.arange(len(examples)) % 5 == 2  # calibration fold: every fifth example
     train_idx, cal_idx = np.flatnonzero(~fold_mask), np.flatnonzero(fold_mask)
-    probe = train_softmax(
-        x.take(train_idx), y[train_idx], classes, weights[train_idx], l2=l2, steps=steps
-    )
+    fit = _train_binary if nb_scale else train_softmax
+    probe = fit(x.take(train_idx), y[train_idx], classes, weights[train_idx], l2=l2, steps=steps)
     x_cal = x.take(cal_idx)
     temperature = fit_temperature(probe, x_cal, y[cal_idx])
-    model = train_softmax(x, y, classes, weights, l2=l2, steps=steps)
+    model = fit(x, y, classes, weights, l2=l2, steps=steps)
     model.temperature = temperature
     if min_precision is not None:  # binary: class 1 is the positive class
         probe.temperature = temperature
         p_pos = probe.proba_many(x_cal)[:, 1]
         model.threshold = pick_threshold(p_pos, y[cal_idx] == 1, min_precision)
     return model
+
+
+def _train_binary(
+    x: SparseRows,
+    y: np.ndarray,
+    classes: Sequence[str],
+    weights: np.ndarray,
+    l2: float,
+    steps: int,
+) -> SoftmaxModel:
+    """A binary model on naive-Bayes-scaled features (the spam filter; see ``nb_ratio``)."""
+    scale = nb_ratio(x, y, weights)
+    return train_softmax(x, y, classes, weights, l2=l2, steps=steps, feature_scale=scale)
 
 
 def train_intent_model(own: Sequence[Example], bitext_train: Sequence[Example]) -> SoftmaxModel:
@@ -278,7 +293,7 @@ def select_spam(
             x = vectorize([e.text for e in examples])
             y = np.array([e.label == "spam" for e in examples], dtype=np.int64)
             weights = _spam_weights(examples, base, spam_weight)
-            model = train_softmax(x, y, ("ham", "spam"), weights, l2=l2, steps=SPAM_STEPS)
+            model = _train_binary(x, y, ("ham", "spam"), weights, l2=l2, steps=SPAM_STEPS)
             p_all.append(model.proba_many(vectorize([e.text for e in test]))[:, 1])
             pos_all.append(np.array([e.label == "spam" for e in test]))
         p, pos = np.concatenate(p_all), np.concatenate(pos_all)
@@ -319,6 +334,7 @@ def train_spam_model(
         min_precision=None if chosen else SPAM_PRECISION,
         steps=SPAM_STEPS,
         positive_weight=spam_weight,
+        nb_scale=True,
     )
     if chosen is not None:
         model.threshold = _at_temperature(chosen.threshold, model.temperature)

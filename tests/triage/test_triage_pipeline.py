@@ -56,6 +56,17 @@ def test_drop_never_hides_a_stop_rule(pipe: Pipeline) -> None:
     assert d.draft is None
 
 
+def test_a_stop_rule_overrules_the_spam_filter_and_restores_the_intent() -> None:
+    pipe = Pipeline(load_config({"thresholds": {"spam_drop": 0.0}}))  # the filter flags all
+    d = pipe.triage(item("my order 55120 is late, reach me at ana.gomez@example.org", "o1"))
+    assert d.action == "pause" and "private_data.email" in d.pause_reasons
+    assert d.intent == "order_issue" and d.priority != "none"
+    assert "spam.overruled:stop_rule" in d.why
+    assert any(w.startswith("drop:spam.model") for w in d.why)  # the filter's verdict stays visible
+    d = pipe.triage(item("does this come in a bigger size?", "o2"))
+    assert d.action == "drop" and d.intent == "spam"  # no stop rule: the filter decides
+
+
 @pytest.mark.parametrize(
     ("text", "family", "sla"),
     [
