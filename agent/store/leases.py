@@ -57,12 +57,20 @@ def acquire_lease(store: Store, resource: str, holder: str, ttl_s: float) -> boo
 
 
 def renew_lease(store: Store, resource: str, holder: str, ttl_s: float) -> bool:
-    """Extend a lease ``holder`` still holds; False if it was lost or released."""
+    """Extend a lease ``holder`` still holds; False if it expired, was taken or released.
+
+    An expired lease is lost even when nobody has taken it yet: whatever its holder
+    did after expiry was unguarded, so it must acquire the resource again.
+    """
     now = utcnow()
     with store.session() as session:
         stmt = (
             update(Lease)
-            .where(Lease.resource == resource, Lease.holder == holder)  # type: ignore[arg-type]
+            .where(
+                Lease.resource == resource,  # type: ignore[arg-type]
+                Lease.holder == holder,  # type: ignore[arg-type]
+                Lease.expires_at > now,  # type: ignore[arg-type]
+            )
             .values(expires_at=now + timedelta(seconds=ttl_s))
         )
         result = session.execute(stmt)

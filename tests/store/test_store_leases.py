@@ -53,6 +53,14 @@ def test_renew_extends_and_release_frees(store: Store) -> None:
     assert acquire_lease(store, WS, "worker-b", ttl_s=60)
 
 
+def test_an_expired_lease_cannot_be_renewed_even_if_nobody_took_it(store: Store) -> None:
+    assert acquire_lease(store, WS, "worker-a", ttl_s=-1)  # already expired
+    assert not renew_lease(store, WS, "worker-a", ttl_s=60)
+    assert lease_holder(store, WS) is None
+    assert acquire_lease(store, WS, "worker-a", ttl_s=60)  # it must acquire again
+    assert renew_lease(store, WS, "worker-a", ttl_s=60)
+
+
 def test_threads_racing_for_a_free_lease_get_one_winner(store: Store) -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         wins = list(pool.map(lambda i: acquire_lease(store, WS, f"t{i}", 60), range(16)))
