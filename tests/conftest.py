@@ -1,4 +1,5 @@
-"""Shared fixtures: a private PostgreSQL cluster for the whole test session."""
+"""Shared fixtures: a private PostgreSQL cluster for the whole test session, and
+``db_url``: an empty database on each backend (SQLite file, fresh PostgreSQL database)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
+from sqlalchemy.engine import make_url
 
 
 def _postgres_bin() -> Path:
@@ -99,3 +103,35 @@ def postgres_url() -> Iterator[str]:
             _as_postgres(pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"), capture_output=True
         )
         shutil.rmtree(root, ignore_errors=True)
+
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture
+def fresh_postgres(postgres_url: str) -> Iterator[Callable[[], str]]:
+    """Make empty databases in the session's cluster; dropped after the test."""
+    made: list[str] = []
+    admin = make_url(postgres_url).set(drivername="postgresql")
+    dsn = admin.render_as_string(hide_password=False)
+
+    def make() -> str:
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        made.append(name)
+        return make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+
+    yield make
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for name in made:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    """An empty database's URL: a SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    make: Callable[[], str] = request.getfixturevalue("fresh_postgres")
+    return make()

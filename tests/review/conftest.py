@@ -1,4 +1,8 @@
-"""Review fixtures: a world (home, store, users with grants), the web app, signed-in clients."""
+"""Review fixtures: a world (home, store, users with grants), the web app, signed-in clients.
+
+The world's store runs on each backend (``db_url``): SQLite in the home, and a fresh
+PostgreSQL database named by ``INBOX_AGENT_DB``, as a team would run it.
+"""
 
 from __future__ import annotations
 
@@ -16,12 +20,14 @@ from agent.review.auth import LoginLimiter
 from agent.runtime import Runtime
 from agent.store import open_store
 from runlogs import ActivityLog
-from workspaces.paths import Home
+from workspaces.paths import DB_ENV, Home
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
+def world(tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     home = Home(tmp_path / "home").ensure()
+    if not db_url.startswith("sqlite"):
+        monkeypatch.setenv(DB_ENV, db_url)  # the CLI commands in a test open the same store
     store = open_store(home.db_url)
     runtime = Runtime(home, Catalog(), store, ActivityLog(home.logs_dir))
     w = World(runtime, home)

@@ -35,6 +35,12 @@ ARGS = [
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
+@pytest.fixture
+def db_url() -> str:
+    """Browser tests run on SQLite only (the queries behind them run on both elsewhere)."""
+    return "sqlite"
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
