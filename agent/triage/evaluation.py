@@ -8,6 +8,10 @@
   or the confidence is below the review threshold (action review, no guess).
 - The project's own held-out set (``data/heldout.jsonl``, never used for training):
   intent accuracy and stop-rule recall on its sensitive items.
+- Real inbound customer tweets (Customer Support on Twitter, CC BY-NC-SA 4.0: read
+  from the shared data for internal evaluation only, no text of it is written out):
+  the share the default pipeline would drop. These are customers writing to brands,
+  so every drop is a customer lost; the YouTube numbers cannot show this.
 
 Intent numbers come from the full pipeline (rules included) without the duplicate
 stage, so near-identical test rows do not drop each other.
@@ -103,6 +107,19 @@ NOTES = [
     "  as spam. A stop rule already kept them from being dropped; now a stop rule also",
     "  overrules the filter's intent, so they are paused under the intent model's",
     "  reading (`spam.overruled:stop_rule` in why) instead of as spam.",
+    "- Round 4: real customers with links. Run over 2,718 real inbound customer tweets,",
+    "  the round-3 pipeline dropped 381 (14.0%; round 2: 377) as spam: tweets with an",
+    "  attached photo carry a t.co link, and every link the spam filter had seen in",
+    "  training was spam (the own examples held one link, in a spam line). The team",
+    "  wrote 94 new own examples with links (80 customers across all intents and five",
+    "  languages sharing screenshots, tracking pages, product pages; 14 link spam).",
+    "  Drops fell to 37 (1.4%), and this report now measures them. Cost: YouTube spam",
+    "  F1 0.955 -> 0.948 (precision 0.979 -> 0.971), below the 0.95 target. Variants",
+    "  tried on the outer folds in this round, none kept: URLs folded to their host",
+    "  (F1 0.947, 57 customer drops), L2 grid extended to 1e-5 (never chosen: same",
+    "  result), plain vs scaled model chosen inside each fold (0.945). The team chose",
+    "  customers over the last 0.002 of F1: a dropped customer is what the precision",
+    "  target exists to prevent.",
 ]
 
 EVAL_STAGES = ["normalize", "spam", "intent", "stop_rules", "priority", "routing", "draft"]
@@ -227,6 +244,23 @@ def eval_clinc(data: Path, pipe: Pipeline, limit: int | None = None) -> dict[str
     }
 
 
+CUSTOMER_TWEETS = Path("tweets") / "twcs_inbound_random_2718.csv"
+MAX_CUSTOMER_DROP = 0.02  # the project's own bar: at most 2 in 100 real customers dropped
+
+
+def eval_customers(data: Path, pipe: Pipeline, limit: int | None = None) -> dict[str, object]:
+    """How many real inbound customer tweets the pipeline drops (spam filter), and how."""
+    with (data / CUSTOMER_TWEETS).open(encoding="utf-8", newline="") as fh:
+        rows = [r["text"] for r in csv.DictReader(fh) if r["text"].strip()][:limit]
+    pred = _intents(pipe, rows, kind="comment")
+    actions = Counter(p[2] for p in pred)
+    return {
+        "n": len(rows),
+        "dropped": actions["drop"] / len(rows) if rows else 0.0,
+        "actions": dict(sorted(actions.items())),
+    }
+
+
 def eval_heldout(pipe: Pipeline, path: Path = DATA_DIR / "heldout.jsonl") -> dict[str, object]:
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
     gold: list[str] = []
@@ -284,6 +318,7 @@ def run(
     bitext = eval_bitext(data, pipe, limit)
     clinc = eval_clinc(data, pipe, limit)
     own = eval_heldout(pipe)
+    customers = eval_customers(data, pipe, limit)
     yt_report = yt["report"]
     own_report = own["report"]
     assert isinstance(yt_report, ClassReport) and isinstance(own_report, ClassReport)
@@ -296,16 +331,20 @@ def run(
         "clinc_oos_handled": float(clinc["handled"]),  # type: ignore[arg-type]
         "heldout_intent_accuracy": own_report.accuracy,
         "heldout_stop_rule_recall": float(own["stop_recall"]),  # type: ignore[arg-type]
+        "customer_tweets_dropped": float(customers["dropped"]),  # type: ignore[arg-type]
     }
-    md = _markdown(yt, bitext, clinc, own, numbers, data, limit, time.perf_counter() - start)
+    md = _markdown(
+        yt, bitext, clinc, own, customers, numbers, data, limit, time.perf_counter() - start
+    )
     if report_path is not None:
         report_path.parent.mkdir(parents=True, exist_ok=True)
         report_path.write_text(md, encoding="utf-8")
     return md, numbers
 
 
-def _check(value: float, target: float) -> str:
-    return "met" if value >= target else "**not met**"
+def _check(value: float, target: float, at_most: bool = False) -> str:
+    ok = value <= target if at_most else value >= target
+    return "met" if ok else "**not met**"
 
 
 def _summary_rows(n: dict[str, float], own: dict[str, object]) -> list[str]:
@@ -323,10 +362,17 @@ def _summary_rows(n: dict[str, float], own: dict[str, object]) -> list[str]:
             ">= 0.85",
         ),
         (f"Own held-out stop-rule recall ({flags})", "heldout_stop_rule_recall", 1.0, "= 1.0"),
+        (
+            "Real customer tweets dropped (own bar, not in the issue)",
+            "customer_tweets_dropped",
+            MAX_CUSTOMER_DROP,
+            f"<= {MAX_CUSTOMER_DROP}",
+        ),
     ]
     out = []
     for label, key, target, shown in rows:
-        verdict = _check(n[key], target) if target is not None else ""
+        at_most = shown.startswith("<=")
+        verdict = _check(n[key], target, at_most) if target is not None else ""
         out.append(f"| {label} | {n[key]:.4f} | {shown} | {verdict} |")
     return out
 
@@ -336,6 +382,7 @@ def _markdown(
     bitext: ClassReport,
     clinc: dict[str, object],
     own: dict[str, object],
+    customers: dict[str, object],
     numbers: dict[str, float],
     data: Path,
     limit: int | None,
@@ -425,6 +472,14 @@ def _markdown(
         f"- non-sensitive items paused anyway: {own['false_pause']} of {own['non_sensitive']}",
         "",
         *(["Missed flags:", "", *[f"- {m}" for m in misses], ""] if misses else []),
+        "## Real customer messages (drops)",
+        "",
+        f"{customers['n']} real inbound tweets from customers to brands (Customer Support on",
+        "Twitter, CC BY-NC-SA 4.0: internal evaluation only, so no text from it appears here),",
+        "run through the default pipeline as public comments. A drop loses a customer.",
+        "",
+        f"Dropped: {customers['dropped']:.4f}; actions: {customers['actions']}.",
+        "",
         "## How to read these numbers",
         "",
         *NOTES,

@@ -16,9 +16,11 @@ def test_eval_small_slice_writes_report(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["triage", "--limit", "15", "--report", str(report)])
     assert result.exit_code == 0, result.output
     text = report.read_text()
-    for heading in ("YouTube Spam Collection", "Bitext", "CLINC150", "Own held-out", "Stop rules"):
+    headings = ("YouTube Spam Collection", "Bitext", "CLINC150", "Own held-out", "Stop rules")
+    for heading in (*headings, "Real customer messages"):
         assert heading in text
     assert "heldout_stop_rule_recall: 1.0000" in result.output
+    assert "customer_tweets_dropped: " in result.output
 
 
 def test_eval_needs_data(tmp_path: Path) -> None:

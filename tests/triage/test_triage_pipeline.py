@@ -48,6 +48,20 @@ def test_spam_is_dropped_with_reason(pipe: Pipeline) -> None:
     assert any(w.startswith("drop:spam.model") for w in d.why)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "parcel came today and the lid is cracked, pic: https://t.co/R7kPq2ZmWa",
+        "the login page just spins forever https://imgur.com/a/Hq8Wx3L",
+        "thanks for sorting it out so fast!! https://t.co/Nx3Vb8QpLk",
+        "o site não abre no celular, olha https://t.co/Wq2Er5TyUi",
+    ],
+)
+def test_a_customer_sharing_a_link_is_not_dropped(pipe: Pipeline, text: str) -> None:
+    d = pipe.triage(item(text, "k1"))
+    assert d.action != "drop" and d.intent != "spam", d.why
+
+
 def test_drop_never_hides_a_stop_rule(pipe: Pipeline) -> None:
     text = "free giftcards!!! check out my channel, send us your card number and cvv to claim"
     d = pipe.triage(item(text, "s2"))
