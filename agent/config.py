@@ -197,7 +197,9 @@ def _cross_check(catalog: Catalog, home: Home) -> None:
         if loaded.builtin:
             continue
         ws, doc = loaded.model, loaded.doc
-        catalog.problems.extend(_workspace_references(catalog, ws, doc, home))
+        for problem in _workspace_references(catalog, ws, doc, home):
+            if problem not in catalog.problems:  # a file shared by workspaces: say it once
+                catalog.problems.append(problem)
 
 
 def _workspace_references(
@@ -264,4 +266,20 @@ def _workspace_references(
                 f"knowledge file {knowledge!r} not found under the home",
             )
         )
+    out.extend(_triage_problems(ws, doc, home))
     return out
+
+
+def _triage_problems(ws: Workspace, doc: Document, home: Home) -> list[ConfigProblem]:
+    """What the sweep would refuse in the workspace's triage and knowledge files."""
+    from agent.decide import workspace_config  # the one place they are put together
+    from agent.triage.errors import TriageConfigError
+
+    named = [ws.triage, ws.reply_policy.knowledge]
+    if any(name is not None and not (home.root / name).is_file() for name in named):
+        return []  # a missing file is reported on its own
+    try:
+        workspace_config(home, ws)
+    except TriageConfigError as exc:
+        return exc.problems or [_problem(doc, ("triage",), str(exc))]
+    return []

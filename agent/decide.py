@@ -26,7 +26,10 @@ from agent.store import Decision as DecisionRow
 from agent.store import Item, Store
 from agent.triage import Decision as TriageDecision
 from agent.triage import Pipeline, TriageConfig, TriageError, TriageInput, load_config
+from agent.triage.config import Origin, read_document, validate_config
+from agent.triage.errors import TriageConfigError
 from runlogs import ActivityLog
+from workspaces.errors import ConfigProblem
 from workspaces.models import Workspace
 from workspaces.paths import Home
 
@@ -39,18 +42,25 @@ STATUS_BY_ACTION = {
 
 
 def workspace_config(home: Home, ws: Workspace) -> TriageConfig:
-    """The default triage configuration with the workspace's own settings applied."""
-    import yaml
+    """The default triage configuration with the workspace's own settings applied.
 
+    Raises TriageConfigError naming file, line and field when the workspace's
+    triage or knowledge file is malformed (``inbox-agent validate`` reports the same).
+    """
     base = load_config(home.root / ws.triage if ws.triage else None)
     data: dict[str, Any] = base.model_dump()
+    origins: dict[str, Origin] = {}
     if ws.reply_policy.knowledge:
-        path = home.root / ws.reply_policy.knowledge
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        data["knowledge"] = {**data["knowledge"], **loaded}
-    policy = dict(data["knowledge"].get("reply_policy") or {})
-    policy["approved_intents"] = list(ws.reply_policy.approved_intents)
-    data["knowledge"]["reply_policy"] = policy
+        doc = read_document(home.root / ws.reply_policy.knowledge)
+        if not isinstance(doc.data, dict):
+            problem = ConfigProblem(str(doc.path), 1, 1, "(top)", "must be a mapping")
+            raise TriageConfigError.from_problems([problem])
+        data["knowledge"] = {**data["knowledge"], **doc.data}
+        origins["knowledge"] = (doc, ())
+    policy = data["knowledge"].get("reply_policy") or {}
+    if isinstance(policy, dict):  # anything else is reported by validate_config below
+        policy = {**policy, "approved_intents": list(ws.reply_policy.approved_intents)}
+        data["knowledge"]["reply_policy"] = policy
     owners = ws.owners
     for rule in data["routing"]["rules"]:
         actions = rule["actions"]
@@ -59,7 +69,7 @@ def workspace_config(home: Home, ws: Workspace) -> TriageConfig:
             actions["owner"] = owners.queues[queue]
         elif not actions.get("owner") and owners.default:
             actions["owner"] = owners.default
-    return load_config(TriageConfig.model_validate(data))
+    return validate_config(data, f"workspace {ws.id}", origins)
 
 
 class SweepTriage:

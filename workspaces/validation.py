@@ -23,7 +23,8 @@ class ConfigModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
-def _message(err: Any) -> str:
+def error_message(err: Any) -> str:
+    """A pydantic error as a person reads it ("unknown key", "required field is missing")."""
     kind = err.get("type", "")
     if kind == "extra_forbidden":
         return "unknown key"
@@ -33,27 +34,26 @@ def _message(err: Any) -> str:
     return msg.removeprefix("Value error, ")
 
 
+def problem_at(err: Any, doc: Document, loc: tuple[str | int, ...]) -> ConfigProblem:
+    """One pydantic error, located at ``loc`` (a path in ``doc``), as a ConfigProblem."""
+    if err["type"] == "union_tag_invalid":  # point at the tag key itself (kind: ...)
+        loc = (*loc, str(err.get("ctx", {}).get("discriminator", "")).strip("'"))
+    # A missing field has no line of its own: point at the mapping that lacks it.
+    line, col = doc.mark(loc if err["type"] != "missing" else loc[:-1])
+    # Pydantic inserts union tags into locations (steps.0.tap.selector): name only
+    # what is in the file, plus the field itself when it is missing or unknown.
+    field_loc = doc.resolve(loc)
+    if loc and (not field_loc or field_loc[-1] != loc[-1]):
+        field_loc = (*field_loc, loc[-1])
+    return ConfigProblem(
+        str(doc.path), line, col, doc.field_name(field_loc) or "(top)", error_message(err)
+    )
+
+
 def problems_from(
     exc: ValidationError, doc: Document, prefix: tuple[str | int, ...] = ()
 ) -> list[ConfigProblem]:
-    problems = []
-    for err in exc.errors(include_url=False):
-        loc = (*prefix, *err["loc"])
-        if err["type"] == "union_tag_invalid":  # point at the tag key itself (kind: ...)
-            loc = (*loc, str(err.get("ctx", {}).get("discriminator", "")).strip("'"))
-        # A missing field has no line of its own: point at the mapping that lacks it.
-        line, col = doc.mark(loc if err["type"] != "missing" else loc[:-1])
-        # Pydantic inserts union tags into locations (steps.0.tap.selector): name only
-        # what is in the file, plus the field itself when it is missing or unknown.
-        field_loc = doc.resolve(loc)
-        if loc and (not field_loc or field_loc[-1] != loc[-1]):
-            field_loc = (*field_loc, loc[-1])
-        problems.append(
-            ConfigProblem(
-                str(doc.path), line, col, doc.field_name(field_loc) or "(top)", _message(err)
-            )
-        )
-    return problems
+    return [problem_at(err, doc, (*prefix, *err["loc"])) for err in exc.errors(include_url=False)]
 
 
 def parse_model(model: type[M], doc: Document) -> tuple[M | None, list[ConfigProblem]]:

@@ -17,7 +17,10 @@ still runs the stop-rule guard, so a drop never hides a stop rule.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from agent.errors import InboxAgentError, UserError
+from workspaces.errors import ConfigProblem
 
 
 class TriageError(InboxAgentError):
@@ -25,7 +28,19 @@ class TriageError(InboxAgentError):
 
 
 class TriageConfigError(TriageError):
-    """A triage configuration file or object failed validation."""
+    """A triage configuration file or object failed validation.
+
+    ``problems`` name file, line, column and field when the configuration came
+    from files; the message is all of them, one per line.
+    """
+
+    def __init__(self, message: str, problems: Sequence[ConfigProblem] = ()) -> None:
+        super().__init__(message)
+        self.problems = list(problems)
+
+    @classmethod
+    def from_problems(cls, problems: Sequence[ConfigProblem]) -> TriageConfigError:
+        return cls("\n".join(str(p) for p in problems), problems)
 
 
 class ModelError(TriageError):

@@ -184,6 +184,22 @@ CASES = [
         "not found",
     ),
     (
+        "misspelt key in a knowledge file",
+        "knowledge/sandbox-replies.yaml",
+        lambda t: t.replace("    text:", "    txet:", 1),
+        "txet:",
+        "saved_replies[0].txet",
+        "unknown key",
+    ),
+    (
+        "wrong type in a knowledge file",
+        "knowledge/sandbox-replies.yaml",
+        lambda t: t.replace("    private: true", "    private: maybe", 1),
+        "    private: maybe",
+        "saved_replies[2].private",
+        "boolean",
+    ),
+    (
         "unknown approved intent",
         EXAMPLE,
         lambda t: t.replace(
@@ -306,6 +322,33 @@ def test_malformed_input_is_reported_at_its_line(home: Home, case: tuple) -> Non
     assert lines, f"no problem at {path}:{expected_line} for {field!r} in:\n{out}"
     assert any(message in ln for ln in lines), out
     assert "Traceback" not in out
+
+
+def test_a_workspace_triage_file_is_checked_at_its_lines(home: Home) -> None:
+    ws = home.root / EXAMPLE
+    ws.write_text(
+        ws.read_text().replace("id: sandbox-acme-web", "id: sandbox-acme-web\ntriage: t.yaml")
+    )
+    triage = home.root / "t.yaml"
+    triage.write_text(
+        "thresholds:\n  intent_review: 0.6\n  spam_drop: 2\nstages: [normalize, vibes]\n"
+    )
+    code, out = run(home, "validate")
+    assert code == 1
+    assert f"{triage}:3:3: thresholds.spam_drop: Input should be less than or equal to 1" in out
+    triage.write_text("thresholds:\n  intent_review: 0.6\nstages: [normalize, vibes]\n")
+    code, out = run(home, "validate")
+    assert code == 1 and f"{triage}:3:" in out and "stages[1]: unknown stage 'vibes'" in out
+    triage.write_text("thresholds: {intent_review: 0.6, spam_drop: 0.95}\n")
+    code, out = run(home, "validate")
+    assert code == 0, out
+
+
+def test_a_knowledge_file_shared_by_workspaces_is_reported_once(home: Home) -> None:
+    path = home.root / "knowledge/sandbox-replies.yaml"
+    path.write_text(path.read_text().replace("    text:", "    txet:", 1))
+    code, out = run(home, "validate")
+    assert code == 1 and out.count("saved_replies[0].txet: unknown key") == 1
 
 
 def test_every_problem_is_listed_not_just_the_first(home: Home) -> None:

@@ -36,7 +36,49 @@ def test_file_overrides_sections(tmp_path: Path) -> None:
 def test_unknown_keys_are_errors(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text("thresholds: {intent_reveiw: 0.7}\n")
-    with pytest.raises(TriageConfigError, match="bad.yaml: thresholds.intent_reveiw"):
+    with pytest.raises(
+        TriageConfigError, match=r"bad.yaml:1:\d+: thresholds.intent_reveiw: unknown"
+    ):
+        load_config(path)
+
+
+def test_problems_name_the_file_and_line_they_were_written_in(tmp_path: Path) -> None:
+    (tmp_path / "routes.yaml").write_text(
+        "rules:\n"
+        "  - name: all\n"
+        "    actions: {queue: q, owner: o, sla_minutes: -5}\n"
+        "  - name: second\n"
+        "    conditions: [{attribute: colour, values: [red]}]\n"
+        "    actions: {queue: q}\n"
+    )
+    path = tmp_path / "triage.yaml"
+    path.write_text(
+        "# comment\n"
+        "routing: routes.yaml\n"
+        "stages: [normalize, intent, sentiment]\n"
+        "thresholds:\n"
+        "  spam_drop: 2\n"
+    )
+    with pytest.raises(TriageConfigError) as caught:
+        load_config(path)
+    found = {(p.path.rsplit("/", 1)[-1], p.line, p.field) for p in caught.value.problems}
+    assert ("triage.yaml", 5, "thresholds.spam_drop") in found
+    assert ("routes.yaml", 3, "rules[0].actions.sla_minutes") in found
+    assert ("routes.yaml", 5, "rules[1].conditions[0].attribute") in found
+    assert "Traceback" not in str(caught.value)
+    path.write_text("stages: [normalize, intent, sentiment]\n")
+    with pytest.raises(TriageConfigError, match=r"triage.yaml:1:\d+: stages\[2\]: unknown stage"):
+        load_config(path)
+
+
+def test_only_section_names_are_read_as_files(tmp_path: Path) -> None:
+    path = tmp_path / "triage.yaml"
+    path.write_text("model_path: does-not-exist.npz\n")  # a value, not a YAML file to read
+    assert load_config(path).model_path == "does-not-exist.npz"
+    path.write_text("")
+    assert load_config(path).thresholds.intent_review == 0.5  # empty file: defaults
+    path.write_text("- just\n- a list\n")
+    with pytest.raises(TriageConfigError, match="must be a mapping"):
         load_config(path)
 
 
