@@ -33,6 +33,8 @@ from workspaces.errors import ConfigProblem
 from workspaces.models import Workspace
 from workspaces.paths import Home
 
+# what a person's "not spam" overrules when a dropped item is restored
+OVERRULED_BY_PERSON = ("spam", "duplicates")
 STATUS_BY_ACTION = {
     "drop": "dropped",
     "pause": "paused",
@@ -86,8 +88,9 @@ class SweepTriage:
 
     def pipeline(self, workspace_id: str) -> Pipeline:
         if workspace_id not in self._pipelines:
-            ws = self.workspaces[workspace_id]
-            self._pipelines[workspace_id] = Pipeline(workspace_config(self.home, ws))
+            ws = self.workspaces.get(workspace_id)  # gone from the configuration: defaults
+            config = workspace_config(self.home, ws) if ws is not None else load_config(None)
+            self._pipelines[workspace_id] = Pipeline(config)
         return self._pipelines[workspace_id]
 
     def __call__(self, item: Item) -> None:
@@ -120,7 +123,7 @@ class SweepTriage:
             self(item)
         return len(waiting)
 
-    def _triage(self, item: Item) -> TriageDecision:
+    def _triage(self, item: Item, skip: tuple[str, ...] = ()) -> TriageDecision:
         return self.pipeline(item.workspace).triage(
             TriageInput(
                 id=str(item.id),
@@ -131,32 +134,17 @@ class SweepTriage:
                 account=item.account,
                 workspace=item.workspace,
                 posted_at=item.posted_at,
-            )
+            ),
+            skip=skip,
         )
 
+    def not_spam(self, item: Item) -> DecisionRow:
+        """A person says a dropped item is not spam: triage it again without the spam
+        filter and the duplicate check. The row is returned for the caller to store."""
+        return decision_row(item, self._triage(item, skip=OVERRULED_BY_PERSON))
+
     def record(self, item: Item, decision: TriageDecision) -> DecisionRow:
-        due = (
-            item.seen_at + timedelta(minutes=decision.sla_minutes)
-            if decision.sla_minutes is not None
-            else None
-        )
-        row = DecisionRow(
-            item_id=item.id or 0,
-            action=decision.action,
-            intent=decision.intent,
-            priority=decision.priority,
-            queue=decision.queue,
-            owner=decision.owner,
-            sla_minutes=decision.sla_minutes,
-            sla_due_at=due,
-            confidence=decision.confidence,
-            pause_reasons=list(decision.pause_reasons),
-            why=list(decision.why),
-            draft=decision.draft,
-            draft_source=decision.draft_source,
-            duplicate_of=decision.duplicate_of,
-            cluster_id=decision.cluster_id,
-        )
+        row = decision_row(item, decision)
         with self.store.session() as s:
             s.add(row)
             stored = s.get(Item, item.id)
@@ -181,3 +169,29 @@ class SweepTriage:
             why=list(decision.why),
         )
         return row
+
+
+def decision_row(item: Item, decision: TriageDecision) -> DecisionRow:
+    """The stored form of a triage Decision; the SLA clock starts when the item was seen."""
+    due = (
+        item.seen_at + timedelta(minutes=decision.sla_minutes)
+        if decision.sla_minutes is not None
+        else None
+    )
+    return DecisionRow(
+        item_id=item.id or 0,
+        action=decision.action,
+        intent=decision.intent,
+        priority=decision.priority,
+        queue=decision.queue,
+        owner=decision.owner,
+        sla_minutes=decision.sla_minutes,
+        sla_due_at=due,
+        confidence=decision.confidence,
+        pause_reasons=list(decision.pause_reasons),
+        why=list(decision.why),
+        draft=decision.draft,
+        draft_source=decision.draft_source,
+        duplicate_of=decision.duplicate_of,
+        cluster_id=decision.cluster_id,
+    )

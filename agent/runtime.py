@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from agent.config import Catalog, load_catalog
+from agent.decide import SweepTriage
 from agent.store import Store, open_store
 from agent.sweep import Sweeper
 from runlogs import ActivityLog
@@ -18,14 +19,19 @@ class Runtime:
     catalog: Catalog
     store: Store
     log: ActivityLog
+    _triage: SweepTriage | None = field(default=None, repr=False)
+
+    def triage(self) -> SweepTriage:
+        """Triage for this home's workspaces (their pipelines are built once, on first use)."""
+        if self._triage is None:
+            workspaces = {k: v.model for k, v in self.catalog.workspaces.items()}
+            self._triage = SweepTriage(self.home, workspaces, self.store, self.log)
+        return self._triage
 
     def sweeper(self, *, triage: bool = True, **options: Any) -> Sweeper:
         """A Sweeper for this home; new items are triaged as they are stored (``triage``)."""
         if triage and "on_item" not in options:
-            from agent.decide import SweepTriage
-
-            workspaces = {k: v.model for k, v in self.catalog.workspaces.items()}
-            options["on_item"] = SweepTriage(self.home, workspaces, self.store, self.log)
+            options["on_item"] = self.triage()
         return Sweeper(self.home, self.catalog, self.store, self.log, **options)
 
 

@@ -224,6 +224,14 @@ def resolve(ctx: typer.Context, item_id: ItemArg, who: AsUser = "", reason: Reas
     console.print(f"item {item_id} resolved without a reply", markup=False)
 
 
+@app.command("restore")
+def restore(ctx: typer.Context, item_id: ItemArg, who: AsUser = "", reason: Reason = None) -> None:
+    """Not spam: put a dropped item in the queue (triaged again; stop rules still apply)."""
+    rt, user = _open(ctx, who)
+    item = actions.restore(rt.store, item_id, user, rt.triage().not_spam, note=reason, log=rt.log)
+    console.print(f"item {item_id} restored: {item.status}", markup=False)
+
+
 WorkspaceArg = Annotated[str, typer.Argument(help="Workspace id.")]
 
 

@@ -1,5 +1,6 @@
 """What a person does in the review queue: approve, edit, reject, escalate, assign, resolve,
-take over and hand back. The web UI, the JSON API and the CLI all call these functions.
+restore a dropped item ("not spam"), take over and hand back. The web UI, the JSON API
+and the CLI all call these functions.
 
 Each action runs in one transaction that first *locks the item* (a no-op UPDATE
 of its row: SQLite takes its write lock, PostgreSQL a row lock), then checks
@@ -13,7 +14,7 @@ after the commit, as an activity-log event with the actor ``user:NAME``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -348,6 +349,45 @@ def resolve(
         target, item_id, user, ReviewAction.RESOLVE, note=note,
         seen_draft_hash=seen_draft_hash, log=log, change=change,
     )  # fmt: skip
+
+
+def restore(
+    target: Session | Store,
+    item_id: int,
+    user: User,
+    triage_again: Callable[[Item], Decision],
+    *,
+    note: str | None = None,
+    log: ActivityLog | None = None,
+) -> Item:
+    """Not spam: a dropped item is triaged again and enters the queue.
+
+    ``triage_again`` gives the new decision (``SweepTriage.not_spam``: the spam
+    filter and the duplicate check are overruled, stop rules still apply). The
+    decision, the item's new status and the review row are one transaction.
+    """
+    with _unit(target, user, log) as unit:
+        s = unit.session
+        user = _fresh_user(s, user)
+        _require(user, Role.REVIEWER, "restoring a dropped item")
+        item = _lock_item(s, user, item_id)
+        if item.status != ItemStatus.DROPPED.value:
+            raise InvalidState(f"item {item.id} is {item.status}, not dropped")
+        note = _clean(note or "", MAX_NOTE_CHARS, "note", required=False) or None
+        decision = triage_again(item)
+        decision.why = [*decision.why, f"restored by {user.name}: not spam"]
+        s.add(decision)
+        item.status = (
+            ItemStatus.PAUSED.value if decision.action == "pause" else ItemStatus.TRIAGED.value
+        )
+        s.add(item)
+        _review(unit, item, user, ReviewAction.RESTORE, note=note)
+        s.flush()
+        unit.event(
+            item.workspace, "review", action=ReviewAction.RESTORE.value, item=item_id,
+            note=note, decision=decision.action, intent=decision.intent, owner=decision.owner,
+        )  # fmt: skip
+        return item
 
 
 def take_over(

@@ -198,6 +198,15 @@ def resolve(request: Request, viewer: ApiWriter, item_id: int, body: NoteBody) -
     return _status(item)
 
 
+@router.post("/items/{item_id}/restore")
+def restore(request: Request, viewer: ApiWriter, item_id: int, body: NoteBody) -> dict[str, Any]:
+    rt = state_of(request).runtime
+    item = actions.restore(
+        rt.store, item_id, viewer.user, rt.triage().not_spam, note=body.reason, log=rt.log
+    )
+    return _status(item)
+
+
 @router.get("/workspaces")
 def workspaces(request: Request, viewer: PageViewer) -> dict[str, Any]:
     with state_of(request).runtime.store.session() as s:

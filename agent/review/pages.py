@@ -50,6 +50,7 @@ DONE = {
     "escalate": "Escalated.",
     "assign": "Reassigned.",
     "resolve": "Resolved without a reply.",
+    "restore": "Not spam: triaged again and back in the queue.",
     "takeover": "You hold this workspace's session: automation leaves it alone.",
     "handback": "Handed back: automation may use the workspace again.",
 }
@@ -285,6 +286,18 @@ def resolve_form(
         rt.store, item_id, viewer.user, note=note, seen_draft_hash=draft_hash or None, log=rt.log
     )
     return _back(item_id, "resolve")
+
+
+@router.post("/items/{item_id}/restore")
+def restore_form(
+    request: Request,
+    viewer: FormViewer,
+    item_id: int,
+    note: Annotated[str, Form()] = "",
+) -> Response:
+    rt = state_of(request).runtime
+    actions.restore(rt.store, item_id, viewer.user, rt.triage().not_spam, note=note, log=rt.log)
+    return _back(item_id, "restore")
 
 
 @router.get("/workspaces/{workspace}")

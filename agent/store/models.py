@@ -70,6 +70,7 @@ class ReviewAction(StrEnum):
     ESCALATE = "escalate"
     ASSIGN = "assign"
     RESOLVE = "resolve"
+    RESTORE = "restore"
     TAKEOVER = "takeover"
     HANDBACK = "handback"
 

@@ -17,7 +17,7 @@ are reviewed, never escalated or drafted on a guess.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -86,13 +86,20 @@ class Pipeline:
 
     # -- public API ---------------------------------------------------------------
 
-    def triage(self, item: TriageInput) -> Decision:
-        """One Decision for one item (validated first: raises TriageInputError)."""
+    def triage(self, item: TriageInput, skip: Collection[str] = ()) -> Decision:
+        """One Decision for one item (validated first: raises TriageInputError).
+
+        Stages named in ``skip`` are not run (a person restoring a dropped item has
+        the spam filter and the duplicate check overruled).
+        """
         item.validate()
         work = Work(item=item, decision=Decision(id=item.id))
         ran: set[str] = set()
         try:
             for name, stage in zip(self.config.stages, self._stages, strict=True):
+                if name in skip:
+                    work.decision.why.append(f"skipped:{name}")
+                    continue
                 stage(work)
                 ran.add(name)
         except DropItem as drop:

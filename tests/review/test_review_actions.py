@@ -189,3 +189,48 @@ def test_takeover_and_handback(world: World) -> None:
         ("takeover", "user:alice"),
         ("handback", "user:alice"),
     ]
+
+
+def _dropped(world: World, text: str) -> int:
+    return world.item(
+        ACME, text, action="drop", intent="spam", priority="none", draft=None,
+        sla_minutes=None, status="dropped",
+    )  # fmt: skip
+
+
+def test_restore_puts_a_dropped_customer_back_in_the_queue(world: World) -> None:
+    item_id = _dropped(world, "my parcel arrived crushed, photo: https://t.co/Xy12AbCdEf")
+    alice = _user(world, "alice")
+    not_spam = world.runtime.triage().not_spam
+    item = actions.restore(
+        world.store, item_id, alice, not_spam, note="a customer", log=world.runtime.log
+    )
+    assert item.status == "triaged"
+    with world.store.session() as s:
+        decision = latest_decision(s, item_id)
+        reviews = s.exec(select(Review).where(Review.item_id == item_id)).all()
+    assert decision is not None and decision.action in ("review", "escalate")
+    assert decision.intent not in (None, "spam") and decision.owner and decision.sla_due_at
+    assert "skipped:spam" in decision.why and "restored by alice: not spam" in decision.why
+    assert [(r.action, r.reviewer, r.note) for r in reviews] == [("restore", "alice", "a customer")]
+    event = list(world.runtime.log.events(ACME))[-1]
+    assert event.type == "review" and event.data["action"] == "restore"
+    with pytest.raises(InvalidState, match="not dropped"):
+        actions.restore(world.store, item_id, alice, not_spam)  # once is enough
+
+
+def test_restore_still_applies_stop_rules_grants_and_roles(world: World) -> None:
+    not_spam = world.runtime.triage().not_spam
+    private = _dropped(world, "my order 55120 never came, email me at ana.gomez@example.org")
+    item = actions.restore(world.store, private, _user(world, "bob"), not_spam)
+    with world.store.session() as s:
+        decision = latest_decision(s, private)
+    assert item.status == "paused" and decision is not None and decision.action == "pause"
+    assert decision.draft is None and "private_data.email" in decision.pause_reasons
+    other = _dropped(world, "is this the right size chart? https://t.co/Ab12Cd34Ef")
+    with pytest.raises(NotFound):
+        actions.restore(world.store, other, _user(world, "eve"), not_spam)  # not her client
+    world.user("vic", "viewer", ACME)
+    with pytest.raises(NotAllowed):
+        actions.restore(world.store, other, _user(world, "vic"), not_spam)
+    assert world.get_item(other).status == "dropped"

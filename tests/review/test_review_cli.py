@@ -129,6 +129,19 @@ def test_review_edit_reject_escalate_assign(world: World) -> None:
     assert actions == ["edit", "reject", "assign", "escalate"]
 
 
+def test_review_restore(world: World) -> None:
+    cli, runner = _cli(world.home), CliRunner()
+    item_id = world.item(
+        ACME, "when do you restock the blue one? https://t.co/Lk9Jh8Gf7D", action="drop",
+        intent="spam", priority="none", draft=None, sla_minutes=None, status="dropped",
+    )  # fmt: skip
+    r = runner.invoke(cli, ["review", "restore", str(item_id), "--as", "bob", "--reason", "fan"])
+    assert r.exit_code == 0, r.output
+    assert f"item {item_id} restored: triaged" in r.output
+    again = runner.invoke(cli, ["review", "restore", str(item_id), "--as", "bob"])
+    assert again.exit_code != 0 and "not dropped" in str(again.exception)
+
+
 def test_review_takeover_and_handback(world: World) -> None:
     from agent.store import Takeover
 

@@ -164,3 +164,28 @@ def test_api_actions_and_takeover(world: World, client_for: Callable[[str], Test
     )
     assert r.status_code == 303
     assert alice.get(f"/api/workspaces/{ACME}").json()["takeover"] is None
+
+
+def test_a_dropped_item_can_be_restored_from_its_page(
+    world: World, client_for: Callable[[str], TestClient]
+) -> None:
+    item_id = world.item(
+        ACME, "the zip on my new jacket broke already https://t.co/Qw3Er4Ty5U", action="drop",
+        intent="spam", priority="none", draft=None, sla_minutes=None, status="dropped",
+    )  # fmt: skip
+    alice = client_for("alice")
+    page = alice.get(f"/items/{item_id}").text
+    assert "Not spam: put it in the queue" in page and "Approve reply" not in page
+    refused = alice.post(f"/items/{item_id}/restore", data={"note": "x"})  # no CSRF token
+    assert refused.status_code == 403 and world.get_item(item_id).status == "dropped"
+    r = alice.post(
+        f"/items/{item_id}/restore",
+        data={"csrf_token": csrf_of(page), "note": "customer"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    after = alice.get(r.headers["location"]).text
+    assert "back in the queue" in after and "Approve reply" in after
+    assert world.get_item(item_id).status == "triaged"
+    eve = client_for("eve")
+    assert eve.post(f"/api/items/{item_id}/restore", json={}).status_code in (403, 404)
