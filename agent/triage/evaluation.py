@@ -124,7 +124,7 @@ NOTES = [
     "  customers over the last 0.002 of F1: a dropped customer is what the precision",
     "  target exists to prevent.",
     "- Round 5: off-topic messages. 83 new own `general` examples (weather, jokes,",
-    "  trivia, \"are you a bot\", small talk; five languages; written without reading the",
+    '  trivia, "are you a bot", small talk; five languages; written without reading the',
     "  CLINC rows) raised CLINC out-of-scope handled from 0.504 to 0.704 and own held-out",
     "  accuracy from 0.894 to 0.897; Bitext macro F1 went from 0.979 to 0.975. As own",
     "  not-spam rows they also move the spam filter: YouTube precision 0.9708 -> 0.9699,",
