@@ -34,6 +34,7 @@ from agent.review.queries import (
     item_detail,
     open_session_command,
     queue,
+    status_counts,
     visible_item,
 )
 from agent.triage import load_config
@@ -133,6 +134,7 @@ def queue_page(
     f = QueueFilter(workspace or None, intent or None, priority or None, sla or None, status, page)
     with st.runtime.store.session() as s:
         result = queue(s, f, viewer.visible)
+        counts = status_counts(s, viewer.visible, f.workspace)
         takeovers = active_takeovers(s, viewer.visible)
     current = {
         "workspace": f.workspace,
@@ -157,6 +159,7 @@ def queue_page(
         priorities=PRIORITIES,
         sla_states=SLA_STATES,
         statuses=list(STATUS_FILTERS),
+        counts=counts,
     )
 
 

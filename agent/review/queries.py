@@ -135,6 +135,25 @@ def _conditions(f: QueueFilter, visible: set[str] | None, now: datetime) -> tupl
     return cond, len(cond) > on_items
 
 
+def status_counts(
+    session: Session, visible: set[str] | None, workspace: str | None = None
+) -> dict[str, int]:
+    """How many items each status filter holds (workspace grants applied), for the chips:
+    so dropped items, which a person may want to restore, are never out of sight."""
+    if visible is not None and not visible:
+        return dict.fromkeys(STATUS_FILTERS, 0)
+    stmt = sa.select(col(Item.status), func.count()).group_by(col(Item.status))
+    if visible is not None:
+        stmt = stmt.where(col(Item.workspace).in_(sorted(visible)))
+    if workspace:
+        stmt = stmt.where(col(Item.workspace) == workspace)
+    by_status = {status: int(n) for status, n in session.execute(stmt).all()}
+    return {
+        name: sum(n for st, n in by_status.items() if statuses is None or st in statuses)
+        for name, statuses in STATUS_FILTERS.items()
+    }
+
+
 def queue(
     session: Session, f: QueueFilter, visible: set[str] | None, *, page_size: int = PAGE_SIZE
 ) -> QueuePage:

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
-from review_world import ACME, World, csrf_of
+from review_world import ACME, GLOBEX, World, csrf_of
 from sqlmodel import select
 
 from agent.store import OutboxEntry
@@ -57,6 +57,11 @@ def test_queue_filters_and_pages(world: World, client_for: Callable[[str], TestC
     assert alice.get(f"/api/items?workspace={ACME}").json()["total"] == 120
     first, third = alice.get("/api/items").json(), alice.get("/api/items?page=3").json()
     assert (first["pages"], len(first["items"]), len(third["items"])) == (3, 50, 20)
+    world.item(ACME, "spam spam", action="drop", intent="spam", status="dropped")
+    world.item(GLOBEX, "their spam", action="drop", intent="spam", status="dropped")
+    queue_page = alice.get("/").text  # alice sees acme only: one dropped, not two
+    assert re.search(r'status=dropped">dropped <span class="mute">1</span>', queue_page)
+    assert re.search(r'status=pending">pending <span class="mute">120</span>', queue_page)
     page2 = alice.get("/?page=2&intent=praise").text
     assert "page 2 of 2" in page2
     assert 'href="/?intent=praise&amp;page=1"' in page2 or "newer deadlines" in page2
