@@ -23,7 +23,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from agent.store import Decision as DecisionRow
-from agent.store import Item, Store
+from agent.store import Item, Store, status_after
 from agent.triage import Decision as TriageDecision
 from agent.triage import Pipeline, TriageConfig, TriageError, TriageInput, load_config
 from agent.triage.config import Origin, read_document, validate_config
@@ -35,12 +35,6 @@ from workspaces.paths import Home
 
 # what a person's "not spam" overrules when a dropped item is restored
 OVERRULED_BY_PERSON = ("spam", "duplicates")
-STATUS_BY_ACTION = {
-    "drop": "dropped",
-    "pause": "paused",
-    "review": "triaged",
-    "escalate": "triaged",
-}
 
 
 def workspace_config(home: Home, ws: Workspace) -> TriageConfig:
@@ -149,7 +143,7 @@ class SweepTriage:
             s.add(row)
             stored = s.get(Item, item.id)
             if stored is not None:
-                stored.status = STATUS_BY_ACTION.get(decision.action, "triaged")
+                stored.status = status_after(decision.action).value
                 s.add(stored)
             s.flush()
             s.refresh(row)

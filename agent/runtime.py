@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent.config import Catalog, load_catalog
-from agent.decide import SweepTriage
 from agent.store import Store, open_store
 from agent.sweep import Sweeper
 from runlogs import ActivityLog
 from workspaces.paths import Home
+
+if TYPE_CHECKING:  # the triage pipeline (numpy, the model) loads only when a command needs it
+    from agent.decide import SweepTriage
 
 
 @dataclass
@@ -24,6 +26,8 @@ class Runtime:
     def triage(self) -> SweepTriage:
         """Triage for this home's workspaces (their pipelines are built once, on first use)."""
         if self._triage is None:
+            from agent.decide import SweepTriage
+
             workspaces = {k: v.model for k, v in self.catalog.workspaces.items()}
             self._triage = SweepTriage(self.home, workspaces, self.store, self.log)
         return self._triage

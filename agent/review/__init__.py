@@ -1,9 +1,12 @@
-"""The review queue: people approve, edit, reject, escalate, reassign and resolve triaged
-items, and take over workspaces, from a web UI, a JSON API or the CLI.
+"""The review queue: people approve, edit, reject, escalate, reassign, resolve and
+restore triaged items, and take over workspaces, from a web UI, a JSON API or the CLI.
 
-``create_app`` builds the web app; the actions in ``agent.review.actions`` are
+``create_app`` builds the web app (imported on first use: the CLI's review
+commands do not pay for FastAPI); the actions in ``agent.review.actions`` are
 what every front end calls; ``agent.review.auth`` holds users, roles and grants.
 """
+
+from typing import TYPE_CHECKING, Any
 
 from agent.review.actions import (
     approve,
@@ -12,10 +15,10 @@ from agent.review.actions import (
     hand_back,
     reject,
     resolve,
+    restore,
     save_draft,
     take_over,
 )
-from agent.review.app import create_app
 from agent.review.errors import InvalidState, NotAllowed, NotFound, ReviewError, StaleDraft
 from agent.review.queries import QueueFilter, draft_hash, item_detail, queue
 
@@ -36,6 +39,18 @@ __all__ = [
     "queue",
     "reject",
     "resolve",
+    "restore",
     "save_draft",
     "take_over",
 ]
+
+if TYPE_CHECKING:
+    from agent.review.app import create_app
+
+
+def __getattr__(name: str) -> Any:
+    if name == "create_app":
+        from agent.review.app import create_app
+
+        return create_app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

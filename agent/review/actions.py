@@ -36,6 +36,7 @@ from agent.store import (
     Store,
     Takeover,
     User,
+    status_after,
     text_hash,
     utcnow,
 )
@@ -107,6 +108,11 @@ def _check_fresh(item: Item, decision: Decision | None, seen: str | None) -> Non
 def _check_pending(item: Item) -> None:
     if item.status not in PENDING:
         raise InvalidState(f"item {item.id} is {item.status}: there is nothing to review")
+
+
+def _check_dropped(item: Item) -> None:
+    if item.status != ItemStatus.DROPPED.value:
+        raise InvalidState(f"item {item.id} is {item.status}, not dropped")
 
 
 def _clean(text: str, limit: int, what: str, *, required: bool = True) -> str:
@@ -235,19 +241,23 @@ def _simple(
     note: str | None,
     seen_draft_hash: str | None,
     log: ActivityLog | None,
-    change: Any,
+    change: Callable[[Session, Item, User], dict[str, Any] | None],
+    state_check: Callable[[Item], None] = _check_pending,
     **event: Any,
 ) -> Item:
-    """The shape shared by reject, escalate, assign and resolve."""
+    """The shape shared by reject, escalate, assign, resolve and restore.
+
+    ``change`` may return more fields for the activity-log event.
+    """
     with _unit(target, user, log) as unit:
         s = unit.session
         user = _fresh_user(s, user)
         _require(user, Role.REVIEWER, f"{action.value} ")
         item = _lock_item(s, user, item_id)
         _check_fresh(item, latest_decision(s, item_id), seen_draft_hash)
-        _check_pending(item)
+        state_check(item)
         note = _clean(note or "", MAX_NOTE_CHARS, "note", required=False) or None
-        change(s, item, user)
+        event.update(change(s, item, user) or {})
         s.add(item)
         _review(unit, item, user, action, note=note, draft_hash_seen=seen_draft_hash)
         s.flush()
@@ -366,28 +376,18 @@ def restore(
     filter and the duplicate check are overruled, stop rules still apply). The
     decision, the item's new status and the review row are one transaction.
     """
-    with _unit(target, user, log) as unit:
-        s = unit.session
-        user = _fresh_user(s, user)
-        _require(user, Role.REVIEWER, "restoring a dropped item")
-        item = _lock_item(s, user, item_id)
-        if item.status != ItemStatus.DROPPED.value:
-            raise InvalidState(f"item {item.id} is {item.status}, not dropped")
-        note = _clean(note or "", MAX_NOTE_CHARS, "note", required=False) or None
+
+    def change(s: Session, item: Item, user: User) -> dict[str, Any]:
         decision = triage_again(item)
         decision.why = [*decision.why, f"restored by {user.name}: not spam"]
         s.add(decision)
-        item.status = (
-            ItemStatus.PAUSED.value if decision.action == "pause" else ItemStatus.TRIAGED.value
-        )
-        s.add(item)
-        _review(unit, item, user, ReviewAction.RESTORE, note=note)
-        s.flush()
-        unit.event(
-            item.workspace, "review", action=ReviewAction.RESTORE.value, item=item_id,
-            note=note, decision=decision.action, intent=decision.intent, owner=decision.owner,
-        )  # fmt: skip
-        return item
+        item.status = status_after(decision.action).value
+        return {"decision": decision.action, "intent": decision.intent, "owner": decision.owner}
+
+    return _simple(
+        target, item_id, user, ReviewAction.RESTORE, note=note, seen_draft_hash=None,
+        log=log, change=change, state_check=_check_dropped,
+    )  # fmt: skip
 
 
 def take_over(

@@ -38,6 +38,7 @@ from agent.store.models import (
     User,
     Watermark,
     item_key,
+    status_after,
     text_hash,
 )
 from agent.store.types import UTCDateTime, utcnow
@@ -49,6 +50,7 @@ __all__ = [
     "ItemCreate",
     "ItemKind",
     "ItemStatus",
+    "status_after",
     "Lease",
     "MigrationError",
     "OutboxEntry",

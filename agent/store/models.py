@@ -63,6 +63,13 @@ class ItemStatus(StrEnum):
     PAUSED = "paused"
 
 
+def status_after(action: str) -> ItemStatus:
+    """The item's status once a triage decision with ``action`` is stored."""
+    if action == "drop":
+        return ItemStatus.DROPPED
+    return ItemStatus.PAUSED if action == "pause" else ItemStatus.TRIAGED
+
+
 class ReviewAction(StrEnum):
     APPROVE = "approve"
     EDIT = "edit"

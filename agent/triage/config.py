@@ -16,6 +16,8 @@ reported as ``file: location: problem``.
 
 from __future__ import annotations
 
+import copy
+import functools
 from pathlib import Path
 from typing import Any, Literal
 
@@ -143,16 +145,14 @@ def _mapping(doc: Document, what: str) -> dict[str, Any]:
     return doc.data
 
 
-def _read_yaml(path: Path) -> Any:
-    return read_document(path).data
+@functools.cache
+def _default_data() -> dict[str, Any]:
+    """The shipped defaults, read once per process (every workspace starts from them)."""
+    return {name: read_document(DATA_DIR / f"{name}.yaml").data for name in SECTION_FILES}
 
 
 def _defaults() -> dict[str, Any]:
-    return {
-        "taxonomy": _read_yaml(DATA_DIR / "taxonomy.yaml"),
-        "routing": _read_yaml(DATA_DIR / "routing.yaml"),
-        "knowledge": _read_yaml(DATA_DIR / "knowledge.yaml"),
-    }
+    return copy.deepcopy(_default_data())  # callers merge into it
 
 
 def validate_config(
@@ -209,19 +209,17 @@ def load_config(source: TriageConfig | str | Path | dict[str, Any] | None = None
         return validate_config(raw, "defaults")
     origins: dict[str, Origin] = {}
     if isinstance(source, dict):
-        override, name = source, "config"
+        override, name, doc = source, "config", None
     else:
-        path = Path(source)
-        doc = read_document(path)
-        override, name = _mapping(doc, "a triage config"), str(path)
-        for key, value in override.items():
-            origins[key] = (doc, (key,))
-            if key in SECTION_FILES and isinstance(value, str):
-                section = path.parent / value if not Path(value).is_absolute() else Path(value)
-                origins[key] = (read_document(section), ())
+        doc = read_document(Path(source))
+        override, name = _mapping(doc, "a triage config"), str(source)
     for key, value in override.items():
-        if key in origins and origins[key][1] == ():
-            value = _mapping(origins[key][0], key)
+        if doc is not None:
+            origins[key] = (doc, (key,))
+            if key in SECTION_FILES and isinstance(value, str):  # relative to the config file
+                section = read_document(doc.path.parent / value)
+                origins[key] = (section, ())
+                value = _mapping(section, key)
         if key == "taxonomy" and isinstance(value, dict):
             raw["taxonomy"] = {**raw["taxonomy"], **value}
         else:

@@ -192,5 +192,17 @@ def test_a_dropped_item_can_be_restored_from_its_page(
     after = alice.get(r.headers["location"]).text
     assert "back in the queue" in after and "Approve reply" in after
     assert world.get_item(item_id).status == "triaged"
-    eve = client_for("eve")
-    assert eve.post(f"/api/items/{item_id}/restore", json={}).status_code in (403, 404)
+    other = world.item(
+        ACME, "sizes run small? https://t.co/Zx8Cv7Bn6M", action="drop", intent="spam",
+        priority="none", draft=None, sla_minutes=None, status="dropped",
+    )  # fmt: skip
+    eve = client_for("eve")  # another client's reviewer, with a valid CSRF token
+    csrf = {"X-CSRF-Token": eve.get("/api/me").json()["csrf_token"]}
+    refused = eve.post(f"/api/items/{other}/restore", json={}, headers=csrf)
+    assert refused.status_code == 404 and world.get_item(other).status == "dropped"
+    restored = alice.post(
+        f"/api/items/{other}/restore",
+        json={"reason": "a customer"},
+        headers={"X-CSRF-Token": alice.get("/api/me").json()["csrf_token"]},
+    )
+    assert restored.status_code == 200 and world.get_item(other).status == "triaged"
