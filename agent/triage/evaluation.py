@@ -210,7 +210,7 @@ def eval_youtube(
         cut = threshold if threshold is not None else model.threshold
         fold_pred = ["spam" if x >= cut else "ham" for x in p]
         fold = ClassReport(["spam", "ham"], [e.label for e in test], fold_pred)
-        folds.append((video.split(":", 1)[1], model.l2, model.spam_weight, cut, *fold.rows["spam"]))
+        folds.append((video.split(":", 1)[1], model.c, model.spam_weight, cut, *fold.rows["spam"]))
         gold += [e.label for e in test]
         pred += fold_pred
     return {"report": ClassReport(["spam", "ham"], gold, pred), "folds": folds}

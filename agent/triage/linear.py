@@ -75,7 +75,7 @@ class SoftmaxModel:
         self.bias = bias.astype(np.float32, copy=False)
         self.temperature = float(temperature)
         self.threshold = float(threshold)  # decision threshold of a binary model
-        self.l2: float | None = None  # the L2 strength it was trained with (not saved)
+        self.c: float | None = None  # the spam filter's C it was trained with (not saved)
         self.spam_weight: float | None = None  # spam class weight it was trained with (not saved)
 
     def logits(self, idx: np.ndarray, vals: np.ndarray) -> np.ndarray:

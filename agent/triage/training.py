@@ -9,9 +9,10 @@ Sources, all shipped in ``agent/triage/data`` (see ATTRIBUTION.md):
 
 Hyperparameters are chosen on training data only: the intent model's by 3-fold
 cross-validation on the own examples (see the constants below), the spam
-filter's L2 strength and drop threshold by an inner leave-one-video-out over the
-YouTube videos it trains on (``select_spam``). The spam filter is a logistic
-regression over naive-Bayes-scaled features (NBSVM-style, ``linear.nb_ratio``).
+filter's regularization ``C`` and drop threshold by an inner leave-one-video-out
+over the YouTube videos it trains on (``select_spam``). The spam filter is a
+logistic regression over naive-Bayes-scaled features (NBSVM-style,
+``linear.nb_ratio``), fitted to convergence by Newton's method (``logistic``).
 
 Everything is read in file order and trained from zeros, so a rebuild gives
 the same weights. ``heldout.jsonl`` is never read by this module.
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +38,7 @@ from agent.triage.linear import (
     save_models,
     train_softmax,
 )
+from agent.triage.logistic import fit_logistic
 from agent.triage.normalize import fold, normalize
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -93,19 +95,19 @@ BITEXT_TO_INTENT = {
 # the target floor 0.97 plus a 0.005 margin. 0.98 (the earlier floor) gave up recall
 # for precision the target does not ask for (see docs/triage-eval.md for both).
 SPAM_PRECISION = 0.975
-SPAM_STEPS = 160
 # Intent: L2 strength and own-example weight chosen by 3-fold cross-validation on
 # the own examples (Bitext always in training): weight/L2 4/1e-4 0.786, 8/1e-4 0.799,
-# 4/3e-5 0.796, 8/3e-5 0.803, 16/3e-5 0.804 accuracy. Spam: L2 strength and
-# threshold by nested validation on the training videos only (``select_spam``).
-SPAM_L2 = 1e-4  # fallback when fewer than two training videos
-SPAM_L2_GRID = (3e-5, 1e-4, 3e-4)
-# Weight of the spam class relative to not-spam (after balancing), chosen with the L2.
+# 4/3e-5 0.796, 8/3e-5 0.803, 16/3e-5 0.804 accuracy. Spam: C (liblinear's inverse
+# regularization strength, see ``logistic``) and threshold by nested validation on the
+# training videos only (``select_spam``).
+SPAM_C = 100.0  # fallback when fewer than two training videos
+SPAM_C_GRID = (10.0, 30.0, 100.0, 300.0, 1000.0)
+# Weight of the spam class relative to not-spam (after balancing), chosen with C.
 # The grid (1.0, 1.5) was measured: the inner selection chose 1.0 in every fold.
 SPAM_WEIGHT_GRID = (1.0,)
 INTENT_L2 = 3e-5
 OWN_WEIGHT = 16.0  # an own example counts as much as 16 Bitext rows (3-fold CV)
-SEED_NOTE = "deterministic: zero init, full-batch Adam, file order"
+SEED_NOTE = "deterministic: intent full-batch Adam from zeros, spam Newton-CG to convergence, file order"
 
 
 @dataclass(frozen=True)
@@ -163,15 +165,16 @@ def _balanced_weights(labels: Sequence[str], base: np.ndarray) -> np.ndarray:
     return weights
 
 
+Fit = Callable[[SparseRows, np.ndarray, Sequence[str], np.ndarray], SoftmaxModel]
+
+
 def _fit_calibrated(
     examples: Sequence[Example],
     classes: Sequence[str],
     base_weight: np.ndarray,
-    l2: float,
+    fit: Fit,
     min_precision: float | None = None,
-    steps: int = 160,
     positive_weight: float = 1.0,
-    nb_scale: bool = False,
 ) -> SoftmaxModel:
     x = vectorize([e.text for e in examples])
     index = {c: i for i, c in enumerate(classes)}
@@ -181,11 +184,10 @@ def _fit_calibrated(
         weights[y == 1] *= positive_weight
     fold_mask = np.arange(len(examples)) % 5 == 2  # calibration fold: every fifth example
     train_idx, cal_idx = np.flatnonzero(~fold_mask), np.flatnonzero(fold_mask)
-    fit = _train_binary if nb_scale else train_softmax
-    probe = fit(x.take(train_idx), y[train_idx], classes, weights[train_idx], l2=l2, steps=steps)
+    probe = fit(x.take(train_idx), y[train_idx], classes, weights[train_idx])
     x_cal = x.take(cal_idx)
     temperature = fit_temperature(probe, x_cal, y[cal_idx])
-    model = fit(x, y, classes, weights, l2=l2, steps=steps)
+    model = fit(x, y, classes, weights)
     model.temperature = temperature
     if min_precision is not None:  # binary: class 1 is the positive class
         probe.temperature = temperature
@@ -194,23 +196,39 @@ def _fit_calibrated(
     return model
 
 
-def _train_binary(
-    x: SparseRows,
-    y: np.ndarray,
-    classes: Sequence[str],
-    weights: np.ndarray,
-    l2: float,
-    steps: int,
-) -> SoftmaxModel:
-    """A binary model on naive-Bayes-scaled features (the spam filter; see ``nb_ratio``)."""
-    scale = nb_ratio(x, y, weights)
-    return train_softmax(x, y, classes, weights, l2=l2, steps=steps, feature_scale=scale)
+def _binary_fit(c: float) -> Fit:
+    """The spam filter's fit: logistic regression on naive-Bayes-scaled features.
+
+    The scale (``nb_ratio``) comes from the rows of each fit and is folded into the
+    returned weights, which then apply to unscaled features.
+    """
+
+    def fit(
+        x: SparseRows, y: np.ndarray, classes: Sequence[str], weights: np.ndarray
+    ) -> SoftmaxModel:
+        scale = nb_ratio(x, y, weights)
+        scaled = SparseRows(x.indptr, x.cols, x.vals * scale[x.cols])
+        model = fit_logistic(scaled, y, classes, weights, c=c)
+        model.weights *= scale[:, None]
+        model.c = c
+        return model
+
+    return fit
+
+
+def _softmax_fit(l2: float) -> Fit:
+    def fit(
+        x: SparseRows, y: np.ndarray, classes: Sequence[str], weights: np.ndarray
+    ) -> SoftmaxModel:
+        return train_softmax(x, y, classes, weights, l2=l2)
+
+    return fit
 
 
 def train_intent_model(own: Sequence[Example], bitext_train: Sequence[Example]) -> SoftmaxModel:
     examples = list(own) + list(bitext_train)
     base = np.array([OWN_WEIGHT if e.group.startswith("own") else 1.0 for e in examples])
-    return _fit_calibrated(examples, INTENTS, base, l2=INTENT_L2)
+    return _fit_calibrated(examples, INTENTS, base, _softmax_fit(INTENT_L2))
 
 
 def _spam_examples(
@@ -250,10 +268,10 @@ def _f1_at(p_pos: np.ndarray, is_pos: np.ndarray, threshold: float) -> float:
 class SpamSelection:
     """What nested validation on the training videos chose for the spam filter."""
 
-    l2: float
+    c: float
     spam_weight: float
     threshold: float  # at temperature 1, on probabilities of models that never saw the video
-    f1: dict[tuple[float, float], float]  # validation F1 of each candidate (L2, spam weight)
+    f1: dict[tuple[float, float], float]  # validation F1 of each candidate (C, spam weight)
 
 
 def _spam_weights(examples: Sequence[Example], base: np.ndarray, spam_weight: float) -> np.ndarray:
@@ -265,7 +283,7 @@ def _spam_weights(examples: Sequence[Example], base: np.ndarray, spam_weight: fl
 def select_spam(
     own: Sequence[Example], youtube: Sequence[Example], bitext_train: Sequence[Example]
 ) -> SpamSelection | None:
-    """Nested validation: L2 strength, class weight and drop threshold judged on unseen videos.
+    """Nested validation: regularization C, class weight and drop threshold judged on unseen videos.
 
     Inner leave-one-video-out: each candidate is trained without one training video
     (and without every fourth own and Bitext row) and scored on that video's
@@ -278,10 +296,10 @@ def select_spam(
     videos = sorted({e.group for e in youtube})
     if len(videos) < 2:
         return None
-    candidates = [(l2, w) for l2 in SPAM_L2_GRID for w in SPAM_WEIGHT_GRID]
+    candidates = [(c, w) for c in SPAM_C_GRID for w in SPAM_WEIGHT_GRID]
     f1: dict[tuple[float, float], float] = {}
     thresholds: dict[tuple[float, float], float] = {}
-    for l2, spam_weight in candidates:
+    for c, spam_weight in candidates:
         p_all: list[np.ndarray] = []
         pos_all: list[np.ndarray] = []
         for part, video in enumerate(videos):
@@ -293,15 +311,15 @@ def select_spam(
             x = vectorize([e.text for e in examples])
             y = np.array([e.label == "spam" for e in examples], dtype=np.int64)
             weights = _spam_weights(examples, base, spam_weight)
-            model = _train_binary(x, y, ("ham", "spam"), weights, l2=l2, steps=SPAM_STEPS)
+            model = _binary_fit(c)(x, y, ("ham", "spam"), weights)
             p_all.append(model.proba_many(vectorize([e.text for e in test]))[:, 1])
             pos_all.append(np.array([e.label == "spam" for e in test]))
         p, pos = np.concatenate(p_all), np.concatenate(pos_all)
-        key = (l2, spam_weight)
+        key = (c, spam_weight)
         thresholds[key] = pick_threshold(p, pos, SPAM_PRECISION)
         f1[key] = _f1_at(p, pos, thresholds[key])
-    # ties: the stronger L2, then the smaller spam weight
-    best = max(candidates, key=lambda c: (f1[c], c[0], -c[1]))
+    # ties: the stronger regularization (smaller C), then the smaller spam weight
+    best = max(candidates, key=lambda k: (f1[k], -k[0], -k[1]))
     return SpamSelection(best[0], best[1], thresholds[best], f1)
 
 
@@ -317,28 +335,25 @@ def train_spam_model(
     youtube: Sequence[Example],
     bitext_train: Sequence[Example],
 ) -> SoftmaxModel:
-    """The spam filter; L2 strength, class weight and threshold chosen by ``select_spam``.
+    """The spam filter; C, class weight and threshold chosen by ``select_spam``.
 
-    With fewer than two videos (quick test slices) it falls back to SPAM_L2 and a
+    With fewer than two videos (quick test slices) it falls back to SPAM_C and a
     threshold from the calibration fold.
     """
     chosen = select_spam(own, youtube, bitext_train)
     examples, base = _spam_examples(own, youtube, bitext_train)
-    l2 = chosen.l2 if chosen else SPAM_L2
+    c = chosen.c if chosen else SPAM_C
     spam_weight = chosen.spam_weight if chosen else 1.0
     model = _fit_calibrated(
         examples,
         ("ham", "spam"),
         base,
-        l2=l2,
+        _binary_fit(c),
         min_precision=None if chosen else SPAM_PRECISION,
-        steps=SPAM_STEPS,
         positive_weight=spam_weight,
-        nb_scale=True,
     )
     if chosen is not None:
         model.threshold = _at_temperature(chosen.threshold, model.temperature)
-    model.l2 = l2
     model.spam_weight = spam_weight
     return model
 
@@ -354,7 +369,7 @@ def build(data_dir: Path = DATA_DIR, out: Path = MODEL_PATH) -> dict[str, Softma
     }
     meta = (
         f"own={len(own)} youtube={len(youtube)} bitext_train={len(bitext_train)}; "
-        f"spam_l2={models['spam'].l2}; {SEED_NOTE}"
+        f"spam_c={models['spam'].c}; {SEED_NOTE}"
     )
     save_models(out, models, meta)
     return models
