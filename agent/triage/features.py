@@ -1,7 +1,7 @@
 """Hashed word and character n-gram features, computed with a handful of numpy calls.
 
-Word unigrams (CRC32, stable across processes, unlike ``hash()``) and bigrams
-(combined from the unigram hashes in numpy), the concepts of
+Word unigrams (CRC32, stable across processes, unlike ``hash()``), bigrams and
+trigrams (combined from the unigram hashes in numpy), the concepts of
 ``agent.triage.lexicon``, and a few shape features (``_shape``: question and
 exclamation marks, repeated characters, shouting in capitals, emoji, numbers,
 money, mentions, hashtags, length) are hashed into one space; character
@@ -31,6 +31,7 @@ _MASK = np.uint64(N_FEATURES - 1)
 _MUL = np.uint64(0x9E3779B97F4A7C15)
 _PRIME = np.uint64(1_000_003)
 _BIGRAM = np.uint64(0x100000001B3)
+_TRIGRAM = np.uint64(0x1000193)
 
 # shape features read the normalized (not folded) text; each is one cheap test
 _REPEAT = re.compile(r"([^\W\d_])\1\1")  # "sooo", "!!!" is counted by "!"
@@ -120,7 +121,10 @@ def featurize_words(
     extra = [_extra_hash(f"§{c}") for c in concepts(cut)] * CONCEPT_REPEAT
     extra += [_extra_hash(s) for s in _shape_tokens((text or folded)[:MAX_CHARS], len(toks))]
     tok = np.asarray(token_h, dtype=np.uint64)
-    word_h = np.concatenate((tok, tok[:-1] * _BIGRAM + tok[1:], np.asarray(extra, np.uint64)))
+    bigrams = tok[:-1] * _BIGRAM + tok[1:]
+    # trigrams tell a spammer's "check out my" from a customer's "you charged me"
+    trigrams = bigrams[:-1] * _TRIGRAM + tok[2:]
+    word_h = np.concatenate((tok, bigrams, trigrams, np.asarray(extra, np.uint64)))
     # over the folded text itself, punctuation and links included ("://", ".com/", "!!!"):
     # the spam filter gains most from these (docs/triage-eval.md)
     char_h = _char_hashes(f" {cut} ")

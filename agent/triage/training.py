@@ -107,7 +107,7 @@ SPAM_C_GRID = (10.0, 30.0, 100.0, 300.0, 1000.0)
 SPAM_WEIGHT_GRID = (1.0,)
 INTENT_L2 = 3e-5
 OWN_WEIGHT = 16.0  # an own example counts as much as 16 Bitext rows (3-fold CV)
-SEED_NOTE = "deterministic: intent full-batch Adam from zeros, spam Newton-CG to convergence, file order"
+SEED_NOTE = "deterministic: intent Adam from zeros, spam Newton-CG to convergence, file order"
 
 
 @dataclass(frozen=True)
