@@ -62,6 +62,27 @@ def test_a_customer_sharing_a_link_is_not_dropped(pipe: Pipeline, text: str) -> 
     assert d.action != "drop" and d.intent != "spam", d.why
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "got billed $14.99 for premium after I unsubscribed, please check",
+        "I followed your page to enter the giveaway and my gift card code doesn't work",
+        "the subscribe button in your app crashes it every time",
+        "sent you a DM with my order details, can someone look?",
+        "me cobraron 19,99 € de la suscripción después de cancelarla",
+        "o código promocional do sorteio não funciona no site de vocês",
+        "j'ai reçu le lien de suivi mais le colis n'a pas bougé",
+        "ich habe das Gewinnspiel gewonnen, wie bekomme ich meinen Gutschein?",
+    ],
+)
+def test_a_customer_using_spam_words_is_not_dropped(pipe: Pipeline, text: str) -> None:
+    # subscriptions, giveaways, gift cards, DMs: the words of YouTube spam (round 6 of
+    # docs/triage-eval.md; the round-5 model dropped the first three). The intent model
+    # may still read a giveaway message as spam: it then waits in review, not dropped.
+    d = pipe.triage(item(text, "k2"))
+    assert d.action in ("review", "escalate", "pause"), d.why
+
+
 def test_drop_never_hides_a_stop_rule(pipe: Pipeline) -> None:
     text = "free giftcards!!! check out my channel, send us your card number and cvv to claim"
     d = pipe.triage(item(text, "s2"))
