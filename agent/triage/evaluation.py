@@ -99,6 +99,29 @@ def _pipeline(config: TriageConfig | None) -> Pipeline:
     return Pipeline(base.model_copy(update={"stages": EVAL_STAGES}))
 
 
+def bootstrap_interval(
+    gold: Sequence[str], pred: Sequence[str], label: str, n: int = 2000, seed: int = 0
+) -> dict[str, tuple[float, float]]:
+    """95% percentile intervals of ``label``'s precision and F1, resampling items.
+
+    Tells how far the point estimate could move with other comments of the same kind
+    (the videos are not resampled: five are too few for that).
+    """
+    g = np.array([x == label for x in gold])
+    p = np.array([x == label for x in pred])
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, len(g), size=(n, len(g)))
+    tp = (g[draws] & p[draws]).sum(axis=1).astype(float)
+    flagged = p[draws].sum(axis=1)
+    positives = g[draws].sum(axis=1)
+    precision = np.divide(tp, flagged, out=np.zeros(n), where=flagged > 0)
+    f1 = np.divide(2 * tp, flagged + positives, out=np.zeros(n), where=flagged + positives > 0)
+    return {
+        name: (float(np.percentile(v, 2.5)), float(np.percentile(v, 97.5)))
+        for name, v in (("precision", precision), ("f1", f1))
+    }
+
+
 def eval_youtube(
     data: Path, threshold: float | None, limit: int | None = None
 ) -> dict[str, object]:
@@ -301,6 +324,15 @@ def _summary_rows(n: dict[str, float], own: dict[str, object]) -> list[str]:
     return out
 
 
+def _interval_line(report: ClassReport) -> str:
+    ci = bootstrap_interval(report.gold, report.pred, "spam")
+    (p_lo, p_hi), (f_lo, f_hi) = ci["precision"], ci["f1"]
+    return (
+        f"95% bootstrap interval over the {len(report.gold)} comments: spam precision "
+        f"{p_lo:.3f}-{p_hi:.3f}, spam F1 {f_lo:.3f}-{f_hi:.3f}."
+    )
+
+
 def _markdown(
     yt: dict[str, object],
     bitext: ClassReport,
@@ -355,6 +387,8 @@ def _markdown(
         ],
         "",
         yt_report.table(),
+        "",
+        _interval_line(yt_report),
         "",
         yt_report.confusion(),
         "",

@@ -26,3 +26,18 @@ def test_eval_small_slice_writes_report(tmp_path: Path) -> None:
 def test_eval_needs_data(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["triage", "--data", str(tmp_path)])
     assert result.exit_code != 0
+
+
+def test_bootstrap_interval_brackets_the_estimate_and_narrows_with_data() -> None:
+    from agent.triage.evaluation import bootstrap_interval
+
+    gold = ["spam", "ham"] * 50
+    pred = ["spam", "ham"] * 45 + ["ham", "spam"] * 5  # 90% right: P = R = F1 = 0.9
+    small = bootstrap_interval(gold, pred, "spam")
+    big = bootstrap_interval(gold * 20, pred * 20, "spam")
+    for name in ("precision", "f1"):
+        lo, hi = small[name]
+        assert lo < 0.9 < hi
+        assert big[name][1] - big[name][0] < (hi - lo) / 2
+    perfect = bootstrap_interval(gold, gold, "spam")
+    assert perfect["f1"] == (1.0, 1.0)
