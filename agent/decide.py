@@ -7,7 +7,9 @@ built from the default triage configuration plus the workspace's own:
 - ``reply_policy.knowledge``: its approved saved replies; ``approved_intents``
   decides which intents may get a draft at all;
 - ``owners``: ``queues`` maps a routing queue to the owner for this client, and
-  ``default`` owns every queue the routing leaves without one.
+  ``default`` owns every queue the routing leaves without one;
+- the workspace's known customers: authors of stored items that triage kept, or a
+  person restored, as not spam (the spam filter never drops them).
 
 The item is already stored when this runs (see ``agent.sweep``). An item whose
 triage failed, or whose sweep was killed between storing and triaging it, stays
@@ -23,7 +25,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from agent.store import Decision as DecisionRow
-from agent.store import Item, Store, status_after
+from agent.store import Item, Review, ReviewAction, Store, status_after
 from agent.triage import Decision as TriageDecision
 from agent.triage import Pipeline, TriageConfig, TriageError, TriageInput, load_config
 from agent.triage.config import Origin, read_document, validate_config
@@ -84,8 +86,32 @@ class SweepTriage:
         if workspace_id not in self._pipelines:
             ws = self.workspaces.get(workspace_id)  # gone from the configuration: defaults
             config = workspace_config(self.home, ws) if ws is not None else load_config(None)
-            self._pipelines[workspace_id] = Pipeline(config)
+            pipe = Pipeline(config)
+            for author in self.known_authors(workspace_id):
+                pipe.remember_author(workspace_id, author)
+            self._pipelines[workspace_id] = pipe
         return self._pipelines[workspace_id]
+
+    def known_authors(self, workspace_id: str) -> set[str]:
+        """Authors with a stored item that triage kept, or a person restored, as not spam."""
+        with self.store.session() as s:
+            kept = s.exec(
+                select(Item.author)
+                .join(DecisionRow, col(DecisionRow.item_id) == col(Item.id))
+                .where(
+                    Item.workspace == workspace_id,
+                    DecisionRow.action != "drop",
+                    DecisionRow.intent != "spam",
+                )
+                .distinct()
+            ).all()
+            restored = s.exec(
+                select(Item.author)
+                .join(Review, col(Review.item_id) == col(Item.id))
+                .where(Item.workspace == workspace_id, Review.action == ReviewAction.RESTORE)
+                .distinct()
+            ).all()
+        return {author for author in (*kept, *restored) if author}
 
     def __call__(self, item: Item) -> None:
         try:
@@ -135,7 +161,9 @@ class SweepTriage:
     def not_spam(self, item: Item) -> DecisionRow:
         """A person says a dropped item is not spam: triage it again without the spam
         filter and the duplicate check. The row is returned for the caller to store."""
-        return decision_row(item, self._triage(item, skip=OVERRULED_BY_PERSON))
+        row = decision_row(item, self._triage(item, skip=OVERRULED_BY_PERSON))
+        self.pipeline(item.workspace).remember_author(item.workspace, item.author)
+        return row
 
     def record(self, item: Item, decision: TriageDecision) -> DecisionRow:
         row = decision_row(item, decision)

@@ -6,6 +6,7 @@ A workspace config file may override any section::
     stages: [normalize, spam, duplicates, intent, stop_rules, priority, routing, draft]
     thresholds: {intent_review: 0.5, spam_drop: 0.9}   # spam_drop default: the model's
     dedup: {window_minutes: 1440, similarity: 0.8, min_tokens: 4}
+    trust_known_authors: true   # an author whose earlier item was not spam is never dropped
     taxonomy: {priority_by_intent: {...}}   # keys replace the default's keys
     routing: routing.yaml                   # or an inline {rules: [...]}
     knowledge: knowledge.yaml               # or inline {reply_policy: ..., saved_replies: ...}
@@ -118,6 +119,9 @@ class TriageConfig(_Strict):
     stages: list[str] = list(DEFAULT_STAGES)
     thresholds: Thresholds = Thresholds()
     dedup: Dedup = Dedup()
+    # an author with an earlier item in the workspace that was not spam (kept by triage,
+    # or restored by a person) is a known customer: the spam filter never drops them
+    trust_known_authors: bool = True
     taxonomy: Taxonomy
     routing: Routing
     knowledge: Knowledge

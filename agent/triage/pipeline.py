@@ -9,6 +9,10 @@ its reasons to ``decision.why``. A stage drops an item by raising ``DropItem``
 (spam, duplicate); the pipeline then still runs the stop-rule guard, so a drop
 never hides a stop rule: a dropped item that trips one is paused instead.
 
+Known customers: once an author has had an item that was neither dropped nor read
+as spam (``remember_author``; a sweep seeds these from the store), the spam filter
+never drops that author in the same workspace again; their items go to review.
+
 The action is settled last: pause (stop rule or unknown owner; never a draft) >
 drop > escalate (P1, or a route that says so) > review. Low-confidence intents
 are reviewed, never escalated or drafted on a guess.
@@ -46,6 +50,11 @@ _PRIORITY_RANK = {"none": 0, "P3": 1, "P2": 2, "P1": 3}
 UNKNOWN_OWNER = "routing.unknown_owner"
 
 
+def _scope(item: TriageInput) -> str:
+    """What duplicate clusters and known authors are kept per: the workspace, else the account."""
+    return item.workspace or item.account or "-"
+
+
 def _timestamp(value: datetime | str | None) -> float:
     if isinstance(value, datetime):
         return value.timestamp()
@@ -67,6 +76,7 @@ class Pipeline:
         self.intent_model: SoftmaxModel = models["intent"]
         self.spam_model: SoftmaxModel = models["spam"]
         self.clusters = ClusterIndex(self.config.dedup)
+        self._known_authors: set[tuple[str, str]] = set()
         self.router = Router(self.config.routing.rules)
         self._spam_col = self.spam_model.classes.index("spam")
         # both models read the same features: one gather and one product score them
@@ -107,15 +117,28 @@ class Pipeline:
             work.decision.why.append(f"drop:{drop.rule}: {drop.reason}")
             self._guard(work, ran, drop.rule)
         self._settle(work)
-        return work.decision
+        d = work.decision
+        if d.action != "drop" and d.intent != "spam":
+            self.remember_author(_scope(item), item.author)
+        return d
 
     def triage_many(self, items: Iterable[TriageInput]) -> Iterator[Decision]:
         for item in items:
             yield self.triage(item)
 
     def reset(self) -> None:
-        """Forget duplicate clusters."""
+        """Forget duplicate clusters and known authors."""
         self.clusters.reset()
+        self._known_authors.clear()
+
+    def remember_author(self, scope: str, author: str) -> None:
+        """``author`` is a known customer in ``scope`` (a workspace, else an account)."""
+        if author.strip():  # an item without an author says nothing about anyone
+            self._known_authors.add((scope, author.strip().casefold()))
+
+    def is_known_author(self, item: TriageInput) -> bool:
+        key = (_scope(item), item.author.strip().casefold())
+        return self.config.trust_known_authors and bool(key[1]) and key in self._known_authors
 
     # -- stages -------------------------------------------------------------------
 
@@ -146,14 +169,16 @@ class Pipeline:
     def stage_spam(self, work: Work) -> None:
         p = float(self._scores(work)[1][self._spam_col])
         work.decision.spam_score = p
-        if p >= self.spam_drop:
+        if p >= self.spam_drop and self.is_known_author(work.item):
+            work.decision.why.append(f"spam.overruled:known_author p={p:.2f}")
+        elif p >= self.spam_drop:
             work.decision.intent, work.decision.priority = "spam", "none"
             work.decision.confidence = p
             raise DropItem("spam.model", f"spam probability {p:.2f}")
 
     def stage_duplicates(self, work: Work) -> None:
         item = work.item
-        key = item.workspace or item.account or "-"
+        key = _scope(item)
         self._features(work)
         assert work.word_hashes is not None
         cluster, is_dup = self.clusters.assign(

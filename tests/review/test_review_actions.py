@@ -234,3 +234,31 @@ def test_restore_still_applies_stop_rules_grants_and_roles(world: World) -> None
     with pytest.raises(NotAllowed):
         actions.restore(world.store, other, _user(world, "vic"), not_spam)
     assert world.get_item(other).status == "dropped"
+
+
+def test_known_customers_come_from_the_store(world: World) -> None:
+    """Authors a sweep kept, or a person restored, are known customers in later sweeps."""
+    from agent.decide import SweepTriage
+    from agent.triage import TriageInput
+
+    world.item(ACME, "where is my order?", author="@maria")  # kept: in review
+    world.item(
+        ACME, "free followers!!", author="@bot", action="drop", intent="spam", status="dropped"
+    )
+    restored = world.item(
+        ACME, "photo: https://t.co/Xy12AbCdEf", author="@carl", action="drop", intent="spam",
+        priority="none", draft=None, sla_minutes=None, status="dropped",
+    )  # fmt: skip
+    actions.restore(world.store, restored, _user(world, "alice"), world.runtime.triage().not_spam)
+    fresh = SweepTriage(world.home, {}, world.store, world.runtime.log)  # a later sweep
+    assert fresh.known_authors(ACME) == {"@maria", "@carl"}
+    for author, action, spammy in (
+        ("@maria", "review", "CHECK OUT my channel and subscribe!!! free giftcards www.x.biz"),
+        ("@carl", "review", "make $500 a day from home, click here https://bit.ly/3xRich"),
+        ("@bot", "drop", "sub4sub anyone?? subscribe to my channel i sub back"),
+    ):
+        d = fresh.pipeline(ACME).triage(
+            TriageInput(id=author, text=spammy, platform="x", author=author, workspace=ACME)
+        )
+        assert d.action == action, (author, d.why)
+    assert fresh.known_authors("globex") == set()

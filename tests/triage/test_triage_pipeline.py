@@ -187,3 +187,32 @@ def test_triage_many_keeps_cluster_state() -> None:
     text = "the checkout button does nothing on safari since yesterday"
     out = list(pipe.triage_many(item(text, f"m{i}") for i in range(4)))
     assert out[-1].cluster_size == 4 and out[-1].duplicate_of == "m0"
+
+
+SPAMMY = "CHECK OUT my channel and subscribe!!! free giftcards www.x.biz"
+
+
+def test_a_known_customer_is_never_dropped_as_spam() -> None:
+    pipe = Pipeline(load_config(None))
+    assert pipe.triage(item(SPAMMY, "a", author="@zoe", workspace="acme")).action == "drop"
+    # an author whose only item was dropped stays unknown
+    assert pipe.triage(item(SPAMMY, "b", author="@zoe", workspace="acme")).action == "drop"
+    kept = pipe.triage(
+        item("where is my order? it's a week late", "c", author="@Ana", workspace="acme")
+    )
+    assert kept.action != "drop" and kept.intent != "spam"
+    d = pipe.triage(item(SPAMMY, "d", author=" @ana ", workspace="acme"))
+    assert d.action == "review" and any(w.startswith("spam.overruled:known_author") for w in d.why)
+    assert d.spam_score >= pipe.spam_drop
+    # known in acme only; an item without an author is never a known customer
+    assert pipe.triage(item(SPAMMY, "e", author="@ana", workspace="globex")).action == "drop"
+    pipe.triage(item("thanks, all sorted now!", "f", author="", workspace="acme"))
+    assert pipe.triage(item(SPAMMY, "g", author="", workspace="acme")).action == "drop"
+    pipe.reset()
+    assert pipe.triage(item(SPAMMY, "h", author="@ana", workspace="acme")).action == "drop"
+
+
+def test_trusting_known_authors_is_configuration() -> None:
+    pipe = Pipeline(load_config(None).model_copy(update={"trust_known_authors": False}))
+    pipe.remember_author("acme", "@ana")
+    assert pipe.triage(item(SPAMMY, "a", author="@ana", workspace="acme")).action == "drop"
