@@ -1,17 +1,18 @@
 """Linear models over hashed features: training (numpy only) and fast scoring.
 
 A ``SoftmaxModel`` is a multinomial logistic regression; the binary spam filter
-is the two-class case. Training is full-batch Adam on an L2-regularized
-log-loss with per-example weights, started from zeros, so the same data in the
-same order gives the same weights. Confidence is calibrated by temperature
+is stored as the two-class case (it is fitted by ``logistic``). ``train_softmax``
+(the intent model) is full-batch Adam on an L2-regularized log-loss with
+per-example weights, started from zeros, so the same data in the same order
+gives the same weights. Confidence is calibrated by temperature
 scaling fitted on a held-out fold (``fit_temperature``).
 
 Scoring one item gathers a few hundred weight rows and sums them: a few
 microseconds, no per-call overhead of a machine-learning library.
 
-A binary model can be trained on features scaled by their naive Bayes log-count
-ratio (``nb_ratio``; Wang and Manning 2012, "Baselines and Bigrams", NBSVM).
-The scale is folded into the saved weights, so scoring does not change.
+``nb_ratio`` gives the naive Bayes log-count ratio of each feature (Wang and
+Manning 2012, "Baselines and Bigrams", NBSVM): the spam filter is fitted on
+features scaled by it (``training._binary_fit``, solver in ``logistic``).
 """
 
 from __future__ import annotations
@@ -218,16 +219,8 @@ def train_softmax(
     l2: float = 1e-5,
     steps: int = 160,
     lr: float = 0.1,
-    feature_scale: np.ndarray | None = None,
 ) -> SoftmaxModel:
-    """Fit weights by full-batch Adam; deterministic for the same inputs.
-
-    With ``feature_scale`` (one factor per feature, e.g. ``nb_ratio``) the model
-    is fitted on scaled features and the scale is folded into the returned
-    weights, which then apply to unscaled features.
-    """
-    if feature_scale is not None:
-        x = SparseRows(x.indptr, x.cols, x.vals * feature_scale[x.cols])
+    """Fit weights by full-batch Adam; deterministic for the same inputs."""
     n, c = x.n_rows, len(classes)
     sw = np.ones(n, dtype=np.float32) if sample_weight is None else sample_weight.astype(np.float32)
     sw = sw / sw.sum()
@@ -256,8 +249,6 @@ def train_softmax(
         b -= (lr * (m_b / corr1) / (np.sqrt(v_b / corr2) + eps)).astype(np.float32)
     full = np.zeros((N_FEATURES, c), dtype=np.float32)
     full[design.used] = w.T
-    if feature_scale is not None:
-        full *= feature_scale[:, None]
     return SoftmaxModel(classes, full, b)
 
 

@@ -88,16 +88,3 @@ def test_nb_ratio_signs_and_unseen_features() -> None:
     unseen = np.setdiff1d(np.arange(1000, 2000), np.concatenate([rows[0][0], rows[1][0]]))
     assert np.ptp(ratio[unseen]) == 0.0  # only the smoothing: one shared value
     assert abs(ratio[unseen][0]) < ratio[spam_only].min()
-
-
-def test_feature_scale_is_folded_into_the_weights() -> None:
-    rows = [featurize(t) for t in ("free followers now", "my order is late", "sub4sub pls")]
-    x = SparseRows.stack(rows)
-    y = np.array([1, 0, 1])
-    scale = np.linspace(0.5, 2.0, N_FEATURES).astype(np.float32)
-    folded = train_softmax(x, y, ("ham", "spam"), l2=1e-4, steps=30, feature_scale=scale)
-    scaled_x = SparseRows(x.indptr, x.cols, x.vals * scale[x.cols])
-    plain = train_softmax(scaled_x, y, ("ham", "spam"), l2=1e-4, steps=30)
-    # the folded model scores raw features exactly as the plain one scores scaled features
-    assert np.allclose(folded.logits_many(x), plain.logits_many(scaled_x), atol=1e-5)
-    assert not np.allclose(folded.weights, plain.weights)
