@@ -36,11 +36,11 @@ from agent.triage.training import (
     BITEXT_TO_INTENT,
     DATA_DIR,
     INTENTS,
+    FeatureCache,
     read_bitext,
     read_own_examples,
     read_youtube,
     train_spam_model,
-    vectorize,
 )
 
 EVAL_STAGES = ["normalize", "spam", "intent", "stop_rules", "priority", "routing", "draft"]
@@ -65,13 +65,14 @@ def eval_youtube(
     gold: list[str] = []
     pred: list[str] = []
     folds = []
+    features = FeatureCache()  # the folds share most of their rows
     for video in videos:
         train = [e for e in youtube if e.group != video]
         if limit is not None:
             train = train[: limit * 8]
         test = [e for e in youtube if e.group == video][:limit]
-        model = train_spam_model(own, train, bitext_train)
-        p = model.proba_many(vectorize([e.text for e in test]))[:, model.classes.index("spam")]
+        model = train_spam_model(own, train, bitext_train, features)
+        p = model.proba_many(features([e.text for e in test]))[:, model.classes.index("spam")]
         cut = threshold if threshold is not None else model.threshold
         fold_pred = ["spam" if x >= cut else "ham" for x in p]
         fold = ClassReport(["spam", "ham"], [e.label for e in test], fold_pred)

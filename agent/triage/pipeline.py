@@ -55,6 +55,10 @@ def _scope(item: TriageInput) -> str:
     return item.workspace or item.account or "-"
 
 
+def _author_key(scope: str, author: str) -> tuple[str, str]:
+    return scope, author.strip().casefold()
+
+
 def _timestamp(value: datetime | str | None) -> float:
     if isinstance(value, datetime):
         return value.timestamp()
@@ -133,11 +137,12 @@ class Pipeline:
 
     def remember_author(self, scope: str, author: str) -> None:
         """``author`` is a known customer in ``scope`` (a workspace, else an account)."""
-        if author.strip():  # an item without an author says nothing about anyone
-            self._known_authors.add((scope, author.strip().casefold()))
+        key = _author_key(scope, author)
+        if key[1]:  # an item without an author says nothing about anyone
+            self._known_authors.add(key)
 
     def is_known_author(self, item: TriageInput) -> bool:
-        key = (_scope(item), item.author.strip().casefold())
+        key = _author_key(_scope(item), item.author)
         return self.config.trust_known_authors and bool(key[1]) and key in self._known_authors
 
     # -- stages -------------------------------------------------------------------

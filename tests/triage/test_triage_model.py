@@ -1,6 +1,7 @@
 """Features and the shipped model: deterministic, calibrated, reproducible training."""
 
 import numpy as np
+import pytest
 
 from agent.triage.features import N_FEATURES, featurize
 from agent.triage.linear import SparseRows, fit_temperature, load_models, train_softmax
@@ -88,3 +89,27 @@ def test_nb_ratio_signs_and_unseen_features() -> None:
     unseen = np.setdiff1d(np.arange(1000, 2000), np.concatenate([rows[0][0], rows[1][0]]))
     assert np.ptp(ratio[unseen]) == 0.0  # only the smoothing: one shared value
     assert abs(ratio[unseen][0]) < ratio[spam_only].min()
+
+
+def test_feature_cache_featurizes_each_text_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from agent.triage import training
+
+    cache = training.FeatureCache()
+    texts = ["Where is my ORDER?? 😡", "free followers", "Where is my ORDER?? 😡"]
+    x = cache(texts)
+    for i, t in enumerate(texts):
+        text = normalize(t)
+        idx, vals = featurize(fold(text), text)
+        assert np.array_equal(x.cols[x.indptr[i] : x.indptr[i + 1]], idx)
+        assert np.array_equal(x.vals[x.indptr[i] : x.indptr[i + 1]], vals)
+    assert len(cache._rows) == 2
+    calls: list[str] = []
+    original = training.featurize
+
+    def counting(folded: str, text: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+        calls.append(folded)
+        return original(folded, text)
+
+    monkeypatch.setattr(training, "featurize", counting)
+    cache(["free followers", "new text"])
+    assert calls == ["new text"]  # only the text it had not seen
