@@ -17,6 +17,7 @@ from agent.runtime import Runtime
 from agent.sweep import browser_settings, flow_variables
 from devices.errors import DriverError
 from devices.playwright_driver import PlaywrightDriver
+from flows.context import Unreadable
 from flows.errors import FlowDefinitionError, FlowStop
 from flows.runner import Evidenced, FlowRunner, RunContext
 from workspaces.leases import Lease
@@ -45,6 +46,9 @@ class CheckReport:
 class _ProbeHooks:
     """Runner hooks that store nothing: every item counts as new, nothing is kept."""
 
+    def __init__(self) -> None:
+        self.unreadable_reports: list[Unreadable] = []
+
     def step_started(self, path: str, kind: str, detail: dict[str, Any]) -> None:
         pass
 
@@ -64,6 +68,9 @@ class _ProbeHooks:
 
     def known_keys(self, keys: list[str]) -> set[str]:
         return set()
+
+    def unreadable(self, report: Unreadable) -> None:
+        self.unreadable_reports.append(report)
 
     def store(self, batch: list[Evidenced]) -> list[bool]:
         return [False for _ in batch]

@@ -24,17 +24,20 @@ from agent.errors import UserError
 from agent.store import (
     Item,
     ItemCreate,
+    Run,
     Store,
     Takeover,
     add_item,
     finish_run,
     set_watermark,
     start_run,
+    utcnow,
 )
 from devices.driver import Driver
 from devices.errors import DriverError
 from devices.playwright_driver import BrowserSettings, PlaywrightDriver
 from devices.selectors import SelectorPack
+from flows.context import RunStats, Unreadable
 from flows.errors import FlowDefinitionError, FlowStop
 from flows.evidence import EvidenceStore, ScreenCache
 from flows.models import Flow
@@ -51,14 +54,19 @@ ItemCallback = Callable[[Item], None]
 class SweepResult:
     workspace: str
     run_id: str | None
-    status: str  # ok | stopped | failed
+    status: str  # ok | drift | stopped | failed
     stop_reason: str | None = None
     message: str | None = None
     new_items: int = 0
     seen_items: int = 0
     screenshots: int = 0
     duration_s: float = 0.0
-    fallbacks: dict[str, int] = field(default_factory=dict)
+    fallbacks: dict[str, int] = field(default_factory=dict)  # selector -> alternative used
+    fallback_items: dict[str, int] = field(default_factory=dict)  # selector -> items read so
+    unreadable: int = 0  # elements on screen that did not become items
+    unreadable_times: int = 0  # items whose shown time could not be read
+    missed: int = 0  # items a full pass found that incremental sweeps had missed
+    full_pass: bool = False
     evidence: str | None = None
     reply: dict[str, Any] | None = None  # reply flows: what send_reply found and did
 
@@ -112,6 +120,17 @@ class SweepHooks:
     def fallback(self, selector: str, index: int, locator: str) -> None:
         self._log("selector_fallback", selector=selector, alternative=index, locator=locator)
 
+    def unreadable(self, report: Unreadable) -> None:
+        path = str(self.evidence.save_screen(report.screen)) if report.screen else None
+        self._log(
+            "items_unreadable",
+            selector=report.selector,
+            count=report.count,
+            missing=report.missing,
+            sample={k: (v[:200] if v else v) for k, v in report.sample.items()},
+            screenshot=path,
+        )
+
     def screenshot(self, name: str, png: bytes) -> str:
         path = str(self.evidence.save_screen(png))
         self._log("screenshot", name=name, path=path)
@@ -141,6 +160,9 @@ class SweepHooks:
             author=item.author,
             text=item.text,
             posted_at=_parse_time(item.posted_at),
+            posted_text=(item.posted_text or "")[:255] or None,
+            author_handle=item.author_handle,
+            truncated=item.truncated,
             run_id=self.run_id,
             parent_key=item.parent_key,
             screenshot=screen,
@@ -193,6 +215,17 @@ class SweepHooks:
         return created_flags
 
 
+def _drift_message(st: RunStats) -> str:
+    parts = []
+    if st.unreadable:
+        parts.append(f"{st.unreadable} elements on screen could not be read as items")
+    if st.unreadable_times:
+        parts.append(f"{st.unreadable_times} items' times could not be read")
+    if st.missed:
+        parts.append(f"a full pass found {st.missed} items earlier sweeps had missed")
+    return "; ".join(parts) + " (see items_unreadable in the log; run selectors check)"
+
+
 def _parse_time(value: str | None) -> datetime | None:
     if not value:
         return None
@@ -241,6 +274,8 @@ class Sweeper:
     driver_factory: Callable[[Workspace], Driver] | None = None
     max_items: int | None = None
     step_timeout_s: float | None = None  # per-step wait; None: the runner's default
+    full_pass: bool = False  # read every list to its end and report what earlier sweeps missed
+    clock: Callable[[], datetime] = field(default=utcnow)  # when items are seen (shown times)
 
     def open_driver(self, ws: Workspace) -> Any:
         """Start the workspace's environment (browser profile) and return its driver."""
@@ -325,7 +360,13 @@ class Sweeper:
             timeout_s=self.step_timeout_s or DEFAULT_TIMEOUT_S,
             deadline=time.monotonic() + flow.max_duration_s,
             watch_screens=flow.kind != "login",
+            timezone=ws.timezone,
+            now=self.clock,
+            sweep_number=self._sweeps_before(ws.id, run_id) if kind == "sweep" else 0,
+            full_pass=self.full_pass and kind == "sweep",
         )
+        if isinstance(ws.environment, BrowserProfile):
+            ctx.locale = ws.environment.locale
         if isinstance(ws.environment, BrowserProfile):
             ctx.page_width = float(ws.environment.viewport.width)
             ctx.page_height = float(ws.environment.viewport.height)
@@ -359,6 +400,14 @@ class Sweeper:
             result.reply = st.reply
             result.new_items, result.seen_items = st.new_items, st.seen_items
             result.screenshots, result.fallbacks = evidence.written, st.fallbacks
+            result.fallback_items = {
+                k: v for k, v in st.fallback_items.items() if k in st.fallbacks
+            }
+            result.unreadable, result.unreadable_times = st.unreadable, st.unreadable_times
+            result.missed, result.full_pass = st.missed, st.full_pass
+            if result.status == "ok" and st.drift:
+                result.status = "drift"
+                result.message = _drift_message(st)
         with self.store.session() as s:
             finish_run(
                 s,
@@ -368,6 +417,8 @@ class Sweeper:
                 new_items=result.new_items,
                 seen_items=result.seen_items,
                 screenshots=result.screenshots,
+                unreadable=result.unreadable,
+                missed=result.missed,
             )
         self.log.append(
             ws.id,
@@ -378,8 +429,23 @@ class Sweeper:
             new_items=result.new_items,
             seen_items=result.seen_items,
             fallbacks=result.fallbacks,
+            fallback_items=result.fallback_items,
+            unreadable=result.unreadable,
+            unreadable_times=result.unreadable_times,
+            missed=result.missed,
+            full_pass=result.full_pass,
         )
         return result
+
+    def _sweeps_before(self, workspace_id: str, run_id: str) -> int:
+        """How many sweeps of the workspace ran before this one (a full pass every N)."""
+        with self.store.session() as s:
+            rows = s.exec(
+                select(Run.id).where(
+                    Run.workspace == workspace_id, Run.kind == "sweep", Run.id != run_id
+                )
+            ).all()
+            return len(rows)
 
     def login(self, workspace_id: str) -> SweepResult:
         """Sign the workspace's profile in with its login flow (password from the environment)."""

@@ -8,7 +8,7 @@ translate their library's errors into ``devices.errors`` at this boundary.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Literal, Protocol
 
 from devices.selectors import Selector
 
@@ -27,13 +27,24 @@ class Match:
         return self.index > 0
 
 
+Relation = Literal["closest", "preceding"]
+
+
 @dataclass(frozen=True)
 class FieldQuery:
-    """One field to read from every item: a selector inside the item (or the item), text or attr."""
+    """One field to read from every item: a selector inside the item (or the item), text or attr.
+
+    With ``relation`` the field is read inside another element: the nearest
+    ancestor of the item matching ``relation_selector`` (``closest``) or the
+    nearest element before it in the page (``preceding``). Text is the element's
+    text with image emoji read from their ``alt``.
+    """
 
     name: str
     selector: Selector | None = None
     attr: str | None = None
+    relation: Relation | None = None
+    relation_selector: Selector | None = None
 
 
 @dataclass
@@ -48,12 +59,16 @@ class ExtractedItem:
 class Extraction:
     """Items read from the screen, in screen order, in groups (a comment and its replies).
 
-    Without a group selector every item is its own group.
+    Without a group selector every item is its own group. ``empty_groups`` holds
+    the boxes of groups in which no item matched: elements the list could not
+    turn into items, reported rather than skipped.
     """
 
     groups: list[list[ExtractedItem]]
     match: Match
     field_matches: dict[str, int] = field(default_factory=dict)  # field -> alternative used
+    fallback_counts: dict[str, int] = field(default_factory=dict)  # selector -> items via fallback
+    empty_groups: list[tuple[float, float, float, float] | None] = field(default_factory=list)
 
     @property
     def items(self) -> list[ExtractedItem]:
@@ -61,7 +76,7 @@ class Extraction:
 
 
 class Driver(Protocol):
-    def open(self, url: str, *, timeout_s: float) -> None: ...
+    def open(self, url: str, *, timeout_s: float, wait_until: str = "load") -> None: ...
 
     def current_url(self) -> str: ...
 

@@ -6,6 +6,7 @@ Hierarchy::
     ├── ElementNotFound         no alternative of a selector matched in time
     ├── DriverTimeout           a page or action did not finish in time
     ├── DriverCrashed           the browser or device went away mid-run
+    ├── SelectorInvalid         a locator the engine cannot parse (names selector and alternative)
     └── EnvironmentBusy         the profile or device is leased by another sweep
 
 Library exceptions (Playwright, Appium, uiautomator2) are translated into these
@@ -53,6 +54,10 @@ class DriverTimeout(DriverError):
 
 
 class DriverCrashed(DriverError):
+    pass
+
+
+class SelectorInvalid(DriverError):
     pass
 
 

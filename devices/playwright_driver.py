@@ -10,19 +10,28 @@ nothing is downloaded. Playwright errors are translated into
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import charset_normalizer
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator as PwLocator
-from playwright.sync_api import Page, Playwright, sync_playwright
+from playwright.sync_api import Page, Playwright, Route, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from devices.driver import ExtractedItem, Extraction, FieldQuery, Match
-from devices.errors import DriverCrashed, DriverError, DriverTimeout, ElementNotFound, Evidence
+from devices.errors import (
+    DriverCrashed,
+    DriverError,
+    DriverTimeout,
+    ElementNotFound,
+    Evidence,
+    SelectorInvalid,
+)
 from devices.selectors import Locator, Selector
 
 T = TypeVar("T")
@@ -44,6 +53,25 @@ QUIET_ARGS = [
     "--disable-dev-shm-usage",
 ]
 CRASH_WORDS = ("Target closed", "has been closed", "Browser closed", "crashed", "Connection closed")
+
+
+SELECTOR_ERROR_WORDS = ("Unexpected token", "not a valid", "Invalid selector", "SyntaxError")
+
+
+def _first_line(exc: Exception) -> str:
+    lines = [ln for ln in str(exc).splitlines() if ln.strip()]
+    return lines[0] if lines else type(exc).__name__
+
+
+def _is_selector_error(exc: Exception) -> bool:
+    text = str(exc)
+    return any(word in text for word in SELECTOR_ERROR_WORDS)
+
+
+def _script_error(text: str) -> str:
+    """The page script's own message (it names selector, alternative and field)."""
+    at = text.find("selector '")
+    return text[at:].splitlines()[0] if at >= 0 else _first_line(Exception(text))
 
 
 def chromium_path() -> str:
@@ -70,6 +98,37 @@ class BrowserSettings:
     user_agent: str | None = None
     proxy: dict[str, str] | None = None
     headless: bool = True
+    detect_charset: bool = True  # pages that declare no charset are decoded as detected
+
+
+_META_CHARSET = re.compile(rb"<meta[^>]+charset", re.IGNORECASE)
+
+
+def _declare_charset(route: Route) -> None:
+    """Serve an HTML document that declares no charset with the one its bytes are in.
+
+    Without a declared charset Chromium decodes by the locale's legacy default
+    (windows-1252 for en-US), so a UTF-8 page's "They’re" becomes "Theyâ€™re" and
+    the garbled text reaches triage. Only GET documents are looked at; everything
+    else goes on untouched.
+    """
+    request = route.request
+    if request.resource_type != "document" or request.method != "GET":
+        route.fallback()
+        return
+    try:
+        response = route.fetch(max_redirects=0)
+        headers = dict(response.headers)
+        ctype = headers.get("content-type", "")
+        body = response.body()
+    except PlaywrightError:
+        route.fallback()  # let the browser meet (and report) the failure itself
+        return
+    if "html" in ctype and "charset" not in ctype.lower() and not _META_CHARSET.search(body[:4096]):
+        best = charset_normalizer.from_bytes(body[:200_000]).best()
+        encoding = best.encoding if best is not None else "utf-8"
+        headers["content-type"] = f"{ctype or 'text/html'}; charset={encoding}"
+    route.fulfill(response=response, headers=headers, body=body)
 
 
 _EXTRACT_JS = """
@@ -79,63 +138,139 @@ _EXTRACT_JS = """
     listitem: 'li,[role=listitem]', status: '[role=status],output', form: 'form,[role=form]',
     heading: 'h1,h2,h3,h4,h5,h6,[role=heading]'};
   const nameOf = (n) => (n.getAttribute('aria-label') || n.textContent || '').trim();
-  const findAll = (root, alt) => {
-    if (alt.kind === 'css') return Array.from(root.querySelectorAll(alt.value));
-    if (alt.kind === 'xpath') {
-      const snap = document.evaluate(alt.value, root, null,
-        XPathResult.ORDERED_NODE_SNAPSHOT_TYPE, null);
-      const out = [];
-      for (let i = 0; i < snap.snapshotLength; i++) out.push(snap.snapshotItem(i));
-      return out;
-    }
-    if (alt.kind === 'role') {
-      const all = root.querySelectorAll(IMPLICIT[alt.value] || `[role="${alt.value}"]`);
-      return Array.from(all).filter((n) => {
-        const nm = nameOf(n);
-        return !alt.name || (alt.exact ? nm === alt.name : nm.includes(alt.name));
-      });
-    }
-    if (alt.kind === 'text') {
-      return Array.from(root.querySelectorAll('*')).filter((n) => {
-        const t = n.textContent || '';
-        const hit = alt.exact ? t.trim() === alt.value : t.includes(alt.value);
-        const kids = Array.from(n.children);
-        return hit && !kids.some((c) => (c.textContent || '').includes(alt.value));
-      });
+  const roleOk = (n, alt) => {
+    const nm = nameOf(n);
+    return !alt.name || (alt.exact ? nm === alt.name : nm.includes(alt.name));
+  };
+  const textOk = (n, alt) => {
+    const t = n.textContent || '';
+    const hit = alt.exact ? t.trim() === alt.value : t.includes(alt.value);
+    const kids = Array.from(n.children);
+    return hit && !kids.some((c) => (c.textContent || '').includes(alt.value));
+  };
+  // Elements matching one alternative inside root; with self, root itself may match too
+  // (a group whose own element is an item). Errors name the selector and alternative.
+  const findAll = (root, alt, self) => {
+    try {
+      if (alt.kind === 'css') {
+        const inner = Array.from(root.querySelectorAll(alt.value));
+        return self && root.matches && root.matches(alt.value) ? [root, ...inner] : inner;
+      }
+      if (alt.kind === 'xpath') {
+        const from = self && root.parentNode ? root.parentNode : root;
+        const snap = document.evaluate(alt.value, from, null,
+          XPathResult.ORDERED_NODE_SNAPSHOT_TYPE, null);
+        const out = [];
+        for (let i = 0; i < snap.snapshotLength; i++) {
+          const n = snap.snapshotItem(i);
+          if (root === document || root.contains(n)) out.push(n);
+        }
+        return self ? out : out.filter((n) => n !== root);
+      }
+      if (alt.kind === 'role') {
+        const sel = IMPLICIT[alt.value] || `[role="${alt.value}"]`;
+        const all = Array.from(root.querySelectorAll(sel));
+        if (self && root.matches && root.matches(sel)) all.unshift(root);
+        return all.filter((n) => roleOk(n, alt));
+      }
+      if (alt.kind === 'text') {
+        const all = Array.from(root.querySelectorAll('*'));
+        if (self && root.nodeType === 1) all.unshift(root);
+        return all.filter((n) => textOk(n, alt));
+      }
+    } catch (e) {
+      throw new Error(`selector '${alt.sel}' alternative ${alt.index + 1} `
+        + `(${alt.kind}=${JSON.stringify(alt.value)}) in ${alt.where}: ${e.message}`);
     }
     return [];
+  };
+  // Text as a person reads it: text nodes, image emoji by their alt (an alt with no
+  // letters or digits), a space between blocks; scripts and styles never.
+  const BLOCKS = new Set(['DIV', 'P', 'LI', 'TR', 'TD', 'TH', 'H1', 'H2', 'H3', 'H4', 'H5',
+    'H6', 'ARTICLE', 'SECTION', 'HEADER', 'FOOTER', 'BLOCKQUOTE', 'UL', 'OL', 'TABLE']);
+  const SKIP = new Set(['SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE']);
+  const textOf = (node) => {
+    const parts = [];
+    const walk = (n) => {
+      if (n.nodeType === 3) { parts.push(n.nodeValue); return; }
+      if (n.nodeType !== 1 || SKIP.has(n.tagName)) return;
+      if (n.tagName === 'IMG') {
+        const alt = n.getAttribute('alt') || '';
+        if (alt && !/[\\p{L}\\p{N}]/u.test(alt)) parts.push(alt);
+        return;
+      }
+      if (n.tagName === 'BR') { parts.push('\\n'); return; }
+      const block = BLOCKS.has(n.tagName) && parts.length;
+      if (block) parts.push(' ');
+      for (const c of n.childNodes) walk(c);
+      if (block) parts.push(' ');
+    };
+    walk(node);
+    return parts.join('');
+  };
+  const cache = new Map();
+  const everywhere = (alt) => {
+    const k = alt.kind + '|' + alt.value + '|' + (alt.name || '');
+    if (!cache.has(k)) cache.set(k, findAll(document, alt, false));
+    return cache.get(k);
+  };
+  const related = (el, rel) => {
+    for (const alt of rel.alts) {
+      if (rel.kind === 'closest') {
+        const set = new Set(everywhere(alt));
+        for (let n = el.parentElement; n; n = n.parentElement) if (set.has(n)) return n;
+      } else {
+        let best = null;
+        for (const n of everywhere(alt)) {
+          const pos = el.compareDocumentPosition(n);
+          if (pos & Node.DOCUMENT_POSITION_CONTAINS) continue;
+          if (pos & Node.DOCUMENT_POSITION_PRECEDING) best = n;
+          else if (pos & Node.DOCUMENT_POSITION_FOLLOWING) break;
+        }
+        if (best) return best;
+      }
+    }
+    return null;
   };
   const read = (el) => {
     const r = el.getBoundingClientRect();
     const out = {fields: {}, used: {},
                  box: [r.left + window.scrollX, r.top + window.scrollY, r.width, r.height]};
     for (const f of spec.fields) {
-      let target = el, used = 0;
-      if (f.alts) {
+      let base = el;
+      if (f.rel) {
+        base = related(el, f.rel);
+        if (f.rel.key) out.used[f.rel.key] = base ? 0 : -1;
+      }
+      let target = base, used = 0;
+      if (base && f.alts) {
         target = null;
         for (let i = 0; i < f.alts.length; i++) {
-          const t = findAll(el, f.alts[i])[0];
+          const t = findAll(base, f.alts[i], false)[0];
           if (t) { target = t; used = i; break; }
         }
       }
       let value = null;
-      if (target) value = f.attr ? target.getAttribute(f.attr) : target.textContent;
+      if (target) value = f.attr ? target.getAttribute(f.attr) : textOf(target);
       out.fields[f.name] = value;
       if (f.key) out.used[f.key] = target ? used : -1;
     }
     return out;
   };
   roots = roots.slice(spec.start || 0);
-  if (!spec.items) return {groups: roots.map((el) => [read(el)]), itemAlt: 0};
+  if (!spec.items) return {groups: roots.map((el) => [read(el)]), itemAlt: 0, empty: []};
   let itemAlt = -1;
+  const empty = [];
   const groups = roots.map((root) => {
     for (let i = 0; i < spec.items.length; i++) {
-      const found = findAll(root, spec.items[i]);
+      const found = findAll(root, spec.items[i], true);
       if (found.length) { itemAlt = Math.max(itemAlt, i); return found.map(read); }
     }
+    const r = root.getBoundingClientRect();
+    empty.push([r.left + window.scrollX, r.top + window.scrollY, r.width, r.height]);
     return [];
   });
-  return {groups, itemAlt};
+  return {groups, itemAlt, empty};
 }
 """
 
@@ -143,8 +278,38 @@ _EXTRACT_JS = """
 _SCROLL_TO_JS = "(y) => { window.scrollTo(0, y); return window.scrollY; }"
 
 
-def _alt_spec(loc: Locator) -> dict[str, Any]:
-    return {"kind": loc.kind, "value": loc.value, "name": loc.name, "exact": loc.exact}
+def _alt_specs(selector: Selector, where: str) -> list[dict[str, Any]]:
+    """The alternatives of a selector for the page script (named, so errors can say which)."""
+    return [
+        {
+            "kind": loc.kind,
+            "value": loc.value,
+            "name": loc.name,
+            "exact": loc.exact,
+            "sel": selector.name,
+            "index": index,
+            "where": where,
+        }
+        for index, loc in enumerate(selector.alternatives)
+    ]
+
+
+def _field_spec(f: FieldQuery) -> dict[str, Any]:
+    where = f"field {f.name!r}"
+    rel = None
+    if f.relation is not None and f.relation_selector is not None:
+        rel = {
+            "kind": f.relation,
+            "key": f.relation_selector.name,
+            "alts": _alt_specs(f.relation_selector, f"{where} ({f.relation})"),
+        }
+    return {
+        "name": f.name,
+        "key": f.selector.name if f.selector else None,
+        "attr": f.attr,
+        "alts": _alt_specs(f.selector, where) if f.selector else None,
+        "rel": rel,
+    }
 
 
 class PlaywrightDriver:
@@ -183,6 +348,8 @@ class PlaywrightDriver:
             if "ProcessSingleton" in str(exc) or "SingletonLock" in str(exc):
                 raise DriverError(f"profile {s.profile_dir} is open in another browser") from exc
             raise DriverCrashed(f"Chromium did not start: {message}") from exc
+        if s.detect_charset:
+            self._context.route("**/*", _declare_charset)
         pages = self._context.pages
         self._page = pages[0] if pages else self._context.new_page()
         return self
@@ -229,6 +396,8 @@ class PlaywrightDriver:
     def _call(self, what: str, fn: Callable[[], T], selector: str | None = None) -> T:
         try:
             return fn()
+        except SelectorInvalid:
+            raise
         except PlaywrightTimeout as exc:
             raise DriverTimeout(f"{what} timed out", self._evidence(selector)) from exc
         except PlaywrightError as exc:
@@ -236,6 +405,10 @@ class PlaywrightDriver:
             if any(word in text for word in CRASH_WORDS):
                 raise DriverCrashed(
                     f"{what}: browser went away", Evidence(selector=selector)
+                ) from exc
+            if "selector '" in text and "alternative" in text:  # from the page script
+                raise SelectorInvalid(
+                    f"{what}: {_script_error(text)}", Evidence(selector=selector)
                 ) from exc
             raise DriverError(f"{what}: {text.splitlines()[0]}", self._evidence(selector)) from exc
 
@@ -255,13 +428,25 @@ class PlaywrightDriver:
     def _first_present(self, selector: Selector) -> tuple[Match, PwLocator] | None:
         for index, alt in enumerate(selector.alternatives):
             loc = self._locator(alt)
-            count = loc.count()
+            try:
+                count = loc.count()
+            except PlaywrightError as exc:
+                if not _is_selector_error(exc):
+                    raise
+                raise SelectorInvalid(
+                    f"selector {selector.name!r} alternative {index + 1} ({alt.describe()}) "
+                    f"is not valid: {_first_line(exc)}",
+                    Evidence(selector=selector.name),
+                ) from exc
             if count:
                 return Match(selector.name, index, count, alt.describe()), loc
         return None
 
     def _resolve(self, selector: Selector, timeout_s: float) -> tuple[Match, PwLocator]:
         def wait() -> tuple[Match, PwLocator]:
+            present = self._first_present(selector)  # also: an invalid locator fails here
+            if present is not None:
+                return present
             combined = self._locator(selector.alternatives[0])
             for alt in selector.alternatives[1:]:
                 combined = combined.or_(self._locator(alt))
@@ -280,8 +465,12 @@ class PlaywrightDriver:
             ) from exc
 
     # -- verbs ---------------------------------------------------------------
-    def open(self, url: str, *, timeout_s: float) -> None:
-        self._call(f"open {url}", lambda: self.page.goto(url, timeout=timeout_s * 1000))
+    def open(self, url: str, *, timeout_s: float, wait_until: str = "load") -> None:
+        what = f"open {url} (waited {timeout_s:g}s for the page's {wait_until} event)"
+        self._call(
+            what,
+            lambda: self.page.goto(url, timeout=timeout_s * 1000, wait_until=wait_until),  # type: ignore[arg-type]
+        )
 
     def current_url(self) -> str:
         return self.page.url
@@ -353,16 +542,8 @@ class PlaywrightDriver:
             return Extraction(groups=[], match=Match(selector.name, -1, 0, ""))
         match, loc = found
         spec = {
-            "fields": [
-                {
-                    "name": f.name,
-                    "key": f.selector.name if f.selector else None,
-                    "attr": f.attr,
-                    "alts": [_alt_spec(a) for a in f.selector.alternatives] if f.selector else None,
-                }
-                for f in fields
-            ],
-            "items": [_alt_spec(a) for a in selector.alternatives] if group else None,
+            "fields": [_field_spec(f) for f in fields],
+            "items": _alt_specs(selector, f"group {group.name!r}") if group else None,
             "start": start,
         }
         raw = self._call(
@@ -373,16 +554,28 @@ class PlaywrightDriver:
             for g in raw["groups"]
         ]
         used: dict[str, int] = {}
+        via_fallback: dict[str, int] = {}
         for g in raw["groups"]:
             for r in g:
                 for name, index in r["used"].items():
                     used[name] = max(used.get(name, -1), index)
+                    if index > 0:
+                        via_fallback[name] = via_fallback.get(name, 0) + 1
         if group is not None:
             used[f"{selector.name}"] = raw["itemAlt"]
             used[f"{group.name}"] = match.index
         else:
             used[selector.name] = match.index
-        return Extraction(groups=groups, match=match, field_matches=used)
+        roots_via_fallback = len(raw["groups"]) if match.index > 0 else 0
+        if roots_via_fallback:
+            via_fallback[match.selector] = roots_via_fallback
+        return Extraction(
+            groups=groups,
+            match=match,
+            field_matches=used,
+            fallback_counts=via_fallback,
+            empty_groups=[tuple(b) for b in raw.get("empty", [])],
+        )
 
     def wait_for_count(self, selector: Selector, more_than: int, *, timeout_s: float) -> bool:
         """Wait until the selector matches more than ``more_than`` elements (lazy loading)."""

@@ -1,9 +1,13 @@
-"""The collect step: read items newest first, stop at what is stored, store oldest first.
+"""The collect step: read a list, stop where the declared order allows, store oldest first.
 
-Groups (a comment with its replies) are read newest activity first; reading
-stops at the first group whose items are all stored, so a sweep's cost follows
-what is new. New items are handed to the hooks in one batch, oldest first, each
-with a screen-high screenshot and its box on it.
+Groups (a comment with its replies) are read in the list's order; an incremental
+read of a ``newest_first`` or ``oldest_first`` list stops at the first group whose
+items are all stored, so a sweep's cost follows what is new; ``appended_at_end``
+and ``unordered`` lists, and full passes, are read to the end. Every element the
+list selector matched is accounted for: it becomes an item, or it is counted as
+unreadable (a required field missing, a group with no item), logged with a
+screenshot and reported as drift. New items are handed to the hooks in one batch,
+oldest first, each with a screen-high screenshot and its box on it.
 """
 
 from __future__ import annotations
@@ -13,11 +17,12 @@ from urllib.parse import urlsplit
 
 from devices.driver import ExtractedItem, Extraction, FieldQuery
 from devices.errors import DriverTimeout, ElementNotFound
-from flows.context import Evidenced
+from flows.context import Evidenced, Unreadable
 from flows.errors import FlowStop
 from flows.items import CollectedItem, content_id, stable_key
-from flows.models import CollectSpec
-from flows.templates import handle, render
+from flows.models import CollectSpec, FieldSpec
+from flows.templates import handle, render, thread_id
+from flows.times import ShownTime, read_time
 
 if TYPE_CHECKING:
     from flows.runner import FlowRunner
@@ -34,31 +39,38 @@ class Collector:
         self.t = timeout_s
         self.item_sel = runner.selector(spec.list)
         self.group_sel = runner.selector(spec.group) if spec.group else None
-        f = spec.fields
-        self.queries = [
-            FieldQuery(
-                name,
-                runner._field_selector(fs) if fs is not None else None,
-                fs.attr if fs is not None else None,
-            )
-            for name, fs in (
-                ("text", f.text),
-                ("author", f.author),
-                ("id", f.id),
-                ("posted_at", f.posted_at),
-                ("parent_id", f.parent_id),
-            )
-            if fs is not None
-        ]
+        self.queries = [runner.field_query(name, fs) for name, fs in spec.fields.named()]
+        if isinstance(spec.thread, FieldSpec):
+            self.queries.append(runner.field_query("thread", spec.thread))
+        own_marker = runner.pack.own_marker
+        if own_marker:
+            self.queries.append(FieldQuery("own", runner.selector(own_marker)))
         url = runner.driver.current_url()
+        self.page_url = url
         variables = {**runner.ctx.variables, "page_path": urlsplit(url).path, "page_url": url}
-        self.thread = render(spec.thread, variables)
+        if isinstance(spec.thread, str):
+            self.thread = render(spec.thread, variables)
+        else:
+            self.thread = variables.get("entry_thread") or variables["page_path"]
+        ctx = runner.ctx
+        self.full = ctx.full_pass or bool(
+            spec.full_every and ctx.sweep_number % spec.full_every == 0
+        )
+        self.stops = spec.stops_at_seen and not self.full
+        self.seen_at = ctx.now()
         self.done: set[str] = set()
         self.pending: list[CollectedItem] = []
         self.roots_read = 0
         self.last_root_keys: list[str] = []
         self.new = 0
         self.seen = 0
+        self.missed = 0
+        self.past_seen = False  # a full pass went past where an incremental read stops
+        self.bad_times: set[str] = set()
+        self.times: dict[str, ShownTime] = {}
+        self.unreadable: dict[tuple[object, ...], dict[str, str | None]] = {}
+        self.unreadable_boxes: list[tuple[float, float, float, float]] = []
+        self.missing: dict[str, int] = {}
 
     def run(self) -> dict[str, Any]:
         """Read until a fully seen group (or the end), then store everything new, oldest first.
@@ -75,31 +87,112 @@ class Collector:
             self.r._check_deadline()
             extraction = self._read_more()
             self.r._note_fields(extraction.field_matches, extraction.match)
+            self.r.note_fallback_items(extraction.fallback_counts)
             if self.r.ctx.probe:
-                for name in (self.spec.load_more, self.spec.end_marker):
-                    if name:
-                        self.r._note(self.r.driver.count(self.r.selector(name)))
-                return {"thread": self.thread, "probe": len(extraction.items)}
+                return self._probe(extraction)
+            self._account(extraction)
             reached_seen = self._take(self._ordered(extraction.groups))
             if len(self.pending) >= limit:
                 del self.pending[limit:]
                 hit_limit = True
                 break
-            if reached_seen and self.spec.stop_at_seen:
+            if reached_seen and self.stops:
                 break
             if not self._load_more(scrolls):
                 break
             scrolls += 1
         self._emit()
+        unreadable = self._report_unreadable()
+        stats = self.r.stats
+        stats.missed += self.missed
+        stats.unreadable_times += len(self.bad_times)
+        stats.full_pass = stats.full_pass or self.full
         if hit_limit:
             raise FlowStop("limit_reached", f"collected the limit of {limit} items in one step")
+        if unreadable and self.spec.on_unreadable == "stop":
+            raise FlowStop("selector_missing", self._unreadable_message(unreadable))
         return {
             "thread": self.thread,
             "new": self.new,
             "seen": self.seen,
-            "stopped_at_seen": reached_seen,
+            "stopped_at_seen": reached_seen and self.stops,
             "loads": scrolls,
+            "full_pass": self.full,
+            "missed": self.missed,
+            "unreadable": unreadable,
+            "unreadable_times": len(self.bad_times),
         }
+
+    def _probe(self, extraction: Extraction) -> dict[str, Any]:
+        """`selectors check`: note what resolves, remember the first item for the reply check."""
+        for name in (self.spec.load_more, self.spec.end_marker):
+            if name:
+                self.r._note(self.r.driver.count(self.r.selector(name)))
+        for x in extraction.items:
+            item = self._item(x)
+            if item is not None and not item.own:
+                self.r.stats.probe_items.append(item)
+                break
+        return {"thread": self.thread, "probe": len(extraction.items)}
+
+    # -- what could not be read --------------------------------------------------
+    def _account(self, extraction: Extraction) -> None:
+        """Count the elements of this read that did not become items (once each)."""
+        occurrences: dict[tuple[object, ...], int] = {}
+        for box in extraction.empty_groups:
+            sig: tuple[object, ...] = ("group", round(box[1]) if box else None)
+            self._unreadable_one(sig, {"item": None}, box, ["item"], occurrences)
+        for x in extraction.items:
+            missing = self._missing(x)
+            if missing:
+                sig = tuple(sorted(x.fields.items()))
+                self._unreadable_one(sig, x.fields, x.box, missing, occurrences)
+
+    def _unreadable_one(
+        self,
+        sig: tuple[object, ...],
+        fields: dict[str, str | None],
+        box: tuple[float, float, float, float] | None,
+        missing: list[str],
+        occurrences: dict[tuple[object, ...], int],
+    ) -> None:
+        n = occurrences.get(sig, 0)
+        occurrences[sig] = n + 1
+        key = (*sig, n)
+        if key in self.unreadable:
+            return
+        self.unreadable[key] = fields
+        if box is not None:
+            self.unreadable_boxes.append(box)
+        for name in missing:
+            self.missing[name] = self.missing.get(name, 0) + 1
+
+    @staticmethod
+    def _missing(x: ExtractedItem) -> list[str]:
+        return [n for n in ("text", "author") if not (x.fields.get(n) or "").strip()]
+
+    def _report_unreadable(self) -> int:
+        count = len(self.unreadable)
+        if not count:
+            return 0
+        screen = None
+        if self.unreadable_boxes:
+            try:
+                screen, _ = self.r.driver.screen_at(max(0.0, self.unreadable_boxes[0][1] - 40))
+            except (DriverTimeout, ElementNotFound):
+                screen = None
+        sample = next(iter(self.unreadable.values()))
+        name = self.spec.group if "item" in self.missing and self.spec.group else self.spec.list
+        self.r.stats.unreadable += count
+        self.r.hooks.unreadable(Unreadable(name, count, dict(self.missing), screen, {**sample}))
+        return count
+
+    def _unreadable_message(self, count: int) -> str:
+        lacking = ", ".join(f"{n} ({k})" for n, k in sorted(self.missing.items()))
+        return (
+            f"{count} elements of {self.spec.list!r} could not be read as items "
+            f"(missing: {lacking}); on_unreadable: stop"
+        )
 
     def _read_more(self) -> Extraction:
         """Read the roots not read yet (lists grow at the end as more loads).
@@ -124,7 +217,8 @@ class Collector:
         return extraction
 
     def _ordered(self, groups: list[list[ExtractedItem]]) -> list[list[ExtractedItem]]:
-        if self.spec.order == "oldest_first":
+        """Groups newest first (the order _take stops in and the batch is reversed from)."""
+        if self.spec.order in ("oldest_first", "appended_at_end"):
             return [list(reversed(g)) for g in reversed(groups)]
         return groups
 
@@ -176,9 +270,17 @@ class Collector:
             seen_here = sum(1 for c in fresh if c.key in known)
             self.seen += seen_here
             self.r.stats.seen_items += seen_here
-            if seen_here == len(fresh) and self.spec.stop_at_seen:
-                return True
-            self.pending.extend(c for c in fresh if c.key not in known)
+            if seen_here == len(fresh):
+                if self.stops:
+                    return True
+                self.past_seen = self.past_seen or self.spec.stops_at_seen
+            new_here = [c for c in fresh if c.key not in known]
+            if self.past_seen:
+                self.missed += len(new_here)  # an incremental read stops before these
+            for c in new_here:
+                if c.posted_how == "unreadable" and self.spec.fields.posted_at is not None:
+                    self.bad_times.add(c.key)
+            self.pending.extend(new_here)
         return False
 
     def _emit(self) -> None:
@@ -237,26 +339,51 @@ class Collector:
     def _item(self, x: ExtractedItem) -> CollectedItem | None:
         f = x.fields
         text, author = f.get("text"), f.get("author")
-        if text is None or author is None:
+        if self._missing(x) or text is None or author is None:
             return None
-        author = author.strip()
-        posted = (f.get("posted_at") or "").strip() or None
-        message_id = (f.get("id") or "").strip() or content_id(author, text, self.thread, posted)
         ctx = self.r.ctx
+        text = " ".join(text.split()) if self.spec.whitespace == "collapse" else text
+        author = " ".join(author.split())
+        shown_handle = handle(f.get("handle") or "") or None
+        own = f.get("own") is not None or handle(shown_handle or author) == handle(ctx.account)
+        if own and f.get("own") is not None:
+            author = ctx.account  # the account's own preview in a partner's row
+        when = self._time(f.get("posted_at"))
+        thread = self.thread
+        if isinstance(self.spec.thread, FieldSpec):
+            value = " ".join((f.get("thread") or "").split())
+            thread = thread_id(value, self.page_url) if value else self.thread
+        # A shown time ("3h") changes between sweeps: only an ISO time may fingerprint an item.
+        fingerprint_time = when.text if when.absolute else None
+        message_id = (f.get("id") or "").strip() or content_id(
+            shown_handle or author, text, thread, fingerprint_time
+        )
         parent = (f.get("parent_id") or "").strip() or None
         return CollectedItem(
             platform=ctx.platform,
             account=ctx.account,
-            thread=self.thread,
+            thread=thread,
             kind=self.spec.kind,
             message_id=message_id,
             author=author,
             text=text,
-            posted_at=posted,
+            posted_at=when.at.isoformat() if when.at else None,
             parent_id=parent,
-            key=stable_key(ctx.platform, ctx.account, self.thread, message_id),
-            parent_key=stable_key(ctx.platform, ctx.account, self.thread, parent)
-            if parent
-            else None,
-            own=handle(author) == handle(ctx.account),
+            key=stable_key(ctx.platform, ctx.account, thread, message_id),
+            parent_key=stable_key(ctx.platform, ctx.account, thread, parent) if parent else None,
+            own=own,
+            author_handle=shown_handle,
+            posted_text=when.text or None,
+            posted_how=when.how if self.spec.fields.posted_at is not None else None,
+            truncated=bool(f.get("truncated") is not None),
         )
+
+    def _time(self, shown: str | None) -> ShownTime:
+        """The shown time read once per text (items are parsed several times per step)."""
+        key = shown or ""
+        if key not in self.times:
+            ctx = self.r.ctx
+            self.times[key] = read_time(
+                shown, seen_at=self.seen_at, timezone=ctx.timezone, locale=ctx.locale
+            )
+        return self.times[key]

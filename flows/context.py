@@ -7,7 +7,9 @@ activity log and keep evidence.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from flows.items import CollectedItem
@@ -26,6 +28,17 @@ class Evidenced:
     box: Box | None
 
 
+@dataclass
+class Unreadable:
+    """Elements a collect matched on screen but could not turn into items."""
+
+    selector: str  # the list (or group) selector that matched them
+    count: int
+    missing: dict[str, int]  # field (or "item" for a group with no item) -> how many lacked it
+    screen: bytes | None = None  # the screen showing the first of them
+    sample: dict[str, str | None] = field(default_factory=dict)  # what was read of the first
+
+
 class RunnerHooks(Protocol):
     def step_started(self, path: str, kind: str, detail: dict[str, Any]) -> None: ...
 
@@ -40,6 +53,10 @@ class RunnerHooks(Protocol):
     def screenshot(self, name: str, png: bytes) -> str: ...
 
     def known_keys(self, keys: list[str]) -> set[str]: ...
+
+    def unreadable(self, report: Unreadable) -> None:
+        """Elements seen but not read: logged with a screenshot; the sweep becomes drift."""
+        ...
 
     def store(self, batch: list[Evidenced]) -> list[bool]:
         """Store a batch of items (oldest first) atomically; True for each that was new.
@@ -64,6 +81,11 @@ class RunContext:
         False  # `selectors check`: visit one entry per list, read one screen, store nothing
     )
     watch_screens: bool = True  # off for login flows, which expect the login wall
+    timezone: str = "UTC"  # the workspace's: shown times ("on Fri") are read in it
+    locale: str = "en-US"
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))  # injectable clock
+    sweep_number: int = 0  # sweeps of this workspace before this one (for full_every)
+    full_pass: bool = False  # `sweep --full`: no collect stops early; misses are reported
 
 
 @dataclass
@@ -73,3 +95,14 @@ class RunStats:
     fallbacks: dict[str, int] = field(default_factory=dict)
     resolved: dict[str, int] = field(default_factory=dict)  # best alternative seen; -1 none
     reply: dict[str, Any] | None = None  # what the last send_reply found and did
+    fallback_items: dict[str, int] = field(default_factory=dict)  # selector -> items via fallback
+    unreadable: int = 0  # elements matched on screen but not turned into items
+    unreadable_times: int = 0  # items whose shown time could not be read
+    missed: int = 0  # new items a full pass found where an incremental read would have stopped
+    full_pass: bool = False  # some collect read its whole list
+    probe_items: list[CollectedItem] = field(default_factory=list)  # probe: one item per list
+
+    @property
+    def drift(self) -> bool:
+        """The sweep read the screen, but not all of it as the pack expects."""
+        return bool(self.unreadable or self.unreadable_times or self.missed)

@@ -48,4 +48,8 @@ class CollectedItem:
     screenshot: str | None = None
     crop: str | None = None
     own: bool = False  # written by the workspace's own account (a reply we sent)
+    author_handle: str | None = None  # the @handle beside the display name, without the @
+    posted_text: str | None = None  # the time as the screen showed it ("3h", "on Fri")
+    posted_how: str | None = None  # iso | shown | unreadable (flows.times)
+    truncated: bool = False  # the screen showed only the start of the text ("Show more")
     extra: dict[str, str] = field(default_factory=dict)

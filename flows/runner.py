@@ -16,8 +16,14 @@ import time
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from devices.driver import Driver, ExtractedItem, FieldQuery, Match
-from devices.errors import DriverCrashed, DriverError, DriverTimeout, ElementNotFound
+from devices.driver import Driver, ExtractedItem, FieldQuery, Match, Relation
+from devices.errors import (
+    DriverCrashed,
+    DriverError,
+    DriverTimeout,
+    ElementNotFound,
+    SelectorInvalid,
+)
 from devices.selectors import Selector, SelectorPack
 from flows.collect import Collector
 from flows.context import (
@@ -50,7 +56,7 @@ from flows.models import (
     WaitFor,
 )
 from flows.reply import ReplySender
-from flows.templates import expand_env, handle, render, render_locator
+from flows.templates import expand_env, handle, render, render_locator, thread_id
 
 __all__ = [
     "DEFAULT_TIMEOUT_S",
@@ -98,6 +104,26 @@ class FlowRunner:
             }
         )
 
+    def field_query(self, name: str, spec: FieldSpec) -> FieldQuery:
+        """How the driver reads one field: its selector, attribute and relation to the item."""
+        relation: Relation | None = None
+        related = spec.closest or spec.preceding
+        if spec.closest:
+            relation = "closest"
+        elif spec.preceding:
+            relation = "preceding"
+        return FieldQuery(
+            name,
+            self._field_selector(spec),
+            spec.attr,
+            relation,
+            self.selector(related) if related else None,
+        )
+
+    def note_fallback_items(self, counts: dict[str, int]) -> None:
+        for name, n in counts.items():
+            self.stats.fallback_items[name] = self.stats.fallback_items.get(name, 0) + n
+
     def _note(self, match: Match | None) -> None:
         if match is not None:
             best = self.stats.resolved.get(match.selector, -1)
@@ -140,6 +166,10 @@ class FlowRunner:
                 raise
             except DriverCrashed as exc:
                 raise FlowStop("crashed", str(exc), exc.evidence) from exc
+            except SelectorInvalid as exc:  # a pack error: retrying cannot help
+                raise FlowStop(
+                    "crashed", f"pack {self.pack.id!r}, step {path} ({kind}): {exc}", exc.evidence
+                ) from exc
             except DriverError as exc:
                 took = time.monotonic() - started
                 self.hooks.step_failed(path, kind, took, str(exc), attempt)
@@ -165,7 +195,7 @@ class FlowRunner:
         t = self._timeout(step)
         if isinstance(step, Open):
             url = expand_env(render(step.open, self.ctx.variables))
-            d.open(url, timeout_s=t)
+            d.open(url, timeout_s=t, wait_until=step.wait_until)
             return {"url": url}
         if isinstance(step, WaitFor):
             m = d.find(self.selector(step.wait_for), timeout_s=t)
@@ -253,16 +283,26 @@ class FlowRunner:
         spec = step.for_each
         entries = self.selector(spec.list)
         queries = [
-            FieldQuery(n, self._field_selector(f), f.attr)
-            for n, f in (("link", spec.link), ("latest", spec.latest))
+            self.field_query(n, f)
+            for n, f in (("link", spec.link), ("latest", spec.latest), ("thread", spec.thread))
             if f is not None
         ]
         extraction = self.driver.extract(entries, queries)
         self._note_fields(extraction.field_matches, extraction.match)
-        rows = extraction.items[: 1 if self.ctx.probe else spec.max]
-        skipped = 0
+        self.note_fallback_items(extraction.fallback_counts)
         base = self.driver.current_url()
-        for i, row in enumerate(rows):
+        rows = list(enumerate(extraction.items))
+        wanted = render(spec.match, self.ctx.variables) if spec.match is not None else None
+        if wanted is not None:
+            rows = [(i, row) for i, row in rows if self._entry_thread(row, base) == wanted]
+            if not rows:
+                raise ElementNotFound(
+                    f"no entry of {spec.list!r} has thread {wanted!r} "
+                    f"({len(extraction.items)} entries on screen)"
+                )
+        rows = rows[: 1 if self.ctx.probe else spec.max]
+        skipped = 0
+        for i, row in rows:
             self._check_deadline()
             if spec.link is not None and spec.latest is not None and self._entry_seen(row, base):
                 skipped += 1
@@ -276,8 +316,26 @@ class FlowRunner:
             else:
                 self._note(self.driver.tap(entries, nth=i, timeout_s=t))
                 self.check_screens()
-            self._steps(spec.steps, f"{path}.{i + 1}.")
+            entry_thread = self._entry_thread(row, base)
+            saved = self.ctx.variables.get("entry_thread")
+            if entry_thread is not None:
+                self.ctx.variables["entry_thread"] = entry_thread
+            try:
+                self._steps(spec.steps, f"{path}.{i + 1}.")
+            finally:
+                if saved is None:
+                    self.ctx.variables.pop("entry_thread", None)
+                else:
+                    self.ctx.variables["entry_thread"] = saved
         return {"entries": len(rows), "skipped_unchanged": skipped}
+
+    def _entry_thread(self, row: ExtractedItem, base: str) -> str | None:
+        """The entry's thread: its ``thread`` field (tap mode), else its link's path."""
+        value = " ".join((row.fields.get("thread") or "").split())
+        if value:
+            return thread_id(value, base)
+        href = row.fields.get("link")
+        return urlsplit(urljoin(base, href)).path if href else None
 
     def _entry_seen(self, row: ExtractedItem, base: str) -> bool:
         href, latest = row.fields.get("link"), row.fields.get("latest")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
+from urllib.parse import urljoin, urlsplit
 
 from flows.errors import FlowDefinitionError
 
@@ -61,3 +62,17 @@ def same_text(a: str, b: str) -> bool:
         return " ".join(unicodedata.normalize("NFC", x).split())
 
     return norm(a) == norm(b)
+
+
+def thread_id(value: str, page_url: str) -> str:
+    """A thread id from a value read on screen.
+
+    A link (``/messages/123``, ``https://…``) becomes its path and query, as an
+    opened thread's id is; any other value (a conversation partner, a row's id
+    attribute) names a thread inside the page it was read on: ``/messages#user01``.
+    """
+    value = value.strip()
+    if value.startswith(("/", "http://", "https://", "?")):
+        parts = urlsplit(urljoin(page_url, value))
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+    return f"{urlsplit(page_url).path}#{value}"

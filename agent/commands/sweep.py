@@ -13,7 +13,7 @@ from agent.errors import UserError
 from agent.runtime import open_runtime
 from agent.sweep import SweepResult
 
-STATUS_STYLE = {"ok": "green", "stopped": "yellow", "failed": "red"}
+STATUS_STYLE = {"ok": "green", "drift": "yellow", "stopped": "yellow", "failed": "red"}
 
 
 def _summary(results: list[SweepResult]) -> None:
@@ -22,7 +22,7 @@ def _summary(results: list[SweepResult]) -> None:
     )
     for r in results:
         style = STATUS_STYLE.get(r.status, "")
-        drift = ", ".join(f"{k}→#{v}" for k, v in sorted(r.fallbacks.items())) or "-"
+        drift = _drift(r)
         table.add_row(
             r.workspace,
             f"[{style}]{r.status}[/]",
@@ -41,11 +41,26 @@ def _summary(results: list[SweepResult]) -> None:
                 err_console.print(f"  screenshot: {r.evidence}", markup=False)
 
 
+def _drift(r: SweepResult) -> str:
+    """What a person should look at: fallbacks (with how many items each), unread elements."""
+    parts = []
+    for name, alternative in sorted(r.fallbacks.items()):
+        items = r.fallback_items.get(name)
+        parts.append(f"{name}→#{alternative}" + (f" ({items} items)" if items else ""))
+    if r.unreadable:
+        parts.append(f"{r.unreadable} unreadable")
+    if r.unreadable_times:
+        parts.append(f"{r.unreadable_times} times unread")
+    if r.missed:
+        parts.append(f"{r.missed} missed earlier")
+    return ", ".join(parts) or "-"
+
+
 def exit_code(results: list[SweepResult]) -> int:
-    """0 when every sweep is ok, 2 when one stopped on a condition, 1 on failure."""
+    """0 when every sweep is ok, 2 when one stopped on a condition or drifted, 1 on failure."""
     if any(r.status == "failed" for r in results):
         return 1
-    if any(r.status == "stopped" for r in results):
+    if any(r.status in ("stopped", "drift") for r in results):
         return 2
     return 0
 
@@ -58,6 +73,12 @@ def sweep(
     max_items: Annotated[
         int | None, typer.Option("--max-items", help="Stop a flow after this many new items.")
     ] = None,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full", help="Read every list to its end and report items earlier sweeps missed."
+        ),
+    ] = False,
 ) -> None:
     """Run the inbox flows of the given workspaces and collect what is new."""
     rt = open_runtime(state(ctx).home)
@@ -67,6 +88,7 @@ def sweep(
     for ws_id in ids:
         rt.catalog.workspace(ws_id)  # unknown ids fail before any browser starts
     sweeper = rt.sweeper(max_items=max_items)
+    sweeper.full_pass = full
     results: list[SweepResult] = []
     if as_json:
         for ws_id in ids:

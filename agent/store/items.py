@@ -73,6 +73,8 @@ def finish_run(
     new_items: int | None = None,
     seen_items: int | None = None,
     screenshots: int | None = None,
+    unreadable: int | None = None,
+    missed: int | None = None,
 ) -> Run:
     """Record how a run ended; counters left as None keep their stored values."""
     run = session.get(Run, run_id)
@@ -87,6 +89,10 @@ def finish_run(
         run.seen_items = seen_items
     if screenshots is not None:
         run.screenshots = screenshots
+    if unreadable is not None:
+        run.unreadable = unreadable
+    if missed is not None:
+        run.missed = missed
     session.add(run)
     session.flush()
     return run

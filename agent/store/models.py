@@ -43,6 +43,7 @@ class RunKind(StrEnum):
 class RunStatus(StrEnum):
     RUNNING = "running"
     OK = "ok"
+    DRIFT = "drift"  # finished, but some of the screen could not be read as the pack expects
     STOPPED = "stopped"
     FAILED = "failed"
 
@@ -140,6 +141,8 @@ class Run(RunBase, table=True):
     new_items: int = 0
     seen_items: int = 0
     screenshots: int = 0
+    unreadable: int = 0  # elements seen on screen that did not become items
+    missed: int = 0  # items a full pass found that incremental reads had missed
 
 
 # -- items --------------------------------------------------------------------
@@ -160,6 +163,9 @@ class ItemBase(SQLModel):
     screenshot: str | None = Field(default=None, sa_type=sa.Text)
     crop: str | None = Field(default=None, sa_type=sa.Text)
     evidence_hash: str | None = Field(default=None, max_length=128)
+    author_handle: str | None = Field(default=None, max_length=255)
+    posted_text: str | None = Field(default=None, max_length=255)  # the time as shown
+    truncated: bool = False  # the screen showed only the start of the text
 
 
 class ItemCreate(ItemBase):
