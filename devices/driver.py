@@ -45,6 +45,7 @@ class FieldQuery:
     attr: str | None = None
     relation: Relation | None = None
     relation_selector: Selector | None = None
+    include_self: bool = False  # the item's own element may be the one the selector matches
 
 
 @dataclass

@@ -9,6 +9,7 @@ nothing is downloaded. Playwright errors are translated into
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 import shutil
@@ -126,7 +127,8 @@ def _declare_charset(route: Route) -> None:
         return
     if "html" in ctype and "charset" not in ctype.lower() and not _META_CHARSET.search(body[:4096]):
         best = charset_normalizer.from_bytes(body[:200_000]).best()
-        encoding = best.encoding if best is not None else "utf-8"
+        # Python's codec name ("utf_8") is not a label browsers know; its canonical name is.
+        encoding = codecs.lookup(best.encoding).name if best is not None else "utf-8"
         headers["content-type"] = f"{ctype or 'text/html'}; charset={encoding}"
     route.fulfill(response=response, headers=headers, body=body)
 
@@ -246,7 +248,7 @@ _EXTRACT_JS = """
       if (base && f.alts) {
         target = null;
         for (let i = 0; i < f.alts.length; i++) {
-          const t = findAll(base, f.alts[i], false)[0];
+          const t = findAll(base, f.alts[i], !!f.self)[0];
           if (t) { target = t; used = i; break; }
         }
       }
@@ -309,6 +311,7 @@ def _field_spec(f: FieldQuery) -> dict[str, Any]:
         "attr": f.attr,
         "alts": _alt_specs(f.selector, where) if f.selector else None,
         "rel": rel,
+        "self": f.include_self,
     }
 
 

@@ -44,7 +44,8 @@ class Collector:
             self.queries.append(runner.field_query("thread", spec.thread))
         own_marker = runner.pack.own_marker
         if own_marker:
-            self.queries.append(FieldQuery("own", runner.selector(own_marker)))
+            marker = runner.selector(own_marker)
+            self.queries.append(FieldQuery("own", marker, include_self=True))
         url = runner.driver.current_url()
         self.page_url = url
         variables = {**runner.ctx.variables, "page_path": urlsplit(url).path, "page_url": url}

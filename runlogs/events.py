@@ -41,6 +41,7 @@ EVENT_TYPES: frozenset[str] = frozenset(
         "handback",
         "selector_fallback",
         "selectors_checked",
+        "items_unreadable",
         "reply_sending",
         "screenshot",
     }
