@@ -12,6 +12,7 @@ reported as ``login_required``, not as selector drift.
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -251,20 +252,31 @@ class FlowRunner:
 
     def _assert_account(self, step: AssertAccount, t: float) -> dict[str, Any]:
         self.check_screens()
+        selector = self.selector(step.assert_account)
         try:
-            text, m = self.driver.read_text(self.selector(step.assert_account), timeout_s=t)
+            text, m = self.driver.read_text(selector, timeout_s=t)
+            if step.attr is not None:
+                read = self.driver.extract(selector, [FieldQuery("value", None, step.attr)])
+                first = read.items[0].fields.get("value") if read.items else None
+                text = first or ""
         except ElementNotFound as exc:
             self.check_screens()
             raise FlowStop(
                 "wrong_account", f"cannot see which account is logged in: {exc}", exc.evidence
             ) from exc
         self._note(m)
-        shown = handle(text)
-        if shown != handle(self.ctx.account):
+        shown = " ".join(text.split())
+        if step.pattern is not None:
+            found = re.search(step.pattern, shown)
+            shown = found.group(1) if found else ""
+        if not shown or handle(shown) != handle(self.ctx.account):
+            where = f"{step.assert_account}" + (f" [{step.attr}]" if step.attr else "")
             raise FlowStop(
-                "wrong_account", f"logged in as {text.strip()!r}, expected {self.ctx.account!r}"
+                "wrong_account",
+                f"logged in as {shown or text.strip()!r} (read from {where}), "
+                f"expected {self.ctx.account!r}",
             )
-        return {"account": text.strip()}
+        return {"account": shown}
 
     def _scroll_until(self, step: ScrollUntil, t: float) -> dict[str, Any]:
         spec = step.scroll_until
