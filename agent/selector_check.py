@@ -10,17 +10,22 @@ pack before the fallback breaks too), or not at all.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from agent.runtime import Runtime
 from agent.sweep import browser_settings, flow_variables
 from devices.errors import DriverError
 from devices.playwright_driver import PlaywrightDriver
-from flows.context import Unreadable
+from devices.selectors import SelectorPack
+from flows.context import RunStats, Unreadable
 from flows.errors import FlowDefinitionError, FlowStop
+from flows.items import CollectedItem
+from flows.models import Flow, SendReply, walk
 from flows.runner import Evidenced, FlowRunner, RunContext
 from workspaces.leases import Lease
+from workspaces.models import Workspace
 
 
 @dataclass
@@ -37,6 +42,7 @@ class CheckReport:
     rows: list[SelectorHealth]
     stop_reason: str | None = None
     message: str | None = None
+    replies_checked: list[str] = field(default_factory=list)  # item kinds the reply flow opened
 
     @property
     def ok(self) -> bool:
@@ -77,39 +83,56 @@ class _ProbeHooks:
 
 
 def check_selectors(rt: Runtime, workspace_id: str) -> CheckReport:
+    """Probe the inbox flow, then the reply flow on one item of each kind it found.
+
+    The reply probe opens the item's thread and finds the customer's message, the
+    composer and the send control (opening the composer when the flow does), but
+    types nothing and sends nothing.
+    """
     ws = rt.catalog.workspace(workspace_id)
     flow = rt.catalog.flows[ws.flows.inbox].model
+    reply = rt.catalog.flows[ws.flows.reply].model if ws.flows.reply else None
     pack = rt.catalog.selectors[ws.selectors].model
-    ctx = RunContext(
-        platform=ws.platform,
-        account=ws.environment.expected_account,
-        variables=flow_variables(ws),
-        probe=True,
-        deadline=time.monotonic() + flow.max_duration_s,
-    )
     report = CheckReport(ws.id, [])
+    resolved: dict[str, int] = {}
     with (
         Lease(rt.home.leases_dir, f"workspace-{ws.id}"),
         Lease(rt.home.leases_dir, f"profile-{ws.profile_name}"),
     ):
         driver = PlaywrightDriver(browser_settings(rt.home, ws)).start()
-        runner = FlowRunner(driver, pack, _ProbeHooks(), ctx)
         try:
-            runner.run(flow)
-        except FlowStop as stop:
-            report.stop_reason, report.message = stop.reason, stop.message
-        except (DriverError, FlowDefinitionError) as exc:
-            report.stop_reason, report.message = "crashed", str(exc)
+            inbox = _probe(driver, pack, ws, flow, {}, report, resolved)
+            if reply is not None and report.stop_reason is None:
+                for item in _one_per_kind(inbox.probe_items, reply.handles or ["dm", "comment"]):
+                    extra = {
+                        "thread": item.thread,
+                        "item_message_id": item.message_id,
+                        "account_name": ws.environment.expected_account.lstrip("@"),
+                        "reply_text": "",
+                    }
+                    _probe(driver, pack, ws, reply, extra, report, resolved)
+                    report.replies_checked.append(item.kind)
         finally:
             driver.close()
-    resolved = runner.stats.resolved
-    used = flow.selector_names()
+    used = flow.selector_names() | (reply.selector_names() if reply else set())
     optional = flow.optional_selector_names() | set(pack.screens.values())
+    if reply is not None:
+        optional |= reply.optional_selector_names()
+        for step in walk(reply.steps):  # the brand's replies may legitimately be none yet
+            if isinstance(step, SendReply):
+                optional.update(
+                    n for n in (step.send_reply.own_replies, step.send_reply.own_text) if n
+                )
+    if pack.own_marker:
+        optional.add(pack.own_marker)
+    reply_only = (reply.selector_names() - flow.selector_names()) if reply else set()
     for name, alternatives in pack.selectors.items():
         index = resolved.get(name)
         if index is None or index < 0:
             if name not in used or name in optional:
                 status = "not shown" if name in used or name in optional else "unused"
+            elif name in reply_only and not report.replies_checked:
+                status = "not reached"  # no item to open a thread for
             else:
                 status = "not reached" if report.stop_reason else "missing"
             report.rows.append(SelectorHealth(name, status, None, None))
@@ -121,7 +144,48 @@ def check_selectors(rt: Runtime, workspace_id: str) -> CheckReport:
         "selectors_checked",
         ok=report.ok,
         stop_reason=report.stop_reason,
+        replies_checked=report.replies_checked,
         fallbacks=[r.selector for r in report.rows if r.status == "fallback"],
         missing=[r.selector for r in report.rows if r.status == "missing"],
     )
     return report
+
+
+def _probe(
+    driver: PlaywrightDriver,
+    pack: SelectorPack,
+    ws: Workspace,
+    flow: Flow,
+    extra: dict[str, str],
+    report: CheckReport,
+    resolved: dict[str, int],
+) -> RunStats:
+    """Run one flow in probe mode; merge what resolved (the best alternative seen wins)."""
+    ctx = RunContext(
+        platform=ws.platform,
+        account=ws.environment.expected_account,
+        variables={**flow_variables(ws), **extra},
+        probe=True,
+        deadline=time.monotonic() + flow.max_duration_s,
+        timezone=ws.timezone,
+    )
+    runner = FlowRunner(driver, pack, _ProbeHooks(), ctx)
+    try:
+        runner.run(flow)
+    except FlowStop as stop:
+        report.stop_reason, report.message = stop.reason, f"{flow.id}: {stop.message}"
+    except (DriverError, FlowDefinitionError) as exc:
+        report.stop_reason, report.message = "crashed", f"{flow.id}: {exc}"
+    for name, index in runner.stats.resolved.items():
+        best = resolved.get(name, -1)
+        if best < 0 or 0 <= index < best:
+            resolved[name] = index
+    return runner.stats
+
+
+def _one_per_kind(items: list[CollectedItem], kinds: Sequence[str]) -> list[CollectedItem]:
+    out: dict[str, CollectedItem] = {}
+    for item in items:
+        if item.kind in kinds and item.kind not in out:
+            out[item.kind] = item
+    return list(out.values())

@@ -39,6 +39,15 @@ class ReplySender:
     def already_posted(self) -> bool:
         return any(same_text(t, self.text) for t in self._own_texts())
 
+    def _probe(self) -> dict[str, Any]:
+        d, r = self.r.driver, self.r
+        self._own_texts()  # the brand's replies resolve (or are legitimately none)
+        if self.spec.open_composer:
+            r._note(d.tap(r.selector(self.spec.open_composer), timeout_s=self.t))
+        r._note(d.find(r.selector(self.spec.composer), timeout_s=self.t))
+        r._note(d.find(r.selector(self.spec.send), timeout_s=self.t))
+        return {"probe": True}
+
     def run(self) -> dict[str, Any]:
         d, r = self.r.driver, self.r
         if self.spec.target:
@@ -51,6 +60,8 @@ class ReplySender:
                     "the customer's message is no longer in the thread",
                     exc.evidence,
                 ) from exc
+        if r.ctx.probe:  # `selectors check`: find everything a send needs, send nothing
+            return self._probe()
         if self.already_posted():
             return {"already_posted": True}
         before = len(self._own_texts())

@@ -40,6 +40,11 @@ def test_healthy_pack_resolves_through_primary_selectors(rt: Runtime, sb: Runnin
         assert status[name] == "primary", (name, status[name])
     assert status["login_form"] == "not shown"
     assert "fallback" not in status.values() and "missing" not in status.values()
+    # the reply flow was probed on a DM and a comment: composers and send controls resolve
+    assert sorted(report.replies_checked) == ["comment", "dm"]
+    for name in ("composer", "send_button", "reply_input", "reply_send", "reply_target_comment"):
+        assert status[name] == "primary", (name, status[name])
+    assert sb.client.replies("acme") == []  # nothing was sent
     with rt.store.session() as s:  # a check stores nothing
         assert s.exec(select(Item)).all() == []
 
