@@ -34,6 +34,7 @@ from flows.context import (
     RunContext,
     RunnerHooks,
     RunStats,
+    Unreadable,
 )
 from flows.errors import FlowDefinitionError, FlowStop
 from flows.items import stable_key
@@ -313,16 +314,24 @@ class FlowRunner:
                     f"({len(extraction.items)} entries on screen)"
                 )
         rows = rows[: 1 if self.ctx.probe else spec.max]
+        unreadable = [
+            row
+            for _, row in rows
+            if (spec.link is not None and not (row.fields.get("link") or "").strip())
+            or (spec.thread is not None and not (row.fields.get("thread") or "").strip())
+        ]
+        if unreadable and not self.ctx.probe:
+            self._report_unreadable_entries(spec.list, unreadable)
         skipped = 0
         for i, row in rows:
             self._check_deadline()
             if spec.link is not None and spec.latest is not None and self._entry_seen(row, base):
                 skipped += 1
                 continue
+            if any(row is bad for bad in unreadable):
+                continue  # counted and logged above
             if spec.link is not None:
-                href = row.fields.get("link")
-                if not href:
-                    continue
+                href = row.fields.get("link") or ""
                 self.driver.open(urljoin(base, href), timeout_s=t)
                 self.check_screens()
             else:
@@ -340,6 +349,21 @@ class FlowRunner:
                 else:
                     self.ctx.variables["entry_thread"] = saved
         return {"entries": len(rows), "skipped_unchanged": skipped}
+
+    def _report_unreadable_entries(self, name: str, rows: list[ExtractedItem]) -> None:
+        """Entries of a for_each list that cannot be visited: counted and logged, never skipped
+        silently (a row without its link, a tapped row without its thread)."""
+        missing: dict[str, int] = {}
+        for row in rows:
+            for field_name in ("link", "thread"):
+                if field_name in row.fields and not (row.fields.get(field_name) or "").strip():
+                    missing[field_name] = missing.get(field_name, 0) + 1
+        screen = None
+        box = rows[0].box
+        with contextlib.suppress(DriverError):
+            screen = self.driver.screen_at(max(0.0, box[1] - 40))[0] if box else None
+        self.stats.unreadable += len(rows)
+        self.hooks.unreadable(Unreadable(name, len(rows), missing, screen, dict(rows[0].fields)))
 
     def _entry_thread(self, row: ExtractedItem, base: str) -> str | None:
         """The entry's thread: its ``thread`` field (tap mode), else its link's path."""

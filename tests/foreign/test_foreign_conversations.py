@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.foreign.conftest import Site, items, sweep, write_home
+from tests.foreign.conftest import Site, events, items, sweep, write_home
 
 CONVERSATIONS = {
     "k1": [("ann", "Where is my order?"), ("me", "Looking into it")],
@@ -193,3 +193,18 @@ def test_a_reply_opens_its_own_conversation_and_is_sent_once(tmp_path: Path, sit
     assert missing.status == "stopped"
     assert "no entry of 'row' has thread '/messages#k9'" in (missing.message or "")
     assert len(site.sent) == 1
+
+
+def test_a_row_without_its_thread_is_reported_not_skipped(tmp_path: Path, site: Site) -> None:
+    page = INBOX % json.dumps(CONVERSATIONS)
+    # the site renders one row without the attribute the pack names its thread by
+    page = page.replace(
+        "r.append(name, pv);", "r.append(name, pv); if (key === 'k2') delete r.dataset.conv;"
+    )
+    site.page("/messages", page)
+    rt = write_home(tmp_path, site, pack=PACK, inbox=TAP_INBOX)
+    result = sweep(rt)
+    assert (result.status, result.unreadable) == ("drift", 1)
+    assert {i.thread for i in items(rt)} == {"/messages#k1", "/messages#k3"}
+    (logged,) = events(rt, result, "items_unreadable")
+    assert logged["selector"] == "row" and logged["missing"] == {"thread": 1}
