@@ -37,14 +37,22 @@ class EvidenceStore:
             return self.save_png(_encode(img))
 
     def save_crop(self, screen: Image.Image, box: tuple[float, float, float, float]) -> Path | None:
-        """Crop a box (x, y, w, h in the screen's pixels) out of a decoded screen; None if empty."""
+        """Crop a box (x, y, w, h in the screen's pixels) out of a decoded screen.
+
+        None when the box is empty or the crop shows nothing (one colour: the item
+        is clipped away or drawn off screen), so a reviewer sees "no crop" rather
+        than a black rectangle passed off as evidence.
+        """
         x, y, w, h = box
         left, top = max(0, int(x)), max(0, int(y))
         right = min(screen.width, int(x + w + 0.999))
         bottom = min(screen.height, int(y + h + 0.999))
         if right <= left or bottom <= top:
             return None
-        return self.save_png(_encode(screen.crop((left, top, right, bottom))))
+        crop = screen.crop((left, top, right, bottom))
+        if _blank(crop):
+            return None
+        return self.save_png(_encode(crop))
 
 
 class ScreenCache:
@@ -63,6 +71,13 @@ class ScreenCache:
             self._path = self.evidence.save_png(png)
             self._png = png
         return self._image, self._path
+
+
+def _blank(img: Image.Image) -> bool:
+    """One colour all over (every band's minimum equals its maximum)."""
+    extrema = img.getextrema()
+    bands = extrema if isinstance(extrema[0], tuple) else (extrema,)
+    return all(low == high for low, high in bands)
 
 
 def _encode(img: Image.Image) -> bytes:
