@@ -9,11 +9,16 @@ Kinds and where they come from:
 
 Each file is parsed with positions; per-file problems and cross-file problems
 (a workspace naming a flow, selector pack, device or selector that does not
-exist) are all collected, each at the line that names the missing thing.
+exist; a reply flow that cannot answer what the inbox flow collects) are all
+collected, each at the line that names the missing thing. A workspace file whose
+model fails is still checked for the references its raw data names, and every
+CSS and XPath locator of every pack (built-in ones too) is compiled, so one run
+reports everything.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,11 +26,12 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
+from devices.locator_syntax import locator_error
 from devices.models import DeviceEntry
 from devices.selectors import SelectorPack
-from flows.models import Flow
+from flows.models import Collect, Flow, walk
 from workspaces.errors import ConfigError, ConfigProblem
-from workspaces.models import AndroidDevice, Workspace
+from workspaces.models import ID_PATTERN, AndroidDevice, Workspace
 from workspaces.paths import CONFIG_KINDS, Home, builtin_flows_dir, builtin_selectors_dir
 from workspaces.source import Document, YamlSourceError, load_yaml
 from workspaces.validation import parse_model
@@ -55,6 +61,8 @@ class Catalog:
     selectors: dict[str, Loaded[SelectorPack]] = field(default_factory=dict)
     problems: list[ConfigProblem] = field(default_factory=list)
     checked: list[tuple[str, Path]] = field(default_factory=list)  # (kind, file) validated
+    builtin_packs: dict[str, Loaded[SelectorPack]] = field(default_factory=dict)
+    broken_workspaces: list[Document] = field(default_factory=list)  # their model failed
 
     def table(self, kind: str) -> dict[str, Loaded[Any]]:
         tables: dict[str, dict[str, Loaded[Any]]] = {
@@ -77,6 +85,25 @@ class Catalog:
 
             raise UserError(f"unknown workspace {workspace_id!r} (known: {known})")
         return self.workspaces[workspace_id].model
+
+    def why_no_reply(self, workspace_id: str, kind: str) -> str | None:
+        """Why a reply to a ``kind`` item of the workspace cannot be sent, or None if it can."""
+        loaded = self.workspaces.get(workspace_id)
+        if loaded is None:
+            return f"workspace {workspace_id!r} is not in the configuration"
+        ws = loaded.model
+        flow_id = ws.flows.reply
+        if flow_id is None:
+            return f"workspace {ws.id} has no reply flow, so nothing can be sent"
+        flow = self.flows.get(flow_id)
+        if flow is None or flow.model.kind != "reply":
+            return f"workspace {ws.id} names reply flow {flow_id!r}, which is not a reply flow"
+        if kind not in flow.model.handles:
+            return (
+                f"reply flow {flow_id!r} of workspace {ws.id} cannot answer {kind} items "
+                f"(it handles: {', '.join(flow.model.handles)})"
+            )
+        return None
 
 
 def yaml_files(folder: Path) -> list[Path]:
@@ -125,7 +152,11 @@ def _load_file(catalog: Catalog, path: Path, kind: str | None, builtin: bool) ->
         catalog.checked.append((kind, path))
     model, problems = parse_model(MODELS[kind], doc)
     catalog.problems.extend(problems)
+    if kind == "selectors":
+        catalog.problems.extend(_locator_problems(doc))
     if model is None:
+        if kind == "workspaces" and not builtin:
+            catalog.broken_workspaces.append(doc)
         return
     table = catalog.table(kind)
     model_id = getattr(model, "id")  # noqa: B009 - every config model has an id
@@ -156,6 +187,7 @@ def load_catalog(home: Home, paths: Iterable[Path] | None = None) -> Catalog:
         _load_file(catalog, path, "flows", builtin=True)
     for path in yaml_files(builtin_selectors_dir()):
         _load_file(catalog, path, "selectors", builtin=True)
+    catalog.builtin_packs = dict(catalog.selectors)
     explicit = [Path(p) for p in paths] if paths is not None else None
     if explicit is None:
         for kind in CONFIG_KINDS:
@@ -192,34 +224,137 @@ def _taxonomy_intents() -> list[str]:
     return list(load_config().taxonomy.intents)
 
 
-def _cross_check(catalog: Catalog, home: Home) -> None:
-    for loaded in catalog.workspaces.values():
-        if loaded.builtin:
+def _locator_problems(doc: Document) -> list[ConfigProblem]:
+    """Every CSS and XPath of a pack file that does not compile, at the locator's line.
+
+    Read from the raw data, so a pack whose model has other problems is compiled too.
+    """
+    selectors = doc.data.get("selectors") if isinstance(doc.data, dict) else None
+    if not isinstance(selectors, dict):
+        return []
+    out: list[ConfigProblem] = []
+    for name, alternatives in selectors.items():
+        if not isinstance(alternatives, list):
             continue
-        ws, doc = loaded.model, loaded.doc
-        for problem in _workspace_references(catalog, ws, doc, home):
-            if problem not in catalog.problems:  # a file shared by workspaces: say it once
-                catalog.problems.append(problem)
+        for index, alt in enumerate(alternatives):
+            if not isinstance(alt, dict):
+                continue
+            for kind in ("css", "xpath"):
+                reason = locator_error(kind, alt.get(kind))
+                if reason is not None:
+                    message = f"selector {name!r} alternative {index + 1}: {reason}"
+                    out.append(_problem(doc, ("selectors", name, index, kind), message))
+    return out
+
+
+def _cross_check(catalog: Catalog, home: Home) -> None:
+    found: list[ConfigProblem] = []
+    for loaded in catalog.workspaces.values():
+        if not loaded.builtin:
+            found.extend(_workspace_references(catalog, loaded.model, loaded.doc, home))
+    for doc in catalog.broken_workspaces:
+        found.extend(_reference_problems(catalog, _Refs.raw(doc.data), doc, home))
+    for problem in found:
+        if problem not in catalog.problems:  # a file shared by workspaces: say it once
+            catalog.problems.append(problem)
+
+
+ROLES = ("inbox", "reply", "login")
+
+
+def _an_id(value: Any) -> str | None:
+    """``value`` if it is a well-formed id (a malformed one is the model's problem)."""
+    return value if isinstance(value, str) and re.fullmatch(ID_PATTERN, value) else None
+
+
+def _a_path(value: Any) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
+
+
+@dataclass(frozen=True)
+class _Refs:
+    """What a workspace file names in other files: from its model, or from its raw data."""
+
+    selectors: str | None
+    platform: str | None
+    surface: str | None
+    flows: dict[str, str | None]
+    device: str | None
+    triage: str | None
+    knowledge: str | None
+    intents: list[tuple[int, str]]
+
+    @classmethod
+    def of(cls, ws: Workspace) -> _Refs:
+        env = ws.environment
+        return cls(
+            selectors=ws.selectors,
+            platform=ws.platform,
+            surface=ws.surface,
+            flows={role: getattr(ws.flows, role) for role in ROLES},
+            device=env.device if isinstance(env, AndroidDevice) else None,
+            triage=ws.triage,
+            knowledge=ws.reply_policy.knowledge,
+            intents=list(enumerate(ws.reply_policy.approved_intents)),
+        )
+
+    @classmethod
+    def raw(cls, data: Any) -> _Refs:
+        """The references of a file whose model failed: whatever is well-formed in it."""
+
+        def mapping(value: Any) -> dict[Any, Any]:
+            return value if isinstance(value, dict) else {}
+
+        top = mapping(data)
+        flows, env, policy = (mapping(top.get(k)) for k in ("flows", "environment", "reply_policy"))
+        intents = policy.get("approved_intents")
+        surface = top.get("surface")
+        return cls(
+            selectors=_an_id(top.get("selectors")),
+            platform=_an_id(top.get("platform")),
+            surface=surface if surface in ("web", "android") else None,
+            flows={role: _an_id(flows.get(role)) for role in ROLES},
+            device=_an_id(env.get("device")) if env.get("kind") == "android_device" else None,
+            triage=_a_path(top.get("triage")),
+            knowledge=_a_path(policy.get("knowledge")),
+            intents=[
+                (i, x) for i, x in enumerate(intents if isinstance(intents, list) else [])
+                if isinstance(x, str)
+            ],
+        )  # fmt: skip
 
 
 def _workspace_references(
     catalog: Catalog, ws: Workspace, doc: Document, home: Home
 ) -> list[ConfigProblem]:
+    out = _reference_problems(catalog, _Refs.of(ws), doc, home)
+    out.extend(_triage_problems(ws, doc, home))
+    return out
+
+
+def _reference_problems(
+    catalog: Catalog, refs: _Refs, doc: Document, home: Home
+) -> list[ConfigProblem]:
     out: list[ConfigProblem] = []
-    pack = catalog.selectors.get(ws.selectors)
-    if pack is None:
-        out.append(_problem(doc, ("selectors",), f"no selector pack with id {ws.selectors!r}"))
-    elif (pack.model.platform, pack.model.surface) != (ws.platform, ws.surface):
+    pack = catalog.selectors.get(refs.selectors) if refs.selectors is not None else None
+    if refs.selectors is not None and pack is None:
+        out.append(_problem(doc, ("selectors",), f"no selector pack with id {refs.selectors!r}"))
+    elif (
+        pack is not None
+        and None not in (refs.platform, refs.surface)
+        and (pack.model.platform, pack.model.surface) != (refs.platform, refs.surface)
+    ):
         out.append(
             _problem(
                 doc,
                 ("selectors",),
-                f"selector pack {ws.selectors!r} is for {pack.model.platform}/"
-                f"{pack.model.surface}, not {ws.platform}/{ws.surface}",
+                f"selector pack {refs.selectors!r} is for {pack.model.platform}/"
+                f"{pack.model.surface}, not {refs.platform}/{refs.surface}",
             )
         )
-    for role in ("inbox", "reply", "login"):
-        flow_id = getattr(ws.flows, role)
+    by_role: dict[str, Flow] = {}
+    for role in ROLES:
+        flow_id = refs.flows[role]
         if flow_id is None:
             continue
         flow = catalog.flows.get(flow_id)
@@ -229,6 +364,8 @@ def _workspace_references(
             continue
         if flow.model.kind != role:
             out.append(_problem(doc, loc, f"flow {flow_id!r} is a {flow.model.kind} flow"))
+        else:
+            by_role[role] = flow.model
         if pack is not None:
             missing = sorted(flow.model.selector_names() - set(pack.model.selectors))
             if missing:
@@ -237,18 +374,31 @@ def _workspace_references(
                         doc,
                         loc,
                         f"flow {flow_id!r} uses selectors missing from "
-                        f"pack {ws.selectors!r}: {', '.join(missing)}",
+                        f"pack {refs.selectors!r}: {', '.join(missing)}",
                     )
                 )
-    env = ws.environment
-    if isinstance(env, AndroidDevice) and env.device not in catalog.devices:
-        out.append(_problem(doc, ("environment", "device"), f"no device with id {env.device!r}"))
-    if ws.triage is not None and not (home.root / ws.triage).is_file():
+    inbox, reply = by_role.get("inbox"), by_role.get("reply")
+    if inbox is not None and reply is not None:
+        collected = {s.collect.kind for s in walk(inbox.steps) if isinstance(s, Collect)}
+        unanswered = sorted(collected - set(reply.handles))
+        if unanswered:
+            out.append(
+                _problem(
+                    doc,
+                    ("flows", "reply"),
+                    f"reply flow {reply.id!r} cannot answer {' and '.join(unanswered)} items "
+                    f"that inbox flow {inbox.id!r} collects "
+                    f"(it handles: {', '.join(reply.handles)})",
+                )
+            )
+    if refs.device is not None and refs.device not in catalog.devices:
+        out.append(_problem(doc, ("environment", "device"), f"no device with id {refs.device!r}"))
+    if refs.triage is not None and not (home.root / refs.triage).is_file():
         out.append(
-            _problem(doc, ("triage",), f"triage config {ws.triage!r} not found under the home")
+            _problem(doc, ("triage",), f"triage config {refs.triage!r} not found under the home")
         )
-    intents = _taxonomy_intents()
-    for index, intent in enumerate(ws.reply_policy.approved_intents):
+    intents = _taxonomy_intents() if refs.intents else []
+    for index, intent in refs.intents:
         if intent not in intents:
             out.append(
                 _problem(
@@ -257,16 +407,14 @@ def _workspace_references(
                     f"unknown intent {intent!r} (known: {', '.join(intents)})",
                 )
             )
-    knowledge = ws.reply_policy.knowledge
-    if knowledge is not None and not (home.root / knowledge).is_file():
+    if refs.knowledge is not None and not (home.root / refs.knowledge).is_file():
         out.append(
             _problem(
                 doc,
                 ("reply_policy", "knowledge"),
-                f"knowledge file {knowledge!r} not found under the home",
+                f"knowledge file {refs.knowledge!r} not found under the home",
             )
         )
-    out.extend(_triage_problems(ws, doc, home))
     return out
 
 

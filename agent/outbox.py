@@ -9,7 +9,9 @@ again. An entry left in ``sending`` by a killed process is picked up by the
 next ``send``; after ``max_attempts`` it ends ``failed``, where a person sees it.
 
 Stop rules are checked again on the final text: private data in a public
-comment blocks the send.
+comment blocks the send. Every failure names its cause: the stop reason and its
+message, or, when the reply flow ended without sending, which ``if_visible``
+branches it took.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from sqlmodel import col, select
 
 from agent.runtime import Runtime
 from agent.store import Item, OutboxEntry, utcnow
-from agent.sweep import Sweeper
+from agent.sweep import Sweeper, SweepResult
 from devices.errors import DriverError
+from flows.models import Flow, ForEach, IfVisible
 from workspaces.leases import LeaseHeld
 
 SENDABLE = ("approved", "sending")
@@ -141,8 +144,9 @@ class Outbox:
         blocked = self.final_check(entry.text, item.kind)
         if blocked:
             return self._fail(entry, "stop rule on the final text: " + ", ".join(blocked))
-        if ws.flows.reply is None:
-            return self._fail(entry, f"workspace {ws.id} has no reply flow")
+        why = self.rt.catalog.why_no_reply(ws.id, item.kind)
+        if why is not None:
+            return self._fail(entry, why)
         return item
 
     # -- one entry -----------------------------------------------------------------
@@ -205,7 +209,7 @@ class Outbox:
                 text_hash=fresh.text_hash,
             )
             return SendResult(entry.id, item.id or 0, ws.id, "sent", already, run_id=result.run_id)
-        reason = f"{result.stop_reason or 'no send_reply step ran'}: {result.message or ''}".strip()
+        reason = self._failure_reason(result, flow, item)
         if fresh.attempts >= self.max_attempts:
             return self._fail(fresh, f"after {fresh.attempts} attempts: {reason}", result.run_id)
         self._set(entry.id, state="approved", last_error=reason)
@@ -215,3 +219,56 @@ class Outbox:
         return SendResult(
             entry.id, item.id or 0, ws.id, "approved", error=reason, run_id=result.run_id
         )
+
+    def _failure_reason(self, result: SweepResult, flow: Flow, item: Item) -> str:
+        """Why a reply flow run did not send: never an empty cause."""
+        if result.stop_reason:
+            message = (result.message or "").strip() or "no message"
+            return f"{result.stop_reason}: {message}"
+        if result.status != "ok":
+            return f"the reply flow ended {result.status} without a stop reason"
+        reason = (
+            f"the reply flow {flow.id!r} ran no send_reply step for a {item.kind} item: "
+            "check its if_visible branches"
+        )
+        branches = self._branches_taken(result.run_id, item.workspace, flow)
+        return f"{reason} ({'; '.join(branches)})" if branches else reason
+
+    def _branches_taken(self, run_id: str | None, workspace: str, flow: Flow) -> list[str]:
+        """``if_visible 'post_detail' (step 3): not shown, the else branch ran``, from the log."""
+        if run_id is None:
+            return []
+        out: list[str] = []
+        for event in self.rt.log.events(workspace, run_id=run_id):
+            data = event.data
+            if event.type != "step_ok" or "visible" not in data:
+                continue
+            path = str(data.get("step", ""))
+            step = _step_at(flow, path)
+            name = f" {step.if_visible.selector!r}" if isinstance(step, IfVisible) else ""
+            shown = bool(data["visible"])
+            branch = "then" if shown else "else"
+            out.append(
+                f"if_visible{name} (step {path}): {'shown' if shown else 'not shown'}, "
+                f"the {branch} branch ran"
+            )
+        return out
+
+
+def _step_at(flow: Flow, path: str) -> Any:
+    """The step a runner path names ("3", "3.else.1", "2.4.1" inside a for_each), or None."""
+    steps: list[Any] = flow.steps
+    step: Any = None
+    parts = iter(path.split("."))
+    for part in parts:
+        current: str | None = part
+        if isinstance(step, IfVisible):
+            steps = step.if_visible.then if part == "then" else step.if_visible.otherwise
+            current = next(parts, None)
+        elif isinstance(step, ForEach):
+            steps = step.for_each.steps  # ``part`` is the entry's number
+            current = next(parts, None)
+        if current is None or not current.isdigit() or not 0 < int(current) <= len(steps):
+            return None
+        step = steps[int(current) - 1]
+    return step

@@ -10,6 +10,7 @@ Pack file::
     id: sandbox-web
     platform: sandbox
     surface: web
+    verified: "the sandbox platform in Chromium"   # optional; none: not verified
     selectors:
       comment_item:
         - css: "[data-testid=comment]"
@@ -95,8 +96,19 @@ class SelectorPack(ConfigModel):
     platform: Platform
     surface: Surface
     app_version: str | None = Field(None, description="app version range, e.g. '>=300,<310'")
+    verified: str | None = Field(
+        None,
+        min_length=1,
+        description="what the pack was verified against, e.g. 'replayed real saved pages "
+        "of x.com, 2025'; none: not verified",
+    )
     selectors: dict[str, list[Locator]] = Field(min_length=1)
     screens: dict[StopScreen, str] = Field(default_factory=dict)
+    own_marker: str | None = Field(
+        None,
+        description="a selector that matches on or inside an item the account itself wrote "
+        "(its own DM preview, its reply): such items are thread context, never customer items",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> SelectorPack:
@@ -112,6 +124,8 @@ class SelectorPack(ConfigModel):
         for reason, name in self.screens.items():
             if name not in self.selectors:
                 raise ValueError(f"screens.{reason} names unknown selector {name!r}")
+        if self.own_marker is not None and self.own_marker not in self.selectors:
+            raise ValueError(f"own_marker names unknown selector {self.own_marker!r}")
         return self
 
     def selector(self, name: str) -> Selector:

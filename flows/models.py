@@ -22,6 +22,7 @@ may be written as bare words.
 from __future__ import annotations
 
 import builtins
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
@@ -60,6 +61,11 @@ class StepOptions(ConfigModel):
 
 class Open(StepOptions):
     open: str = Field(min_length=1, description="URL template, e.g. '{start_url}/inbox'")
+    wait_until: Literal["load", "domcontentloaded", "commit"] = Field(
+        "load",
+        description="the page event open waits for: full load, DOM ready (pages whose "
+        "third-party assets never finish), or the first response byte",
+    )
 
 
 class WaitFor(StepOptions):
@@ -72,7 +78,28 @@ class AssertVisible(StepOptions):
 
 
 class AssertAccount(StepOptions):
+    """The signed-in account shown on screen must be the workspace's ``expected_account``.
+
+    Read from the element's text, or from ``attr`` (an ``aria-label``, a profile
+    link's ``href``); with ``pattern`` (a regular expression with one group) the
+    handle is that group: ``"Signed in as @?(\\S+)"``, ``"^/([^/?]+)"``.
+    """
+
     assert_account: SelectorName
+    attr: str | None = Field(None, pattern=r"^[A-Za-z_:][-A-Za-z0-9_:.]*$")
+    pattern: str | None = Field(None, description="regex; its first group is the handle")
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                compiled = re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a regular expression: {exc}") from exc
+            if compiled.groups < 1:
+                raise ValueError("the pattern needs one group: the handle")
+        return value
 
 
 class Tap(StepOptions):
@@ -99,36 +126,100 @@ class ScrollUntil(StepOptions):
 
 
 class FieldSpec(ConfigModel):
-    """Where one field of an item is read: a selector inside the item, text or an attribute."""
+    """Where one field of an item is read: a selector inside the item, text or an attribute.
+
+    The field is read inside the item, or, with ``closest``, inside the nearest
+    enclosing element that matches that selector (the post a comment belongs to,
+    the conversation row), or, with ``preceding``, inside the nearest element
+    before the item that matches it (the tweet a reply answers). Text is the
+    element's text with image emoji read from their ``alt``.
+    """
 
     selector: SelectorName | None = Field(None, description="inside the item; default: the item")
     attr: str | None = Field(None, pattern=r"^[A-Za-z_:][-A-Za-z0-9_:.]*$")
+    closest: SelectorName | None = Field(None, description="read inside the enclosing element")
+    preceding: SelectorName | None = Field(None, description="read inside the element before")
+
+    @model_validator(mode="after")
+    def _one_relation(self) -> FieldSpec:
+        if self.closest and self.preceding:
+            raise ValueError("give closest or preceding, not both")
+        return self
+
+    def selector_names(self) -> builtins.list[str]:
+        return [n for n in (self.selector, self.closest, self.preceding) if n]
 
 
 class CollectFields(ConfigModel):
+    """The fields of one item. ``text`` and ``author`` are required: an element whose
+    text or author cannot be read is counted as unreadable (drift), never dropped silently."""
+
     text: FieldSpec
     author: FieldSpec
+    handle: FieldSpec | None = Field(None, description="the author's @handle, beside the name")
     id: FieldSpec | None = None
     posted_at: FieldSpec | None = None
     parent_id: FieldSpec | None = None
+    truncated: FieldSpec | None = Field(
+        None, description="present when the text is cut short (a 'Show more' control)"
+    )
+
+    def named(self) -> builtins.list[tuple[str, FieldSpec]]:
+        """(field name, spec) for every field that is set, in a fixed order."""
+        names = ("text", "author", "handle", "id", "posted_at", "parent_id", "truncated")
+        return [(n, getattr(self, n)) for n in names if getattr(self, n) is not None]
+
+
+Ordering = Literal["newest_first", "oldest_first", "appended_at_end", "unordered"]
 
 
 class CollectSpec(ConfigModel):
+    """Read the items of one list.
+
+    ``order`` says where new items appear, and so where reading may stop:
+    ``newest_first`` (new at the top: stop at the first fully stored group),
+    ``oldest_first`` (chat order, new at the bottom, older ones loaded above:
+    read from the bottom, stop at the first fully stored group), ``appended_at_end``
+    (oldest first and new ones on the last page: always read to the end) and
+    ``unordered`` (always read everything). Every ``full_every`` sweeps (and with
+    ``sweep --full``) reading never stops early, and items an incremental read
+    would have missed are reported.
+    """
+
     list: SelectorName = Field(description="selector matching every item on the screen")
     group: SelectorName | None = Field(
-        None, description="a comment with its replies; groups are newest activity first"
+        None, description="a comment with its replies; the group's own element may be an item"
     )
-    order: Literal["newest_first", "oldest_first"] = "newest_first"
+    order: Ordering = "newest_first"
     kind: Literal["comment", "dm"]
-    thread: str = Field("{page_path}", description="thread id template")
+    thread: str | FieldSpec | None = Field(
+        None,
+        description="thread id: a template ('{page_path}'), or a field of each item "
+        "(e.g. {closest: post, selector: post_link, attr: href}); default: the entry's "
+        "thread inside a for_each with thread, else {page_path}",
+    )
     fields: CollectFields
     load_more: SelectorName | None = None
     end_marker: SelectorName | None = Field(
         None, description="shown when the list has no more items (no wait at the bottom)"
     )
-    stop_at_seen: bool = True
+    stop_at_seen: bool = Field(True, description="false: never stop early, whatever the order")
+    full_every: int | None = Field(None, ge=1, le=10_000, description="a full pass every N sweeps")
+    whitespace: Literal["collapse", "keep"] = Field(
+        "collapse",
+        description="collapse: every run of whitespace in the text is one space (a page's "
+        "indentation is not the message); keep: the text as the page holds it",
+    )
+    on_unreadable: Literal["drift", "stop"] = Field(
+        "drift", description="an element that cannot be read: mark the sweep drift, or stop"
+    )
     max_items: int = Field(5000, ge=1, le=1_000_000)
     max_scrolls: int = Field(200, ge=0, le=100_000)
+
+    @property
+    def stops_at_seen(self) -> bool:
+        """Whether reading may stop at the first fully stored group (incremental passes)."""
+        return self.stop_at_seen and self.order in ("newest_first", "oldest_first")
 
 
 class Collect(StepOptions):
@@ -138,15 +229,25 @@ class Collect(StepOptions):
 class ForEachSpec(ConfigModel):
     """Visit each entry of a list: a thread, a post.
 
-    With ``link`` the entry's URL is opened directly; otherwise the entry is
-    tapped and the inner steps must come back (``back``). With ``latest`` (the
-    id of the entry's newest message) an entry whose newest message is already
-    stored is skipped, so a sweep's cost follows what is new.
+    With ``link`` the entry's URL is opened directly and its path is the
+    thread; otherwise the entry is tapped (tap mode) and ``thread`` names the
+    entry's thread from a field of the row (an id attribute, the conversation
+    partner), so each conversation is its own thread. With ``latest`` (the id of
+    the entry's newest message) an entry whose newest message is already stored
+    is skipped, so a sweep's cost follows what is new. With ``match`` only the
+    entry whose thread equals it is visited: a reply flow opens the item's own
+    conversation (``match: "{thread}"``) without tapping through the others.
     """
 
     list: SelectorName
     link: FieldSpec | None = None
     latest: FieldSpec | None = None
+    thread: FieldSpec | None = Field(
+        None, description="tap mode: the entry's thread id from a field of the row"
+    )
+    match: str | None = Field(
+        None, description="visit only the entry whose thread is this (e.g. '{thread}')"
+    )
     max: int = Field(50, ge=1, le=10_000)
     steps: builtins.list[Step] = Field(min_length=1)
 
@@ -274,6 +375,11 @@ class Flow(ConfigModel):
     id: Identifier
     kind: Literal["inbox", "reply", "login"] = "inbox"
     description: str = ""
+    handles: list[Literal["comment", "dm"]] = Field(
+        default_factory=list,
+        validate_default=True,
+        description="reply flows: the item kinds they answer (an approval of another is refused)",
+    )
     steps: list[Step] = Field(min_length=1)
     max_duration_s: float = Field(900, gt=0, le=6 * 3600)
 
@@ -281,6 +387,18 @@ class Flow(ConfigModel):
     @classmethod
     def _bare_words(cls, value: Any) -> Any:
         return _expand_bare_steps(value)
+
+    @field_validator("handles")
+    @classmethod
+    def _handles_with_reply(cls, value: list[str], info: Any) -> list[str]:
+        # A field validator (not the model's) so the problem is reported at ``handles``
+        # (or, when it is missing, at the flow's mapping, like any missing field).
+        kind = info.data.get("kind")
+        if kind == "reply" and not value:
+            raise ValueError("a reply flow names the item kinds it answers: handles: [dm, comment]")
+        if kind not in (None, "reply") and value:
+            raise ValueError(f"only a reply flow has handles (this one is kind: {kind})")
+        return list(dict.fromkeys(value))
 
     @model_validator(mode="after")
     def _reply_flow_sends(self) -> Flow:
@@ -294,6 +412,8 @@ class Flow(ConfigModel):
         for step in walk(self.steps):
             if isinstance(step, Collect):
                 out.update(n for n in (step.collect.load_more, step.collect.end_marker) if n)
+                if step.collect.fields.truncated is not None:
+                    out.update(step.collect.fields.truncated.selector_names())
             elif isinstance(step, IfVisible):
                 out.add(step.if_visible.selector)
         return out
@@ -332,20 +452,15 @@ def _selectors_of(step: Any) -> list[str]:
     if isinstance(step, Collect):
         spec = step.collect
         names = [spec.list] + [n for n in (spec.load_more, spec.group, spec.end_marker) if n]
-        for f in (
-            spec.fields.text,
-            spec.fields.author,
-            spec.fields.id,
-            spec.fields.posted_at,
-            spec.fields.parent_id,
-        ):
-            if f is not None and f.selector:
-                names.append(f.selector)
+        for _, f in spec.fields.named():
+            names.extend(f.selector_names())
+        if isinstance(spec.thread, FieldSpec):
+            names.extend(spec.thread.selector_names())
         return names
     if isinstance(step, ForEach):
         spec_fe = step.for_each
-        extra = [f.selector for f in (spec_fe.link, spec_fe.latest) if f is not None and f.selector]
-        return [spec_fe.list, *extra]
+        fields = (spec_fe.link, spec_fe.latest, spec_fe.thread)
+        return [spec_fe.list, *[n for f in fields if f is not None for n in f.selector_names()]]
     if isinstance(step, IfVisible):
         return [step.if_visible.selector]
     if isinstance(step, SendReply):

@@ -19,7 +19,11 @@ ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 Identifier = Annotated[str, Field(pattern=ID_PATTERN)]
 ENV_NAME = Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")]
 
-Platform = Literal["instagram", "tiktok", "facebook", "x", "youtube", "sandbox"]
+# Any platform id (instagram, tiktok, x, youtube, forum-acme, ...): what a workspace can
+# run on is decided by the selector packs and flows that exist for it, not by this model.
+Platform = Annotated[
+    str, Field(pattern=ID_PATTERN, description="platform id, e.g. instagram, x, forum-acme")
+]
 Surface = Literal["web", "android"]
 
 

@@ -160,7 +160,9 @@ def approve(
         text = (dec.draft if dec else None) or ""
         if not text:
             raise UserError(f"item {item_id} has no draft: pass --text")
-    entry = actions.approve(rt.store, item_id, user, text, seen_draft_hash=draft_hash, log=rt.log)
+    entry = actions.approve(
+        rt.store, item_id, user, text, seen_draft_hash=draft_hash, catalog=rt.catalog, log=rt.log
+    )
     console.print(f"approved item {item_id}: outbox entry {entry.id} ({entry.state})", markup=False)
 
 

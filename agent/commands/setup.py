@@ -10,6 +10,7 @@ import typer
 from agent.commands.context import console, err_console, print_json, state
 from agent.config import load_catalog
 from agent.scaffold import init_home
+from devices.selectors import SelectorPack
 from workspaces.paths import Home
 
 
@@ -36,15 +37,26 @@ def validate(
         list[Path] | None,
         typer.Argument(help="Files or folders to check (default: everything in the home)."),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per problem.")] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="One JSON object per problem, then one per built-in selector pack."
+        ),
+    ] = False,
 ) -> None:
-    """Check configuration files; list every problem as FILE:LINE:COLUMN: field: message."""
+    """Check configuration files; list every problem as FILE:LINE:COLUMN: field: message.
+
+    Also lists the built-in selector packs (which platforms have one, and what each
+    was verified against).
+    """
     home = state(ctx).home
     catalog = load_catalog(home, paths or None)
+    packs = sorted(catalog.builtin_packs.values(), key=lambda loaded: loaded.model.id)
     if as_json:
         for p in catalog.problems:
             print_json(
                 {
+                    "kind": "problem",
                     "path": p.path,
                     "line": p.line,
                     "column": p.column,
@@ -52,9 +64,24 @@ def validate(
                     "message": p.message,
                 }
             )
+        for loaded in packs:
+            pack = loaded.model
+            print_json(
+                {
+                    "kind": "builtin_pack",
+                    "id": pack.id,
+                    "platform": pack.platform,
+                    "surface": pack.surface,
+                    "verified": pack.verified,
+                    "path": str(loaded.doc.path),
+                }
+            )
     else:
         for p in sorted(catalog.problems):
             err_console.print(str(p), markup=False)
+        console.print("built-in packs:" if packs else "built-in packs: none", markup=False)
+        for loaded in packs:
+            console.print(f"  {_describe_pack(loaded.model)}", markup=False)
     if catalog.problems:
         n = len(catalog.problems)
         err_console.print(
@@ -69,6 +96,11 @@ def validate(
         console.print(
             f"ok: {len(catalog.checked)} files checked ({detail or 'none'})", markup=False
         )
+
+
+def _describe_pack(pack: SelectorPack) -> str:
+    verified = f"verified: {pack.verified}" if pack.verified else "not verified"
+    return f"{pack.id} ({pack.platform}/{pack.surface}) — {verified}"
 
 
 def register(app: typer.Typer) -> None:

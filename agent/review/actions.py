@@ -8,8 +8,11 @@ that the person may see the workspace (else ``NotFound``: an ungranted item look
 absent), that their role allows the action (``NotAllowed``), and, where the
 caller passes the draft hash the person saw, that nothing changed since
 (``StaleDraft``). So two reviewers approving one item at once produce one outbox
-entry and one clear refusal. Every action is recorded as a ``Review`` row and,
-after the commit, as an activity-log event with the actor ``user:NAME``.
+entry and one clear refusal. An approval is also refused (``InvalidState``) when
+the item's workspace has no reply flow, or one that does not answer the item's
+kind (``handles``): nothing would ever send it, so nothing is queued. Every action
+is recorded as a ``Review`` row and, after the commit, as an activity-log event with
+the actor ``user:NAME``.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -42,6 +45,9 @@ from agent.store import (
 )
 from agent.store.items import dialect_insert
 from runlogs import ActivityLog
+
+if TYPE_CHECKING:
+    from agent.config import Catalog
 
 MAX_REPLY_CHARS = 5000
 MAX_NOTE_CHARS = 2000
@@ -110,6 +116,12 @@ def _check_pending(item: Item) -> None:
         raise InvalidState(f"item {item.id} is {item.status}: there is nothing to review")
 
 
+def _check_sendable(item: Item, catalog: Catalog) -> None:
+    why = catalog.why_no_reply(item.workspace, item.kind)
+    if why is not None:
+        raise InvalidState(f"item {item.id} cannot be approved: {why}; nothing was queued")
+
+
 def _check_dropped(item: Item) -> None:
     if item.status != ItemStatus.DROPPED.value:
         raise InvalidState(f"item {item.id} is {item.status}, not dropped")
@@ -145,9 +157,14 @@ def approve(
     text: str,
     *,
     seen_draft_hash: str,
+    catalog: Catalog,
     log: ActivityLog | None = None,
 ) -> OutboxEntry:
-    """Approve ``text`` as the reply to the item: one outbox entry, state ``approved``."""
+    """Approve ``text`` as the reply to the item: one outbox entry, state ``approved``.
+
+    ``catalog`` is the home's configuration: the item's workspace must have a reply
+    flow that handles the item's kind.
+    """
     with _unit(target, user, log) as unit:
         s = unit.session
         user = _fresh_user(s, user)
@@ -156,6 +173,7 @@ def approve(
         decision = latest_decision(s, item_id)
         _check_fresh(item, decision, seen_draft_hash)
         _check_pending(item)
+        _check_sendable(item, catalog)
         if decision is not None and (
             decision.action in ("escalate", "pause") or decision.priority == "P1"
         ):

@@ -139,8 +139,9 @@ def _outbox(entry: OutboxEntry) -> dict[str, Any]:
 def approve(request: Request, viewer: ApiWriter, item_id: int, body: ApproveBody) -> dict[str, Any]:
     rt = state_of(request).runtime
     entry = actions.approve(
-        rt.store, item_id, viewer.user, body.text, seen_draft_hash=body.draft_hash, log=rt.log
-    )
+        rt.store, item_id, viewer.user, body.text, seen_draft_hash=body.draft_hash,
+        catalog=rt.catalog, log=rt.log,
+    )  # fmt: skip
     return {"ok": True, "outbox": _outbox(entry)}
 
 

@@ -211,7 +211,10 @@ def approve_form(
     draft_hash: Annotated[str, Form()] = "",
 ) -> Response:
     rt = state_of(request).runtime
-    actions.approve(rt.store, item_id, viewer.user, text, seen_draft_hash=draft_hash, log=rt.log)
+    actions.approve(
+        rt.store, item_id, viewer.user, text, seen_draft_hash=draft_hash,
+        catalog=rt.catalog, log=rt.log,
+    )  # fmt: skip
     return _back(item_id, "approve")
 
 

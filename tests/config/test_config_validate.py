@@ -84,10 +84,48 @@ CASES = [
     (
         "bad enum",
         EXAMPLE,
-        lambda t: t.replace("platform: sandbox", "platform: myspace"),
+        lambda t: t.replace("surface: web", "surface: fridge"),
+        "surface:",
+        "surface",
+        "Input should be",
+    ),
+    (
+        "bad platform id",
+        EXAMPLE,
+        lambda t: t.replace("platform: sandbox", "platform: My Space!"),
         "platform:",
         "platform",
-        "Input should be",
+        "pattern",
+    ),
+    (
+        "reply flow without handles",
+        "flows/custom.yaml",
+        lambda t: (
+            "# a reply flow\nid: custom\nkind: reply\nsteps:\n"
+            "  - send_reply: {composer: a, send: b, own_replies: c}\n"
+        ),
+        "id: custom",
+        "handles",
+        "a reply flow names the item kinds it answers: handles: [dm, comment]",
+    ),
+    (
+        "handles on an inbox flow",
+        "flows/custom.yaml",
+        lambda t: "id: custom\nhandles: [dm]\nsteps:\n  - tap: x\n",
+        "handles:",
+        "handles",
+        "only a reply flow has handles (this one is kind: inbox)",
+    ),
+    (
+        "unknown item kind in handles",
+        "flows/custom.yaml",
+        lambda t: (
+            "id: custom\nkind: reply\nhandles:\n  - dm\n  - tweet\nsteps:\n"
+            "  - send_reply: {composer: a, send: b, own_replies: c}\n"
+        ),
+        "- tweet",
+        "handles[1]",
+        "Input should be 'comment' or 'dm'",
     ),
     (
         "bad id pattern",

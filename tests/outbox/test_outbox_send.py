@@ -9,15 +9,20 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlmodel import select
 
+from agent.config import Loaded, load_catalog
 from agent.outbox import Outbox
-from agent.runtime import Runtime
+from agent.runtime import Runtime, open_runtime
 from agent.sandbox.testing import RunningSandbox
+from agent.scaffold import init_home
 from agent.store import Item, ItemCreate, OutboxEntry, Takeover, add_item, text_hash
+from agent.sweep import SweepResult
+from workspaces.paths import Home
 
 ACME = "sandbox-acme-web"
 
@@ -166,6 +171,91 @@ def test_a_failing_reply_is_retried_then_marked_failed(
     (entry,) = _entries(rt)
     assert entry.state == "failed" and entry.attempts == 2 and entry.last_error
     assert sandbox.client.replies("acme") == []
+
+
+# A reply flow whose DM branch forgot its send_reply step.
+COMMENTS_ONLY_SEND = """\
+id: sandbox-reply
+kind: reply
+handles: [dm, comment]
+steps:
+  - open: "{start_url}{thread}"
+  - if_visible:
+      selector: post_detail
+      then:
+        - send_reply:
+            target: reply_target_comment
+            open_composer: reply_open
+            composer: reply_input
+            send: reply_send
+            own_replies: own_comment_replies
+      else:
+        - screenshot: no-send
+"""
+
+
+def test_a_reply_flow_that_sends_nothing_names_the_branch_it_took(
+    rt: Runtime, sandbox: RunningSandbox
+) -> None:
+    flows = rt.home.config_dir("flows")
+    flows.mkdir(exist_ok=True)
+    (flows / "sandbox-reply.yaml").write_text(COMMENTS_ONLY_SEND)  # replaces the built-in
+    rt.catalog = load_catalog(rt.home).raise_for_problems()
+    item = _dm_item(rt, sandbox, "kai", "is it in stock?")
+    _approve(rt, item, "Yes, it is.")
+    result = Outbox(rt).send()[0]
+    reason = (
+        "the reply flow 'sandbox-reply' ran no send_reply step for a dm item: check its "
+        "if_visible branches (if_visible 'post_detail' (step 2): not shown, the else branch ran)"
+    )
+    assert (result.state, result.error) == ("approved", reason)
+    (entry,) = _entries(rt)
+    assert entry.last_error == reason
+    assert sandbox.client.replies("acme") == []
+
+
+def test_an_entry_its_reply_flow_cannot_answer_fails_before_the_browser_starts(
+    rt: Runtime, sandbox: RunningSandbox
+) -> None:
+    """Approved before the configuration changed: the outbox checks ``handles`` again."""
+    loaded = rt.catalog.flows["sandbox-reply"]
+    dm_only = loaded.model.model_copy(update={"handles": ["dm"]})
+    rt.catalog.flows["sandbox-reply"] = Loaded(dm_only, loaded.doc, loaded.builtin)
+    post = sandbox.client.add_post("acme", "Spring sale")
+    item, _ = _comment_item(rt, sandbox, post["id"], "lou", "Any discount?")
+    _approve(rt, item, "20% off all week!")
+    result = Outbox(rt).send()[0]
+    assert result.state == "failed"
+    assert result.error == (
+        f"reply flow 'sandbox-reply' of workspace {ACME} cannot answer comment items "
+        "(it handles: dm)"
+    )
+    assert sandbox.client.replies("acme") == []
+    assert not [e for e in rt.log.events(ACME) if e.type == "reply_sending"]
+
+
+def test_every_send_failure_names_its_cause(tmp_path: Path) -> None:
+    home = Home(tmp_path / "home")
+    init_home(home)
+    runtime = open_runtime(home)
+    outbox = Outbox(runtime, sweeper=object())  # type: ignore[arg-type]  # nothing is sent
+    flow = runtime.catalog.flows["sandbox-reply"].model
+    item = Item(workspace=ACME, platform="sandbox", account="@acme", thread="/inbox/1",
+                kind="dm", author="mo", text="hi")  # fmt: skip
+
+    def reason(**result: Any) -> str:
+        return outbox._failure_reason(SweepResult(ACME, None, **result), flow, item)
+
+    assert reason(status="stopped", stop_reason="rate_limited", message="slow down") == (
+        "rate_limited: slow down"
+    )
+    assert reason(status="stopped", stop_reason="timeout", message="") == "timeout: no message"
+    assert reason(status="failed") == "the reply flow ended failed without a stop reason"
+    assert reason(status="ok") == (
+        "the reply flow 'sandbox-reply' ran no send_reply step for a dm item: "
+        "check its if_visible branches"
+    )
+    runtime.store.close()
 
 
 def _send_process(home: str) -> subprocess.Popen[bytes]:

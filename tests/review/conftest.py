@@ -31,6 +31,9 @@ def world(tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Itera
     store = open_store(home.db_url)
     runtime = Runtime(home, Catalog(), store, ActivityLog(home.logs_dir))
     w = World(runtime, home)
+    for workspace in (ACME, GLOBEX):  # sandbox workspaces whose reply flow answers both kinds
+        w.configure(workspace)
+    assert w.runtime.catalog.problems == []
     w.user("alice", "reviewer", ACME)
     w.user("bob", "reviewer", ACME)
     w.user("eve", "reviewer", GLOBEX)

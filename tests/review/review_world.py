@@ -11,6 +11,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from PIL import Image, ImageDraw, ImageFont
 
+from agent.config import load_catalog
 from agent.review.auth import add_user, grant
 from agent.runtime import Runtime
 from agent.store import Decision, Item, ItemCreate, Store, add_item, utcnow
@@ -59,6 +60,17 @@ def screenshot_png(
     return path
 
 
+def workspace_yaml(workspace: str, reply: str | None = "sandbox-reply") -> str:
+    """A sandbox workspace file (built-in flows and pack); ``reply=None``: no reply flow."""
+    reply_line = f"  reply: {reply}\n" if reply else ""
+    return (
+        f"id: {workspace}\nclient: {workspace}\nplatform: sandbox\nsurface: web\n"
+        "environment:\n  kind: browser_profile\n  start_url: http://127.0.0.1:9\n"
+        "  expected_account: '@brand'\n"
+        f"flows:\n  inbox: sandbox-inbox\n{reply_line}selectors: sandbox-web\n"
+    )
+
+
 @dataclass
 class World:
     runtime: Runtime
@@ -67,6 +79,28 @@ class World:
     @property
     def store(self) -> Store:
         return self.runtime.store
+
+    def configure(
+        self,
+        workspace: str,
+        *,
+        reply: str | None = "sandbox-reply",
+        flows: dict[str, str] | None = None,
+    ) -> None:
+        """Write the workspace's file (and extra flow files) and reload the runtime's catalog.
+
+        The catalog is used as loaded, problems and all: a test may configure what
+        ``validate`` refuses (a reply flow that answers only DMs) to see what the
+        review actions do with it.
+        """
+        folder = self.home.config_dir("workspaces")
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{workspace}.yaml").write_text(workspace_yaml(workspace, reply))
+        for flow_id, text in (flows or {}).items():
+            flow_dir = self.home.config_dir("flows")
+            flow_dir.mkdir(parents=True, exist_ok=True)
+            (flow_dir / f"{flow_id}.yaml").write_text(text)
+        self.runtime.catalog = load_catalog(self.home)
 
     def user(self, name: str, role: str, *workspaces: str) -> None:
         with self.store.session() as s:
@@ -80,6 +114,7 @@ class World:
         text: str,
         *,
         thread: str = "t1",
+        kind: str = "comment",
         author: str = "@customer",
         draft: str | None = "Thanks for reaching out! We are on it.",
         intent: str = "product_question",
@@ -106,6 +141,7 @@ class World:
                     platform="sandbox",
                     account="@brand",
                     thread=thread,
+                    kind=kind,
                     author=author,
                     text=text,
                     posted_at=utcnow() - timedelta(minutes=5),

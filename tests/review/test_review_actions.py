@@ -38,7 +38,7 @@ def test_approve_creates_one_outbox_entry_and_logs_the_approval(world: World) ->
     alice = _user(world, "alice")
     entry = actions.approve(
         world.store, item_id, alice, "It ships Monday.", seen_draft_hash=_hash(world, item_id),
-        log=world.runtime.log,
+        log=world.runtime.log, catalog=world.runtime.catalog
     )  # fmt: skip
     assert entry.state == "approved" and entry.approved_by == "alice"
     assert (entry.workspace, entry.thread, entry.item_id) == (ACME, "t1", item_id)
@@ -54,9 +54,18 @@ def test_approving_again_with_the_old_hash_is_refused(world: World) -> None:
     item_id = world.item(ACME, "Hi")
     alice = _user(world, "alice")
     seen = _hash(world, item_id)
-    actions.approve(world.store, item_id, alice, "Hello!", seen_draft_hash=seen)
+    actions.approve(
+        world.store, item_id, alice, "Hello!", seen_draft_hash=seen, catalog=world.runtime.catalog
+    )
     with pytest.raises(StaleDraft, match="changed since you opened it"):
-        actions.approve(world.store, item_id, alice, "Hello!", seen_draft_hash=seen)
+        actions.approve(
+            world.store,
+            item_id,
+            alice,
+            "Hello!",
+            seen_draft_hash=seen,
+            catalog=world.runtime.catalog,
+        )
     assert len(_outbox(world)) == 1
 
 
@@ -68,7 +77,14 @@ def test_a_draft_edited_by_someone_else_makes_the_approval_stale(world: World) -
         world.store, item_id, bob, "Yes, in 5 days.", seen_draft_hash=_hash(world, item_id)
     )
     with pytest.raises(StaleDraft):
-        actions.approve(world.store, item_id, alice, "Old text", seen_draft_hash=seen_by_alice)
+        actions.approve(
+            world.store,
+            item_id,
+            alice,
+            "Old text",
+            seen_draft_hash=seen_by_alice,
+            catalog=world.runtime.catalog,
+        )
     assert _outbox(world) == []
     with world.store.session() as s:
         decision = latest_decision(s, item_id)
@@ -86,7 +102,14 @@ def test_concurrent_approvals_of_one_item_make_one_entry(world: World) -> None:
     def run(i: int) -> None:
         barrier.wait()
         try:
-            actions.approve(world.store, item_id, users[i], f"reply {i}", seen_draft_hash=seen)
+            actions.approve(
+                world.store,
+                item_id,
+                users[i],
+                f"reply {i}",
+                seen_draft_hash=seen,
+                catalog=world.runtime.catalog,
+            )
         except StaleDraft as exc:
             errors.append(exc)
 
@@ -104,7 +127,9 @@ def test_an_ungranted_item_looks_absent_to_every_action(world: World) -> None:
     alice = _user(world, "alice")
     seen = _hash(world, item_id)
     calls = [
-        lambda: actions.approve(world.store, item_id, alice, "x", seen_draft_hash=seen),
+        lambda: actions.approve(
+            world.store, item_id, alice, "x", seen_draft_hash=seen, catalog=world.runtime.catalog
+        ),
         lambda: actions.save_draft(world.store, item_id, alice, "x", seen_draft_hash=seen),
         lambda: actions.reject(world.store, item_id, alice),
         lambda: actions.escalate(world.store, item_id, alice),
@@ -129,10 +154,20 @@ def test_roles(world: World) -> None:
         actions.resolve(world.store, plain, _user(world, "vera"))
     with pytest.raises(NotAllowed, match="approver"):
         actions.approve(
-            world.store, urgent, _user(world, "alice"), "ok", seen_draft_hash=_hash(world, urgent)
+            world.store,
+            urgent,
+            _user(world, "alice"),
+            "ok",
+            seen_draft_hash=_hash(world, urgent),
+            catalog=world.runtime.catalog,
         )
     actions.approve(
-        world.store, urgent, _user(world, "april"), "ok", seen_draft_hash=_hash(world, urgent)
+        world.store,
+        urgent,
+        _user(world, "april"),
+        "ok",
+        seen_draft_hash=_hash(world, urgent),
+        catalog=world.runtime.catalog,
     )
     # The admin has no grants and still sees every workspace.
     actions.resolve(world.store, plain, _user(world, "root"))
@@ -148,7 +183,14 @@ def test_escalated_items_need_an_approver(world: World) -> None:
         assert decision is not None and decision.action == "escalate"
         assert decision.owner == "finance"
     with pytest.raises(NotAllowed):
-        actions.approve(world.store, item_id, alice, "ok", seen_draft_hash=_hash(world, item_id))
+        actions.approve(
+            world.store,
+            item_id,
+            alice,
+            "ok",
+            seen_draft_hash=_hash(world, item_id),
+            catalog=world.runtime.catalog,
+        )
 
 
 def test_reject_assign_resolve_record_reviews_and_events(world: World) -> None:
