@@ -45,6 +45,7 @@ class Site:
     url: str = ""
     pages: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     sent: list[dict[str, Any]] = field(default_factory=list)
+    hanging: dict[str, threading.Event] = field(default_factory=dict)
 
     def page(self, path: str, html: str, content_type: str = "text/html; charset=utf-8") -> None:
         self.pages[path] = (html.encode("utf-8"), content_type)
@@ -57,6 +58,10 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:  # noqa: N802 - http.server's naming
             path = self.path.split("?")[0]
+            if path in site.hanging:  # a third-party asset that never arrives
+                site.hanging[path].wait(30)
+                self.send_error(504)
+                return
             if path not in site.pages:
                 self.send_error(404)
                 return
@@ -86,6 +91,8 @@ def site() -> Iterator[Site]:
     try:
         yield s
     finally:
+        for released in s.hanging.values():
+            released.set()
         server.shutdown()
         server.server_close()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -261,3 +262,20 @@ def test_a_selector_the_page_engine_rejects_names_pack_selector_and_field(
     message = result.message or ""
     assert "pack 'forum-web'" in message and "selector 'name'" in message
     assert "field 'author'" in message and "alternative 1" in message
+
+
+@pytest.mark.parametrize("wait_until", ["load", "domcontentloaded"])
+def test_open_waits_for_dom_ready_when_asked_and_names_what_it_waited_for(
+    tmp_path: Path, site: Site, wait_until: str
+) -> None:
+    site.page("/slow", _list_page(["m1"]).replace("<ul>", "<img src='/pixel.gif'><ul>"))
+    site.hanging["/pixel.gif"] = threading.Event()
+    flow = _list_flow("newest_first")
+    flow[0] = {"open": "{start_url}/slow", "wait_until": wait_until, "timeout_s": 2}
+    rt = write_home(tmp_path, site, pack=LIST_PACK, inbox=flow)
+    result = sweep(rt)
+    if wait_until == "domcontentloaded":
+        assert (result.status, result.new_items) == ("ok", 1), result.message
+    else:
+        assert (result.status, result.stop_reason) == ("stopped", "timeout")
+        assert "waited 2s for the page's load event" in (result.message or "")
