@@ -63,6 +63,7 @@ class Catalog:
     checked: list[tuple[str, Path]] = field(default_factory=list)  # (kind, file) validated
     builtin_packs: dict[str, Loaded[SelectorPack]] = field(default_factory=dict)
     broken_workspaces: list[Document] = field(default_factory=list)  # their model failed
+    broken_ids: set[tuple[str, str]] = field(default_factory=set)  # (kind, id) of such files
 
     def table(self, kind: str) -> dict[str, Loaded[Any]]:
         tables: dict[str, dict[str, Loaded[Any]]] = {
@@ -157,6 +158,9 @@ def _load_file(catalog: Catalog, path: Path, kind: str | None, builtin: bool) ->
     if model is None:
         if kind == "workspaces" and not builtin:
             catalog.broken_workspaces.append(doc)
+        raw_id = doc.data.get("id") if isinstance(doc.data, dict) else None
+        if isinstance(raw_id, str):  # its problems are reported; references to it are not
+            catalog.broken_ids.add((kind, raw_id))
         return
     table = catalog.table(kind)
     model_id = getattr(model, "id")  # noqa: B009 - every config model has an id
@@ -338,7 +342,10 @@ def _reference_problems(
     out: list[ConfigProblem] = []
     pack = catalog.selectors.get(refs.selectors) if refs.selectors is not None else None
     if refs.selectors is not None and pack is None:
-        out.append(_problem(doc, ("selectors",), f"no selector pack with id {refs.selectors!r}"))
+        if ("selectors", refs.selectors) not in catalog.broken_ids:
+            out.append(
+                _problem(doc, ("selectors",), f"no selector pack with id {refs.selectors!r}")
+            )
     elif (
         pack is not None
         and None not in (refs.platform, refs.surface)
@@ -360,7 +367,8 @@ def _reference_problems(
         flow = catalog.flows.get(flow_id)
         loc = ("flows", role)
         if flow is None:
-            out.append(_problem(doc, loc, f"no flow with id {flow_id!r}"))
+            if ("flows", flow_id) not in catalog.broken_ids:
+                out.append(_problem(doc, loc, f"no flow with id {flow_id!r}"))
             continue
         if flow.model.kind != role:
             out.append(_problem(doc, loc, f"flow {flow_id!r} is a {flow.model.kind} flow"))

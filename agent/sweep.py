@@ -218,12 +218,18 @@ class SweepHooks:
 def _drift_message(st: RunStats) -> str:
     parts = []
     if st.unreadable:
-        parts.append(f"{st.unreadable} elements on screen could not be read as items")
+        parts.append(
+            f"{st.unreadable} elements on screen could not be read as items "
+            "(items_unreadable in the log; run selectors check)"
+        )
     if st.unreadable_times:
-        parts.append(f"{st.unreadable_times} items' times could not be read")
+        parts.append(f"{st.unreadable_times} items' times could not be read (kept as shown)")
     if st.missed:
-        parts.append(f"a full pass found {st.missed} items earlier sweeps had missed")
-    return "; ".join(parts) + " (see items_unreadable in the log; run selectors check)"
+        parts.append(
+            f"a full pass found {st.missed} items earlier sweeps had missed "
+            "(check the collect's order)"
+        )
+    return "; ".join(parts)
 
 
 def _parse_time(value: str | None) -> datetime | None:

@@ -54,6 +54,7 @@ class ExtractedItem:
 
     fields: dict[str, str | None]
     box: tuple[float, float, float, float] | None = None  # x, y, width, height in page pixels
+    is_group: bool = False  # the group's own element: the items nested in it reply to it
 
 
 @dataclass

@@ -152,20 +152,25 @@ _EXTRACT_JS = """
   };
   // Elements matching one alternative inside root; with self, root itself may match too
   // (a group whose own element is an item). Errors name the selector and alternative.
-  const findAll = (root, alt, self) => {
+  const findAll = (root, alt, self, strict) => {
     try {
       if (alt.kind === 'css') {
         const inner = Array.from(root.querySelectorAll(alt.value));
         return self && root.matches && root.matches(alt.value) ? [root, ...inner] : inner;
       }
       if (alt.kind === 'xpath') {
-        const from = self && root.parentNode ? root.parentNode : root;
-        const snap = document.evaluate(alt.value, from, null,
+        // Evaluated with root as the context node (write self::… to match root itself);
+        // only nodes inside root count. A relative path that reaches only outside root
+        // (../x, ancestor::x) is an error, not an empty field: closest/preceding do that.
+        const snap = document.evaluate(alt.value, root, null,
           XPathResult.ORDERED_NODE_SNAPSHOT_TYPE, null);
         const out = [];
         for (let i = 0; i < snap.snapshotLength; i++) {
           const n = snap.snapshotItem(i);
           if (root === document || root.contains(n)) out.push(n);
+        }
+        if (strict && snap.snapshotLength && !out.length && !alt.value.startsWith('/')) {
+          throw new Error('it matches only outside the item: read it with closest or preceding');
         }
         return self ? out : out.filter((n) => n !== root);
       }
@@ -248,7 +253,7 @@ _EXTRACT_JS = """
       if (base && f.alts) {
         target = null;
         for (let i = 0; i < f.alts.length; i++) {
-          const t = findAll(base, f.alts[i], !!f.self)[0];
+          const t = findAll(base, f.alts[i], !!f.self, !f.self)[0];
           if (t) { target = t; used = i; break; }
         }
       }
@@ -266,7 +271,10 @@ _EXTRACT_JS = """
   const groups = roots.map((root) => {
     for (let i = 0; i < spec.items.length; i++) {
       const found = findAll(root, spec.items[i], true);
-      if (found.length) { itemAlt = Math.max(itemAlt, i); return found.map(read); }
+      if (found.length) {
+        itemAlt = Math.max(itemAlt, i);
+        return found.map((el) => Object.assign(read(el), {root: el === root}));
+      }
     }
     const r = root.getBoundingClientRect();
     empty.push([r.left + window.scrollX, r.top + window.scrollY, r.width, r.height]);
@@ -553,7 +561,12 @@ class PlaywrightDriver:
             f"read {selector.name}", lambda: loc.evaluate_all(_EXTRACT_JS, spec), selector.name
         )
         groups = [
-            [ExtractedItem(fields=r["fields"], box=tuple(r["box"])) for r in g]
+            [
+                ExtractedItem(
+                    fields=r["fields"], box=tuple(r["box"]), is_group=r.get("root", False)
+                )
+                for r in g
+            ]
             for g in raw["groups"]
         ]
         used: dict[str, int] = {}

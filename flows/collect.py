@@ -66,7 +66,9 @@ class Collector:
         self.new = 0
         self.seen = 0
         self.missed = 0
-        self.past_seen = False  # a full pass went past where an incremental read stops
+        self.threads_seen: set[str] = set()
+        self.stopped_threads: set[str] = set()  # incremental: reading stopped in these
+        self.past_seen_threads: set[str] = set()  # full pass: past where a read would stop
         self.bad_times: set[str] = set()
         self.times: dict[str, ShownTime] = {}
         self.unreadable: dict[tuple[object, ...], dict[str, str | None]] = {}
@@ -259,13 +261,24 @@ class Collector:
         return self.r.driver.is_visible(self.r.selector(marker)) is not None
 
     def _take(self, groups: list[list[ExtractedItem]]) -> bool:
-        """Queue new items, newest group first; True once a whole group is already stored."""
-        parsed = [[c for c in (self._item(x) for x in g) if c is not None] for g in groups]
+        """Queue new items, newest group first; True when reading may stop here.
+
+        An incremental read stops at the first group already stored. When each item
+        names its own thread (several posts on one page), that stop is per thread:
+        the rest of a stopped thread is skipped, the other threads are still read,
+        and reading ends once every thread seen has stopped.
+        """
+        parsed = [self._group(g) for g in groups]
         fresh_groups = [[c for c in g if c.key not in self.done] for g in parsed]
         candidates = [c.key for g in fresh_groups for c in g]
         known = self.r.hooks.known_keys(candidates) if candidates else set()  # one query
+        per_thread = isinstance(self.spec.thread, FieldSpec)
         for fresh in fresh_groups:
             if not fresh:
+                continue
+            thread = fresh[0].thread if per_thread else ""
+            self.threads_seen.add(thread)
+            if thread in self.stopped_threads:
                 continue
             self.done.update(c.key for c in fresh)
             seen_here = sum(1 for c in fresh if c.key in known)
@@ -273,16 +286,31 @@ class Collector:
             self.r.stats.seen_items += seen_here
             if seen_here == len(fresh):
                 if self.stops:
-                    return True
-                self.past_seen = self.past_seen or self.spec.stops_at_seen
+                    self.stopped_threads.add(thread)
+                    if not per_thread:
+                        return True
+                    continue
+                if self.spec.stops_at_seen:
+                    self.past_seen_threads.add(thread)
             new_here = [c for c in fresh if c.key not in known]
-            if self.past_seen:
+            if thread in self.past_seen_threads:
                 self.missed += len(new_here)  # an incremental read stops before these
             for c in new_here:
                 if c.posted_how == "unreadable" and self.spec.fields.posted_at is not None:
                     self.bad_times.add(c.key)
             self.pending.extend(new_here)
-        return False
+        return bool(self.threads_seen) and self.threads_seen <= self.stopped_threads
+
+    def _group(self, group: list[ExtractedItem]) -> list[CollectedItem]:
+        """A group's items; when the group's own element is an item and the pack reads no
+        parent_id, the items nested in it are its replies."""
+        pairs = [(x, c) for x, c in ((x, self._item(x)) for x in group) if c is not None]
+        root = next((c for x, c in pairs if x.is_group), None)
+        if root is not None and self.spec.fields.parent_id is None:
+            for _, c in pairs:
+                if c is not root and c.parent_key is None:
+                    c.parent_id, c.parent_key = root.message_id, root.key
+        return [c for _, c in pairs]
 
     def _emit(self) -> None:
         if not self.pending:

@@ -76,12 +76,13 @@ def validate(
                     "path": str(loaded.doc.path),
                 }
             )
-    else:
-        for p in sorted(catalog.problems):
-            err_console.print(str(p), markup=False)
+    else:  # the packs first: the problems end up next to their count
         console.print("built-in packs:" if packs else "built-in packs: none", markup=False)
         for loaded in packs:
             console.print(f"  {_describe_pack(loaded.model)}", markup=False)
+        console.file.flush()
+        for p in sorted(catalog.problems):
+            err_console.print(str(p), markup=False)
     if catalog.problems:
         n = len(catalog.problems)
         err_console.print(

@@ -150,9 +150,10 @@ def sweep(rt: Runtime, *, full: bool = False, now: datetime = FIXED_NOW) -> Swee
     return sweeper.sweep(WS)
 
 
-def items(rt: Runtime) -> list[Item]:
+def items(rt: Runtime, workspace: str = WS) -> list[Item]:
     with rt.store.session() as s:
-        return list(s.exec(select(Item).where(Item.workspace == WS).order_by(Item.id)).all())
+        query = select(Item).where(Item.workspace == workspace).order_by(Item.id)  # type: ignore[arg-type]
+        return list(s.exec(query).all())
 
 
 def events(rt: Runtime, result: SweepResult, type_: str) -> list[dict[str, Any]]:

@@ -279,3 +279,17 @@ def test_open_waits_for_dom_ready_when_asked_and_names_what_it_waited_for(
     else:
         assert (result.status, result.stop_reason) == ("stopped", "timeout")
         assert "waited 2s for the page's load event" in (result.message or "")
+
+
+def test_a_field_path_that_reaches_outside_the_item_is_named_not_left_empty(
+    tmp_path: Path, site: Site
+) -> None:
+    site.page("/list", _list_page(["m1", "m2"]))
+    pack = {"selectors": {**LIST_PACK["selectors"], "who": [{"xpath": "ancestor::ul"}]}}
+    rt = write_home(tmp_path, site, pack=pack, inbox=_list_flow("newest_first"))
+    result = sweep(rt)
+    assert (result.status, result.stop_reason) == ("stopped", "crashed")
+    assert "matches only outside the item: read it with closest or preceding" in (
+        result.message or ""
+    )
+    assert "selector 'who'" in (result.message or "") and "field 'author'" in (result.message or "")
