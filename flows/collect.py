@@ -145,11 +145,22 @@ class Collector:
         for box in extraction.empty_groups:
             sig: tuple[object, ...] = ("group", round(box[1]) if box else None)
             self._unreadable_one(sig, {"item": None}, box, ["item"], occurrences)
+        by_key: dict[str, tuple[str, str]] = {}
         for x in extraction.items:
             missing = self._missing(x)
             if missing:
                 sig = tuple(sorted(x.fields.items()))
                 self._unreadable_one(sig, x.fields, x.box, missing, occurrences)
+                continue
+            item = self._item(x)
+            if item is None:
+                continue
+            said = (item.author, item.text)
+            if by_key.setdefault(item.key, said) != said:
+                # Two different messages under one key (an id read from something that is
+                # not unique): the second would be lost as a "duplicate", so it is reported.
+                sig = ("same key", item.key, said)
+                self._unreadable_one(sig, x.fields, x.box, ["id (not unique)"], occurrences)
 
     def _unreadable_one(
         self,

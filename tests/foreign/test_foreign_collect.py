@@ -293,3 +293,13 @@ def test_a_field_path_that_reaches_outside_the_item_is_named_not_left_empty(
         result.message or ""
     )
     assert "selector 'who'" in (result.message or "") and "field 'author'" in (result.message or "")
+
+
+def test_an_id_that_is_not_unique_is_reported_not_merged(tmp_path: Path, site: Site) -> None:
+    page = _list_page(["m1", "m2", "m3"]).replace("data-id='m3'", "data-id='m1'")
+    site.page("/list", page)
+    rt = write_home(tmp_path, site, pack=LIST_PACK, inbox=_list_flow("unordered"))
+    result = sweep(rt)
+    assert (result.status, result.unreadable) == ("drift", 1)
+    (logged,) = events(rt, result, "items_unreadable")
+    assert logged["missing"] == {"id (not unique)": 1}
