@@ -6,6 +6,7 @@ Hierarchy::
     ├── ElementNotFound         no alternative of a selector matched in time
     ├── DriverTimeout           a page or action did not finish in time
     ├── DriverCrashed           the browser or device went away mid-run
+    │   └── DriverStalled       it stopped answering; the watchdog stopped it (a timeout)
     ├── SelectorInvalid         a locator the engine cannot parse (names selector and alternative)
     └── EnvironmentBusy         the profile or device is leased by another sweep
 
@@ -54,6 +55,10 @@ class DriverTimeout(DriverError):
 
 
 class DriverCrashed(DriverError):
+    pass
+
+
+class DriverStalled(DriverCrashed):
     pass
 
 

@@ -9,14 +9,16 @@ nothing is downloaded. Playwright errors are translated into
 
 from __future__ import annotations
 
+import base64
 import codecs
+import contextlib
 import os
 import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import charset_normalizer
 from playwright.sync_api import Error as PlaywrightError
@@ -28,12 +30,14 @@ from devices.driver import ExtractedItem, Extraction, FieldQuery, Match
 from devices.errors import (
     DriverCrashed,
     DriverError,
+    DriverStalled,
     DriverTimeout,
     ElementNotFound,
     Evidence,
     SelectorInvalid,
 )
 from devices.selectors import Locator, Selector
+from devices.watchdog import DEFAULT_STALL_S, Watchdog, kill_browser
 
 T = TypeVar("T")
 
@@ -100,6 +104,7 @@ class BrowserSettings:
     proxy: dict[str, str] | None = None
     headless: bool = True
     detect_charset: bool = True  # pages that declare no charset are decoded as detected
+    stall_s: float = DEFAULT_STALL_S  # one call busy longer than this stops the browser
 
 
 _META_CHARSET = re.compile(rb"<meta[^>]+charset", re.IGNORECASE)
@@ -332,6 +337,9 @@ class PlaywrightDriver:
         self._pw: Playwright | None = None
         self._page: Page | None = None
         self._context: Any = None
+        self._watchdog: Watchdog | None = None
+        self._cdp: Any = None
+        self._stalled: str | None = None
 
     # -- lifecycle ---------------------------------------------------------
     def start(self) -> PlaywrightDriver:
@@ -359,6 +367,7 @@ class PlaywrightDriver:
             if "ProcessSingleton" in str(exc) or "SingletonLock" in str(exc):
                 raise DriverError(f"profile {s.profile_dir} is open in another browser") from exc
             raise DriverCrashed(f"Chromium did not start: {message}") from exc
+        self._watchdog = Watchdog(self._stop_stalled_browser, stall_s=s.stall_s)
         if s.detect_charset:
             self._context.route("**/*", _declare_charset)
         pages = self._context.pages
@@ -371,9 +380,20 @@ class PlaywrightDriver:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _stop_stalled_browser(self, reason: str) -> None:
+        """Called from the watchdog's thread: kill the browser so the blocked call returns."""
+        self._stalled = reason
+        kill_browser(self.settings.profile_dir)
+
+    def set_deadline(self, at: float | None) -> None:
+        if self._watchdog is not None:
+            self._watchdog.deadline = at
+
     def close(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.stop()
         try:
-            if self._context is not None:
+            if self._context is not None and self._stalled is None:
                 self._context.close()
         except PlaywrightError:
             pass
@@ -404,24 +424,36 @@ class PlaywrightDriver:
             pass
         return Evidence(url=url, selector=selector, screenshot=shot)
 
+    def _busy(self, what: str) -> Any:
+        return self._watchdog.busy(what) if self._watchdog else contextlib.nullcontext()
+
     def _call(self, what: str, fn: Callable[[], T], selector: str | None = None) -> T:
+        if self._stalled is not None:
+            raise DriverStalled(f"the browser was stopped: {self._stalled}")
         try:
-            return fn()
+            with self._busy(what):
+                return fn()
         except SelectorInvalid:
             raise
-        except PlaywrightTimeout as exc:
+        except (PlaywrightTimeout, PlaywrightError) as exc:
+            if self._stalled is not None:
+                raise DriverStalled(
+                    f"the browser was stopped: {self._stalled}", Evidence(selector=selector)
+                ) from exc
+            self._translate(what, exc, selector)
+
+    def _translate(self, what: str, exc: PlaywrightError, selector: str | None) -> NoReturn:
+        """A Playwright error as the driver error a caller can act on."""
+        if isinstance(exc, PlaywrightTimeout):
             raise DriverTimeout(f"{what} timed out", self._evidence(selector)) from exc
-        except PlaywrightError as exc:
-            text = str(exc)
-            if any(word in text for word in CRASH_WORDS):
-                raise DriverCrashed(
-                    f"{what}: browser went away", Evidence(selector=selector)
-                ) from exc
-            if "selector '" in text and "alternative" in text:  # from the page script
-                raise SelectorInvalid(
-                    f"{what}: {_script_error(text)}", Evidence(selector=selector)
-                ) from exc
-            raise DriverError(f"{what}: {text.splitlines()[0]}", self._evidence(selector)) from exc
+        text = str(exc)
+        if any(word in text for word in CRASH_WORDS):
+            raise DriverCrashed(f"{what}: browser went away", Evidence(selector=selector)) from exc
+        if "selector '" in text and "alternative" in text:  # from the page script
+            raise SelectorInvalid(
+                f"{what}: {_script_error(text)}", Evidence(selector=selector)
+            ) from exc
+        raise DriverError(f"{what}: {text.splitlines()[0]}", self._evidence(selector)) from exc
 
     # -- selectors ---------------------------------------------------------
     def _locator(self, loc: Locator) -> PwLocator:
@@ -476,12 +508,13 @@ class PlaywrightDriver:
             ) from exc
 
     # -- verbs ---------------------------------------------------------------
-    def open(self, url: str, *, timeout_s: float, wait_until: str = "load") -> None:
+    def open(self, url: str, *, timeout_s: float, wait_until: str = "load") -> int | None:
         what = f"open {url} (waited {timeout_s:g}s for the page's {wait_until} event)"
-        self._call(
+        response = self._call(
             what,
             lambda: self.page.goto(url, timeout=timeout_s * 1000, wait_until=wait_until),  # type: ignore[arg-type]
         )
+        return response.status if response is not None else None
 
     def current_url(self) -> str:
         return self.page.url
@@ -595,6 +628,13 @@ class PlaywrightDriver:
 
     def wait_for_count(self, selector: Selector, more_than: int, *, timeout_s: float) -> bool:
         """Wait until the selector matches more than ``more_than`` elements (lazy loading)."""
+        return self._call(
+            f"wait for more {selector.name}",
+            lambda: self._wait_for_count(selector, more_than, timeout_s),
+            selector.name,
+        )
+
+    def _wait_for_count(self, selector: Selector, more_than: int, timeout_s: float) -> bool:
         found = self._first_present(selector)
         if found is None:
             return False
@@ -610,8 +650,6 @@ class PlaywrightDriver:
             return True
         except PlaywrightTimeout:
             return False
-        except PlaywrightError as exc:
-            raise DriverError(f"wait for more {selector.name}: {exc}") from exc
 
     def scroll(self) -> bool:
         js = (
@@ -630,19 +668,26 @@ class PlaywrightDriver:
         self, *, full_page: bool = False, clip: tuple[float, float, float, float] | None = None
     ) -> bytes:
         if clip is not None:  # an area of the page, wherever it is (page coordinates)
-            x, y, w, h = clip
-            area = {"x": x, "y": y, "width": max(1.0, w), "height": max(1.0, h)}
-            return bytes(
-                self._call(
-                    "screenshot",
-                    lambda: self.page.screenshot(full_page=True, clip=area, timeout=30000),  # type: ignore[arg-type]
-                )
-            )
+            return self._call("screenshot of a page area", lambda: self._capture_area(clip))
         return bytes(
             self._call(
                 "screenshot", lambda: self.page.screenshot(full_page=full_page, timeout=30000)
             )
         )
+
+    def _capture_area(self, clip: tuple[float, float, float, float]) -> bytes:
+        """Capture an area beyond the viewport through DevTools. Playwright's full-page clip
+        first resizes the page to its full height, which stalls the renderer on a page a
+        megabyte message makes 125,000 px tall; this renders only the area (2 s there)."""
+        if self._cdp is None:
+            self._cdp = self._context.new_cdp_session(self.page)
+        x, y, w, h = clip
+        area = {"x": x, "y": y, "width": max(1.0, w), "height": max(1.0, h), "scale": 1}
+        shot = self._cdp.send(
+            "Page.captureScreenshot",
+            {"format": "png", "clip": area, "captureBeyondViewport": True},
+        )
+        return base64.b64decode(shot["data"])
 
     def screen_at(self, y: float) -> tuple[bytes, float]:
         """Scroll page position ``y`` to the top (as far as the page allows) and capture

@@ -42,7 +42,9 @@ LOCATOR_KINDS: tuple[LocatorKind, ...] = (
 WEB_KINDS = {"css", "text", "role", "xpath"}
 ANDROID_KINDS = {"text", "xpath", "resource_id", "content_desc"}
 
-StopScreen = Literal["login_required", "challenge", "rate_limited", "wrong_account"]
+StopScreen = Literal[
+    "login_required", "challenge", "rate_limited", "wrong_account", "platform_error"
+]
 
 
 class Locator(ConfigModel):

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from flows.runner import FlowRunner
 
 LAZY_LOAD_WAIT_S = 2.0  # how long the bottom of a list may take to append more
+EVIDENCE_CAP_SCREENS = 3  # an item's evidence is at most this many screens tall
 
 
 class Collector:
@@ -331,7 +332,8 @@ class Collector:
         batch = []
         for item in reversed(self.pending):  # oldest first
             screen, box = shots.get(item.key, (None, None))
-            batch.append(Evidenced(item, screen, box))
+            capped = item.key in boxes and boxes[item.key][3] > self._cap_height()
+            batch.append(Evidenced(item, screen, box, capped))
         created = sum(self.r.hooks.store(batch))
         self.new += created
         self.r.stats.new_items += created
@@ -368,13 +370,19 @@ class Collector:
                 members.append(wanted[i])
                 i += 1
             bottom = max(b[1] + b[3] for b, _ in members)
-            if bottom - top <= window_h:  # the screen a person would see there
+            if bottom - top <= window_h or bottom - top > self._cap_height():
+                # the screen a person would see there; for a towering item, its start
                 png, top = self.r.driver.screen_at(top)
-            else:  # an item taller than a screen: one tall capture of the page area
+            else:  # an item a few screens tall: one tall capture of the page area
                 png = self.r.driver.screenshot(clip=(0.0, top, self.r.ctx.page_width, bottom - top))
             for (x, y, w, h), key in members:
                 out[key] = (png, (x, y - top, w, h))
         return out
+
+    def _cap_height(self) -> float:
+        """The tallest evidence capture. A megabyte message makes the page 125,000 px tall
+        and capturing it stalls the renderer: its first screen is kept, marked capped."""
+        return EVIDENCE_CAP_SCREENS * self.r.ctx.page_height
 
     def _item(self, x: ExtractedItem) -> CollectedItem | None:
         f = x.fields

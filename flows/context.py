@@ -26,6 +26,7 @@ class Evidenced:
     item: CollectedItem
     screen: bytes | None
     box: Box | None
+    capped: bool = False  # the item is taller than the evidence cap: its start is shown
 
 
 @dataclass

@@ -39,6 +39,7 @@ StopReason = Literal[
     "timeout",
     "crashed",
     "limit_reached",
+    "platform_error",
 ]
 STOP_REASONS: tuple[str, ...] = StopReason.__args__  # type: ignore[attr-defined]
 
@@ -301,6 +302,12 @@ class SendReplySpec(ConfigModel):
     """
 
     target: SelectorName | None = None
+    load_more: SelectorName | None = Field(
+        None,
+        description="tapped (or the thread scrolled) until target shows: a message with "
+        "many newer ones is further down, not gone",
+    )
+    max_loads: int = Field(50, ge=0, le=10_000)
     open_composer: SelectorName | None = None
     composer: SelectorName
     send: SelectorName
@@ -465,7 +472,7 @@ def _selectors_of(step: Any) -> list[str]:
         return [step.if_visible.selector]
     if isinstance(step, SendReply):
         r = step.send_reply
-        optional = (r.target, r.open_composer, r.own_text)
+        optional = (r.target, r.load_more, r.open_composer, r.own_text)
         return [r.composer, r.send, r.own_replies, *[n for n in optional if n]]
     return []
 

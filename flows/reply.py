@@ -29,6 +29,7 @@ class ReplySender:
         self.spec = spec
         self.t = timeout_s
         self.text = runner.ctx.variables["reply_text"]
+        self.finding_took = 0.0
 
     def _own_texts(self) -> list[str]:
         own = self.r.selector(self.spec.own_replies)
@@ -48,18 +49,43 @@ class ReplySender:
         r._note(d.find(r.selector(self.spec.send), timeout_s=self.t))
         return {"probe": True}
 
+    def _find_target(self) -> None:
+        """Find the customer's message, loading older messages (bounded) before calling it gone."""
+        d, r = self.r.driver, self.r
+        target = r.selector(self.spec.target)
+        loads = 0
+        started = time.monotonic()
+        while True:
+            try:
+                r._note(d.find(target, timeout_s=self.t if loads == 0 else 1.0))
+                self.finding_took = time.monotonic() - started
+                return
+            except ElementNotFound as exc:
+                r.check_screens()
+                if loads >= self.spec.max_loads or not self._load_older():
+                    raise FlowStop(
+                        "selector_missing",
+                        "the customer's message is no longer in the thread"
+                        + (f" (looked through {loads} more loads)" if loads else ""),
+                        exc.evidence,
+                    ) from exc
+                loads += 1
+
+    def _load_older(self) -> bool:
+        """Show more of the thread: tap its load-more control, else scroll; False at the end."""
+        d, r = self.r.driver, self.r
+        if self.spec.load_more:
+            button = r.selector(self.spec.load_more)
+            if d.is_visible(button) is not None:
+                r._check_deadline()
+                d.tap(button, timeout_s=self.t)
+                return True
+        return d.scroll()
+
     def run(self) -> dict[str, Any]:
         d, r = self.r.driver, self.r
         if self.spec.target:
-            try:
-                r._note(d.find(r.selector(self.spec.target), timeout_s=self.t))
-            except ElementNotFound as exc:
-                r.check_screens()
-                raise FlowStop(
-                    "selector_missing",
-                    "the customer's message is no longer in the thread",
-                    exc.evidence,
-                ) from exc
+            self._find_target()
         if r.ctx.probe:  # `selectors check`: find everything a send needs, send nothing
             return self._probe()
         if self.already_posted():
@@ -71,12 +97,19 @@ class ReplySender:
             d.type_text(r.selector(self.spec.composer), self.text, clear=True, timeout_s=self.t)
         )
         r._note(d.tap(r.selector(self.spec.send), timeout_s=self.t))
-        deadline = time.monotonic() + self.t
+        # As long again as finding the message took: after the send reloads the thread,
+        # an old message has to be loaded again before its replies can be seen.
+        deadline = time.monotonic() + self.t + self.finding_took
+        target = r.selector(self.spec.target) if self.spec.target else None
         while time.monotonic() < deadline:
             # The send usually navigates; reading mid-navigation fails, so poll until the
             # reply shows up among the brand's replies or the step's time runs out.
             with contextlib.suppress(DriverError):
                 r.check_screens()
+                if target is not None and d.count(target) is None:
+                    if not self._load_older():
+                        time.sleep(0.1)
+                    continue
                 if len(self._own_texts()) > before and self.already_posted():
                     return {"already_posted": False, "confirmed": True}
             time.sleep(0.1)

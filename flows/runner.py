@@ -21,6 +21,7 @@ from devices.driver import Driver, ExtractedItem, FieldQuery, Match, Relation
 from devices.errors import (
     DriverCrashed,
     DriverError,
+    DriverStalled,
     DriverTimeout,
     ElementNotFound,
     SelectorInvalid,
@@ -106,6 +107,15 @@ class FlowRunner:
             }
         )
 
+    def open(self, url: str, timeout_s: float, wait_until: str = "load") -> int | None:
+        """Navigate; an error page is its own stop, never mistaken for the screen it replaced."""
+        status = self.driver.open(url, timeout_s=timeout_s, wait_until=wait_until)
+        if status == 429:
+            raise FlowStop("rate_limited", f"the platform answered HTTP 429 for {url}")
+        if status is not None and status >= 500:
+            raise FlowStop("platform_error", f"the platform answered HTTP {status} for {url}")
+        return status
+
     def field_query(self, name: str, spec: FieldSpec) -> FieldQuery:
         """How the driver reads one field: its selector, attribute and relation to the item."""
         relation: Relation | None = None
@@ -166,6 +176,8 @@ class FlowRunner:
                 detail = self._execute(step, path) or {}
             except FlowStop:
                 raise
+            except DriverStalled as exc:  # the watchdog stopped a browser that hung
+                raise FlowStop("timeout", str(exc), exc.evidence) from exc
             except DriverCrashed as exc:
                 raise FlowStop("crashed", str(exc), exc.evidence) from exc
             except SelectorInvalid as exc:  # a pack error: retrying cannot help
@@ -197,8 +209,8 @@ class FlowRunner:
         t = self._timeout(step)
         if isinstance(step, Open):
             url = expand_env(render(step.open, self.ctx.variables))
-            d.open(url, timeout_s=t, wait_until=step.wait_until)
-            return {"url": url}
+            status = self.open(url, t, step.wait_until)
+            return {"url": url, "status": status}
         if isinstance(step, WaitFor):
             m = d.find(self.selector(step.wait_for), timeout_s=t)
             self._note(m)
@@ -332,7 +344,7 @@ class FlowRunner:
                 continue  # counted and logged above
             if spec.link is not None:
                 href = row.fields.get("link") or ""
-                self.driver.open(urljoin(base, href), timeout_s=t)
+                self.open(urljoin(base, href), t)
                 self.check_screens()
             else:
                 self._note(self.driver.tap(entries, nth=i, timeout_s=t))

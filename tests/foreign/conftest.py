@@ -46,6 +46,7 @@ class Site:
     pages: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     sent: list[dict[str, Any]] = field(default_factory=list)
     hanging: dict[str, threading.Event] = field(default_factory=dict)
+    status: dict[str, int] = field(default_factory=dict)  # an HTTP status other than 200
 
     def page(self, path: str, html: str, content_type: str = "text/html; charset=utf-8") -> None:
         self.pages[path] = (html.encode("utf-8"), content_type)
@@ -66,7 +67,7 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 self.send_error(404)
                 return
             body, ctype = site.pages[path]
-            self.send_response(200)
+            self.send_response(site.status.get(path, 200))
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()

@@ -303,3 +303,26 @@ def test_an_id_that_is_not_unique_is_reported_not_merged(tmp_path: Path, site: S
     assert (result.status, result.unreadable) == ("drift", 1)
     (logged,) = events(rt, result, "items_unreadable")
     assert logged["missing"] == {"id (not unique)": 1}
+
+
+def test_an_http_error_page_is_a_platform_error_not_a_guess(tmp_path: Path, site: Site) -> None:
+    site.page("/list", _list_page(["m1"]))
+    rt = write_home(tmp_path, site, pack=LIST_PACK, inbox=_list_flow("newest_first"))
+    assert sweep(rt).status == "ok"
+    site.status["/list"] = 500  # the platform's "something went wrong" page
+    result = sweep(rt)
+    assert (result.status, result.stop_reason) == ("stopped", "platform_error")
+    assert "HTTP 500" in (result.message or "")
+    site.status["/list"] = 429
+    assert sweep(rt).stop_reason == "rate_limited"
+
+
+def test_a_pack_can_name_its_error_screen(tmp_path: Path, site: Site) -> None:
+    site.page("/list", "<html><body><h1 class='oops'>Something went wrong</h1></body></html>")
+    pack = {
+        "selectors": {**LIST_PACK["selectors"], "oops": [{"css": "h1.oops"}]},
+        "screens": {"platform_error": "oops"},
+    }
+    rt = write_home(tmp_path, site, pack=pack, inbox=_list_flow("newest_first"))
+    result = sweep(rt)
+    assert (result.status, result.stop_reason) == ("stopped", "platform_error")

@@ -318,3 +318,19 @@ def test_killing_the_sender_at_random_points_never_sends_twice_or_loses_a_reply(
             assert entry.state == "failed" and entry.last_error, entry
             assert sent[text] == 0 or "already" not in (entry.last_error or "")
     assert sum(1 for e in entries.values() if e.state == "sent") >= trials * 0.9
+
+
+def test_a_reply_to_the_oldest_of_200_messages_loads_older_ones_and_is_sent_once(
+    rt: Runtime, sandbox: RunningSandbox
+) -> None:
+    item = _dm_item(rt, sandbox, "olga", "My first message: where is order 17?")
+    for n in range(199):  # newer messages push it off the thread's first screens
+        sandbox.client.post_message(account="acme", kind="dm", author="olga", text=f"ping {n}")
+    _approve(rt, item, "Hi Olga, order 17 ships tomorrow.")
+    result = Outbox(rt).send()
+    assert [r.state for r in result] == ["sent"], [r.error for r in result]
+    replies = sandbox.client.replies("acme")
+    assert [(r["text"], r["container_id"]) for r in replies] == [
+        ("Hi Olga, order 17 ships tomorrow.", item.thread.rsplit("/", 1)[1])
+    ]
+    assert Outbox(rt).send() == []
