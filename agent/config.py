@@ -13,7 +13,9 @@ exist; a reply flow that cannot answer what the inbox flow collects) are all
 collected, each at the line that names the missing thing. A workspace file whose
 model fails is still checked for the references its raw data names, and every
 CSS and XPath locator of every pack (built-in ones too) is compiled, so one run
-reports everything.
+reports everything. A flow no workspace uses is still checked: it must fit at
+least one selector pack (built-in or the home's), else it is reported at its first
+use of a selector no pack has.
 """
 
 from __future__ import annotations
@@ -258,6 +260,7 @@ def _cross_check(catalog: Catalog, home: Home) -> None:
             found.extend(_workspace_references(catalog, loaded.model, loaded.doc, home))
     for doc in catalog.broken_workspaces:
         found.extend(_reference_problems(catalog, _Refs.raw(doc.data), doc, home))
+    found.extend(_unused_flow_problems(catalog))
     for problem in found:
         if problem not in catalog.problems:  # a file shared by workspaces: say it once
             catalog.problems.append(problem)
@@ -326,6 +329,59 @@ class _Refs:
                 if isinstance(x, str)
             ],
         )  # fmt: skip
+
+
+def _unused_flow_problems(catalog: Catalog) -> list[ConfigProblem]:
+    """Flows being checked that no workspace uses and that no selector pack could run.
+
+    A used flow is checked against its workspace's pack instead. Nothing is said while a
+    pack file is broken (its problems are reported, and it might be the one that fits).
+    """
+    if any(kind == "selectors" for kind, _ in catalog.broken_ids):
+        return []
+    used = {f for w in catalog.workspaces.values() for f in _Refs.of(w.model).flows.values()}
+    for doc in catalog.broken_workspaces:
+        used.update(_Refs.raw(doc.data).flows.values())
+    packs = {key: set(p.model.selectors) for key, p in catalog.selectors.items()}
+    known = set().union(*packs.values())
+    out: list[ConfigProblem] = []
+    for flow_id, loaded in sorted(catalog.flows.items()):
+        if loaded.builtin or flow_id in used:
+            continue
+        names = loaded.model.selector_names()
+        if not names or any(names <= have for have in packs.values()):
+            continue
+        nowhere = sorted(names - known)
+        if nowhere:
+            message = f"flow {flow_id!r} uses selectors no pack has: {', '.join(nowhere)}"
+        else:  # every name is in some pack, but no pack has them all
+            closest = min(sorted(packs), key=lambda key: len(names - packs[key]))
+            lacks = ", ".join(sorted(names - packs[closest]))
+            message = (
+                f"flow {flow_id!r} fits no selector pack: the closest, {closest!r}, lacks {lacks}"
+            )
+            nowhere = sorted(names - packs[closest])
+        out.append(_problem(loaded.doc, _first_use(loaded.doc.data, set(nowhere)), message))
+    return out
+
+
+def _first_use(data: Any, names: set[str]) -> tuple[str | int, ...]:
+    """Where the flow file first names one of ``names`` (a step's value), else ``steps``."""
+
+    def search(node: Any, loc: tuple[str | int, ...]) -> tuple[str | int, ...] | None:
+        if isinstance(node, str):
+            return loc if node in names else None
+        if not isinstance(node, dict | list):
+            return None
+        children = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, child in children:
+            found = search(child, (*loc, key))
+            if found is not None:
+                return found
+        return None
+
+    steps = data.get("steps") if isinstance(data, dict) else None
+    return search(steps, ("steps",)) or ("steps",)
 
 
 def _workspace_references(

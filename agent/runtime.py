@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from agent.config import Catalog, load_catalog
-from agent.store import Store, open_store
+from agent.store import Store, open_store, stale_limit, store_heads
 from agent.sweep import Sweeper
 from runlogs import ActivityLog
 from workspaces.paths import Home
@@ -39,8 +41,29 @@ class Runtime:
         return Sweeper(self.home, self.catalog, self.store, self.log, **options)
 
 
+def home_log(home: Home, store: Store | None) -> ActivityLog:
+    """The home's activity log: keyed with the home's key, its chain heads in ``store``."""
+    heads = store_heads(store) if store is not None else None
+    return ActivityLog(home.logs_dir, key_file=home.log_key_file, heads=heads)
+
+
+def stale_run_limit(home: Home) -> Callable[[str], float]:
+    """How long a run of another host may last, per workspace (``stale_limit``), from the
+    home's flows; the configuration is loaded only when a limit is asked for."""
+
+    @functools.cache
+    def catalog() -> Catalog | None:
+        try:
+            return load_catalog(home)
+        except Exception:  # noqa: BLE001 - a configuration that cannot load: the defaults
+            return None
+
+    return lambda workspace: stale_limit(catalog(), workspace)
+
+
 def open_runtime(home: Home) -> Runtime:
     """Load and check the configuration, then open (and migrate) the store."""
     catalog = load_catalog(home).raise_for_problems()
     home.ensure()
-    return Runtime(home, catalog, open_store(home.db_url), ActivityLog(home.logs_dir))
+    store = open_store(home.db_url)
+    return Runtime(home, catalog, store, home_log(home, store))

@@ -163,6 +163,7 @@ class SweepHooks:
             posted_text=(item.posted_text or "")[:255] or None,
             author_handle=item.author_handle,
             truncated=item.truncated,
+            evidence_capped=ev.capped,
             run_id=self.run_id,
             parent_key=item.parent_key,
             screenshot=screen,
@@ -209,6 +210,7 @@ class SweepHooks:
                 author=ev.item.author,
                 own=ev.item.own,
                 crop=stored.crop,
+                evidence_capped=ev.capped or None,
             )
             if self.on_item is not None and not ev.item.own:
                 self.on_item(stored)
@@ -295,6 +297,9 @@ class Sweeper:
         ws = self.catalog.workspace(workspace_id)
         flow = self.catalog.flows[ws.flows.inbox].model
         pack = self.catalog.selectors[ws.selectors].model
+        from agent.store.runs import close_stale_runs  # runs whose process died: crashed
+
+        close_stale_runs(self.store, self.log, workspace=ws.id, catalog=self.catalog)
         started = time.monotonic()
         try:
             with self.leased(ws):
@@ -381,6 +386,7 @@ class Sweeper:
         try:
             if own_driver:
                 driver = self.open_driver(ws)
+            driver.set_deadline(ctx.deadline)  # a call still running past it is stopped
             runner = FlowRunner(driver, pack, hooks, ctx)
             runner.run(flow)
         except FlowStop as stop:

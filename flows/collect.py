@@ -31,6 +31,14 @@ LAZY_LOAD_WAIT_S = 2.0  # how long the bottom of a list may take to append more
 EVIDENCE_CAP_SCREENS = 3  # an item's evidence is at most this many screens tall
 
 
+def storable(text: str) -> str:
+    """Text a store can hold: a page script can build lone UTF-16 surrogates (and NUL),
+    which neither SQLite nor PostgreSQL accept; each becomes U+FFFD (as the sandbox
+    stores them), and a split surrogate pair becomes its character."""
+    joined = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return joined.replace("\x00", "\ufffd")
+
+
 class Collector:
     """One collect step: read groups newest first, stop at the first fully seen group."""
 
@@ -390,6 +398,7 @@ class Collector:
         if self._missing(x) or text is None or author is None:
             return None
         ctx = self.r.ctx
+        text, author = storable(text), storable(author)
         text = " ".join(text.split()) if self.spec.whitespace == "collapse" else text
         author = " ".join(author.split())
         shown_handle = handle(f.get("handle") or "") or None

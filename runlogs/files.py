@@ -5,7 +5,8 @@ Layout under the logs folder (``Home.logs_dir``)::
     <workspace>/2026-11-23.jsonl   one file per UTC day, one event per line
     <workspace>/.chain             lock file for writers; also holds the chain head
                                    (last seq and hash), so that verify can tell when
-                                   lines were cut off the end of the log
+                                   lines were cut off the end of the log (the store
+                                   keeps a copy too: see ``runlogs.heads``)
 
 Workspace ids are validated here so that a path built from one never leaves the
 logs folder.
@@ -62,6 +63,60 @@ def day_files(ws_dir: Path) -> list[Path]:
     except FileNotFoundError:
         return []
     return [ws_dir / n for n in sorted(names) if DAY_FILE.fullmatch(n)]
+
+
+def iter_lines_backwards(path: Path) -> Iterator[bytes]:
+    """The file's lines (each with its newline, if it has one), last first.
+
+    Reads from the end in chunks, so stopping early costs only what was read.
+    """
+    with open(path, "rb") as fh:
+        pos = fh.seek(0, os.SEEK_END)
+        head = b""  # not yet yielded: lines whose start may lie further back
+        while pos > 0:
+            step = min(_TAIL_CHUNK, pos)
+            pos -= step
+            fh.seek(pos)
+            head = fh.read(step) + head
+            cut = head.find(b"\n")
+            if cut != -1:  # everything after the first newline starts at a known place
+                known, head = head[cut + 1 :], head[: cut + 1]
+                yield from reversed(_split_keep(known))
+        if head:
+            yield head
+
+
+def _split_keep(data: bytes) -> list[bytes]:
+    parts = data.split(b"\n")
+    lines = [part + b"\n" for part in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1])
+    return lines
+
+
+_SEQ_PREFIX = re.compile(rb'\{"seq":(\d+),')
+
+
+def line_with_seq(path: Path, seq: int) -> bytes | None:
+    """The line of ``path`` whose seq is ``seq``, searching from the end; None if absent.
+
+    Lines are written in seq order, so the search stops at the first smaller seq: it
+    costs O(distance from the end), which is small when ``seq`` is recent.
+    """
+    try:
+        lines = iter_lines_backwards(path)
+        for raw in lines:
+            match = _SEQ_PREFIX.match(raw)
+            if match is None:
+                continue
+            found = int(match.group(1))
+            if found == seq:
+                return raw
+            if found < seq:
+                return None
+    except FileNotFoundError:
+        return None
+    return None
 
 
 def read_last_line(path: Path) -> bytes | None:

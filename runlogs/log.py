@@ -8,6 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from runlogs.events import Event
+from runlogs.heads import HeadStore
+from runlogs.integrity import VerifyReport, verify_workspace
+from runlogs.keys import LogKey, default_key_file, load_key
 from runlogs.reader import follow_events, iter_events
 from runlogs.writer import append_event
 
@@ -20,12 +23,33 @@ class ActivityLog:
     """The activity logs under one logs folder (``Home.logs_dir``), one chain per workspace.
 
     ``clock`` gives the time of each event (UTC; a naive datetime is taken as UTC); tests
-    inject one to cross midnight.
+    inject one to cross midnight. Lines are sealed with the key from
+    ``INBOX_AGENT_LOG_KEY``, else from ``key_file`` (default ``<logs_dir>/../keys/log.key``),
+    which the first append creates when it is missing. ``heads`` (the agent's store)
+    keeps a copy of each workspace's chain head outside the logs folder.
     """
 
-    def __init__(self, logs_dir: Path, *, clock: Callable[[], datetime] | None = None):
+    def __init__(
+        self,
+        logs_dir: Path,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        key_file: Path | None = None,
+        heads: HeadStore | None = None,
+    ):
         self.logs_dir = Path(logs_dir)
         self._clock = clock or _utc_now
+        self.key_file = Path(key_file) if key_file is not None else default_key_file(logs_dir)
+        self.heads = heads
+        self._key: LogKey | None = None
+
+    def key(self) -> LogKey:
+        """The key lines are sealed with (created in ``key_file`` on first use if needed)."""
+        if self._key is None:
+            key = load_key(self.key_file, create=True, logs_dir=self.logs_dir)
+            assert key is not None
+            self._key = key
+        return self._key
 
     def append(
         self,
@@ -38,8 +62,20 @@ class ActivityLog:
     ) -> Event:
         """Append one event; raises ``InvalidEventError`` (nothing written) on bad input."""
         return append_event(
-            self.logs_dir, workspace, type, now=self._clock(), run_id=run_id, actor=actor, data=data
+            self.logs_dir,
+            workspace,
+            type,
+            now=self._clock(),
+            run_id=run_id,
+            actor=actor,
+            data=data,
+            key=self.key(),
+            heads=self.heads,
         )
+
+    def verify(self, workspace: str) -> VerifyReport:
+        """Check the workspace's chain with this log's key file and store (never creates a key)."""
+        return verify_workspace(self.logs_dir, workspace, key_file=self.key_file, heads=self.heads)
 
     def events(
         self, workspace: str, *, run_id: str | None = None, since_date: date | None = None

@@ -1,11 +1,13 @@
-"""Appending one event: lock, read the last line, seal, write once, update the head.
+"""Appending one event: lock, read the last line, seal, write once, update the heads.
 
 Two processes may write one workspace's log at once. Each append holds an exclusive
 ``flock`` on the workspace's lock file while it reads the chain's last line (seeking
 from the end of the newest day file) and appends its own, so the chain stays linear;
 each line goes out in one ``os.write`` on an ``O_APPEND`` descriptor, so lines never
 interleave. Every event is written through to the OS at once; run boundaries
-(:data:`RUN_BOUNDARY_TYPES`) are also fsynced.
+(:data:`RUN_BOUNDARY_TYPES`) are also fsynced. The line is sealed with the log key
+(``runlogs.keys``) and its head is written to ``.chain`` and, when the log has a
+:class:`~runlogs.heads.HeadStore`, to the store, still under the lock.
 """
 
 from __future__ import annotations
@@ -38,7 +40,9 @@ from runlogs.files import (
     workspace_dir,
     write_head,
 )
+from runlogs.heads import HeadStore, StoredHead, record_head
 from runlogs.integrity import seal, unseal
+from runlogs.keys import LogKey
 
 
 def _chain_tail(files: list[Path]) -> tuple[int, str | None]:
@@ -100,8 +104,14 @@ def append_event(
     run_id: str | None,
     actor: str,
     data: Mapping[str, Any],
+    key: LogKey | None = None,
+    heads: HeadStore | None = None,
 ) -> Event:
-    """Validate, then append one event to the workspace's log; return it as stored."""
+    """Validate, then append one event to the workspace's log; return it as stored.
+
+    ``key`` seals the line (None: an unkeyed line, as before logs were keyed); ``heads``
+    also records the new chain head in the store.
+    """
     ws_dir = workspace_dir(logs_dir, workspace)
     check_type(type_)
     check_actor(actor)
@@ -119,11 +129,19 @@ def append_event(
             target = files[-1]
         seq, prev = _chain_tail(files)
         body = _body(seq + 1, time_text, workspace, run_id, actor, type_, data_json, prev)
-        line, digest = seal(body)
+        line, digest = seal(body, key)
         _write_line(target, line, sync=sync)
         write_head(lock_fd, ChainHead(seq=seq + 1, hash=digest, file=target.name))
         if sync:
             os.fsync(lock_fd)
+        if heads is not None:
+            new = StoredHead(
+                day=target.name.removesuffix(".jsonl"),
+                seq=seq + 1,
+                hash=digest,
+                keyed_from=seq + 1 if key is not None else None,
+            )
+            record_head(heads, ws_dir, workspace, new, (seq, prev), durable=sync)
     return Event(
         seq=seq + 1,
         time=datetime.fromisoformat(time_text),

@@ -73,6 +73,15 @@ class Home:
     def leases_dir(self) -> Path:
         return self.root / "leases"
 
+    @property
+    def keys_dir(self) -> Path:
+        return self.root / "keys"
+
+    @property
+    def log_key_file(self) -> Path:
+        """The activity log's key (unless ``INBOX_AGENT_LOG_KEY`` is set): outside ``logs/``."""
+        return self.keys_dir / "log.key"
+
     def config_dir(self, kind: str) -> Path:
         if kind not in CONFIG_KINDS:
             raise ValueError(f"unknown config kind {kind!r}")

@@ -7,6 +7,13 @@ then reported at the exact line of the offending key, even for unknown keys.
 
 Only plain data is produced: no tags, no anchors into Python objects (the safe
 loader's composer refuses arbitrary tags), so a hostile file cannot run code.
+
+A hostile file cannot exhaust memory or time either: a file over ``MAX_FILE_BYTES`` is
+refused after reading at most that many bytes; the composer refuses nesting deeper than
+``MAX_DEPTH``, more than ``MAX_NODES`` nodes, and aliases that would expand to more than
+``MAX_ALIAS_NODES`` nodes (a "billion laughs" file) or that refer to the node they are in.
+Each is one ``ConfigProblem`` at the line where the limit was crossed, found while the
+file is composed (before any alias is expanded).
 """
 
 from __future__ import annotations
@@ -21,6 +28,9 @@ from workspaces.errors import ConfigProblem
 
 Loc = tuple[str | int, ...]
 MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_DEPTH = 64  # nested mappings and sequences
+MAX_NODES = 100_000  # nodes written in one file (the largest built-in file has ~400)
+MAX_ALIAS_NODES = 10_000  # nodes that aliases may add when they are expanded
 
 
 @dataclass
@@ -76,6 +86,72 @@ def _best_path(node: Any, loc: Loc) -> Loc:
         if len(taken) > len(best):
             return taken
     return best
+
+
+class _LimitExceeded(Exception):
+    """The composer stopped: the file crosses one of the limits above at ``mark``."""
+
+    def __init__(self, mark: Any, message: str) -> None:
+        super().__init__(message)
+        self.line: int = mark.line + 1 if mark else 1
+        self.column: int = mark.column + 1 if mark else 1
+        self.message = message
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """The safe loader with bounded composition: depth, node count and alias expansion.
+
+    Every composed node's *expanded* size (itself plus everything under it, aliases
+    counted at the size of what they name) is kept, so an alias's cost is known the
+    moment it is read and the tree is never expanded to find it out.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._nodes = 0
+        self._alias_nodes = 0
+        self._sizes: dict[int, int] = {}  # id(node) -> expanded size; nodes stay alive
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            node = super().compose_node(parent, index)
+            size = self._sizes.get(id(node))
+            if size is None:  # its anchor's node is still being composed: a cycle
+                raise _LimitExceeded(
+                    event.start_mark,
+                    f"alias *{event.anchor} is used inside the node it names (a cycle)",
+                )
+            self._alias_nodes += size
+            if self._alias_nodes > MAX_ALIAS_NODES:
+                raise _LimitExceeded(
+                    event.start_mark,
+                    f"aliases expand to more than {MAX_ALIAS_NODES:,} nodes "
+                    f"(at alias *{event.anchor}): a configuration file needs nothing like it",
+                )
+            return node
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise _LimitExceeded(event.start_mark, f"more than {MAX_NODES:,} values in one file")
+        nested = isinstance(event, yaml.CollectionStartEvent)
+        if nested:
+            self._depth += 1
+            if self._depth > MAX_DEPTH:
+                raise _LimitExceeded(event.start_mark, f"nested more than {MAX_DEPTH} levels deep")
+        node = super().compose_node(parent, index)
+        if nested:
+            self._depth -= 1
+        self._sizes[id(node)] = 1 + sum(self._sizes.get(id(child), 1) for child in _children(node))
+        return node
+
+
+def _children(node: yaml.Node | None) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
 
 
 class YamlSourceError(Exception):
@@ -164,14 +240,22 @@ def _reason(exc: yaml.YAMLError) -> str:
 def parse_yaml(text: str, path: Path | str) -> Document:
     """Parse one YAML document from ``text``; raises YamlSourceError with a position."""
     doc = Document(Path(path), None)
+    loader: _BoundedLoader | None = None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        loader = _BoundedLoader(text)  # its reader checks the characters at once
+        node = loader.get_single_node()
+    except _LimitExceeded as exc:
+        problem = ConfigProblem(str(path), exc.line, exc.column, "", exc.message)
+        raise YamlSourceError(problem) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         raise YamlSourceError(ConfigProblem(str(path), line, col, "", _reason(exc))) from exc
     except yaml.YAMLError as exc:  # e.g. "expected a single document"
         raise YamlSourceError(ConfigProblem.at_file(path, _reason(exc))) from exc
+    finally:
+        if loader is not None:
+            loader.dispose()
     if node is None:
         raise YamlSourceError(ConfigProblem.at_file(path, "file is empty"))
     doc.data = _build(node, (), doc)
@@ -179,15 +263,23 @@ def parse_yaml(text: str, path: Path | str) -> Document:
 
 
 def load_yaml(path: Path) -> Document:
-    """Read and parse a YAML file; every failure is a YamlSourceError naming the file."""
+    """Read and parse a YAML file; every failure is a YamlSourceError naming the file.
+
+    At most ``MAX_FILE_BYTES`` + 1 bytes are read: a larger file is refused unread.
+    """
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as stream:
+            raw = stream.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise YamlSourceError(
             ConfigProblem.at_file(path, f"cannot read file: {exc.strerror}")
         ) from exc
     if len(raw) > MAX_FILE_BYTES:
-        raise YamlSourceError(ConfigProblem.at_file(path, "file is larger than 2 MiB"))
+        raise YamlSourceError(
+            ConfigProblem.at_file(
+                path, f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB"
+            )
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -1,8 +1,10 @@
 """``inbox-agent db status|upgrade``: the store's schema revision, and migrating it.
 
 The database is the home's (``Home.db_url``: ``INBOX_AGENT_DB`` when set, else
-SQLite in the home folder). ``status`` never changes anything, not even by
-creating an empty SQLite file; ``upgrade`` migrates in place to the newest schema.
+SQLite in the home folder). ``status`` never changes the schema, and never creates an
+empty SQLite file; it does close runs whose process is gone (as ``crashed``, with their
+end event in the activity log: ``agent.store.runs``) and lists the runs still running.
+``upgrade`` migrates in place to the newest schema.
 """
 
 from __future__ import annotations
@@ -14,15 +16,20 @@ import sqlalchemy as sa
 import typer
 
 from agent.commands.context import console, print_json, state
+from agent.runtime import stale_run_limit
+from agent.store import close_stale_runs, store_heads
 from agent.store.engine import head_revision, normalise_url, open_store
 from agent.store.errors import StoreError
+from agent.store.runs import running_runs
+from runlogs import ActivityLog
+from workspaces.paths import Home
 
 app = typer.Typer(no_args_is_help=True, help="Show and migrate the database schema.")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")]
 
 
-def _missing_sqlite_file(url: str) -> Path | None:
+def missing_sqlite_file(url: str) -> Path | None:
     """The SQLite file ``url`` names when it does not exist yet, else None."""
     parsed = normalise_url(url)
     database = parsed.database or ""
@@ -34,7 +41,7 @@ def _missing_sqlite_file(url: str) -> Path | None:
 
 def _status(url: str) -> dict[str, Any]:
     head = head_revision()
-    if _missing_sqlite_file(url) is not None:
+    if missing_sqlite_file(url) is not None:
         shown = normalise_url(url).render_as_string(hide_password=True)
         return {"url": shown, "exists": False, "current": None, "head": head, "up_to_date": False}
     with open_store(url, migrate=False) as store:
@@ -51,10 +58,40 @@ def _status(url: str) -> dict[str, Any]:
         }
 
 
+def _runs(home: Home) -> dict[str, Any]:
+    """Close the runs whose process is gone; what is still running and what was closed."""
+    with open_store(home.db_url, migrate=False) as store:
+        try:
+            current = store.current_revision()
+            if current is None:
+                return {"running": [], "closed": []}
+            # Chain heads only into a schema that has their table.
+            heads = store_heads(store) if current == head_revision() else None
+            log = ActivityLog(home.logs_dir, key_file=home.log_key_file, heads=heads)
+            try:
+                closed = close_stale_runs(store, log, limit_s=stale_run_limit(home))
+            finally:
+                if heads is not None:
+                    heads.close()
+            running = running_runs(store)
+        except sa.exc.SQLAlchemyError as exc:
+            raise StoreError(f"cannot read {store.url}: {str(exc).splitlines()[0]}") from exc
+    return {
+        "running": [
+            {"id": r.id, "workspace": r.workspace, "host": r.host, "pid": r.pid} for r in running
+        ],
+        "closed": [{"id": c.id, "workspace": c.workspace, "reason": c.reason} for c in closed],
+    }
+
+
 @app.command("status")
 def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
-    """Show the database URL, its schema revision and the newest one."""
-    info = _status(state(ctx).home.db_url)
+    """Show the database URL, its schema revision and the newest one; close runs whose
+    process is gone (as crashed) and list the runs still running."""
+    home = state(ctx).home
+    info = _status(home.db_url)
+    if info["exists"]:
+        info["runs"] = _runs(home)
     if as_json:
         print_json(info)
         return
@@ -67,6 +104,21 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
     current = info["current"] or "none"
     verdict = "up to date" if info["up_to_date"] else "needs `inbox-agent db upgrade`"
     console.print(f"schema: {current} (newest: {info['head']}): {verdict}", markup=False)
+    runs = info["runs"]
+    console.print(
+        f"runs: {len(runs['running'])} running, {len(runs['closed'])} closed now as crashed",
+        markup=False,
+    )
+    for run in runs["running"]:
+        console.print(
+            f"  running: {run['id']} of {run['workspace']} (process {run['pid']} on host "
+            f"{run['host']})",
+            markup=False,
+        )
+    for run in runs["closed"]:
+        console.print(
+            f"  crashed: {run['id']} of {run['workspace']}: {run['reason']}", markup=False
+        )
 
 
 @app.command("upgrade")
@@ -74,7 +126,7 @@ def upgrade(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Migrate the database in place to the newest schema (creating it if needed)."""
     home = state(ctx).home
     url = home.db_url
-    if _missing_sqlite_file(url) is not None:
+    if missing_sqlite_file(url) is not None:
         home.ensure()
     before = _status(url)["current"]
     with open_store(url) as store:

@@ -1,15 +1,23 @@
 """``inbox-agent log``: show, follow and verify a workspace's activity log.
 
 Two forms share one group: ``log WORKSPACE [--follow] [--json] [--run RUN]`` shows the
-log, and ``log verify WORKSPACE`` checks its hash chain. Any first argument that is not
-a subcommand is routed to the hidden ``show`` command (so a workspace that happens to
-be called ``verify`` is shown with ``log show verify``).
+log, and ``log verify WORKSPACE`` checks its hash chain (with the home's log key, and
+against the chain head kept in the store). Any first argument that is not a subcommand
+is routed to the hidden ``show`` command (so a workspace that happens to be called
+``verify`` is shown with ``log show verify``).
+
+Showing a log first closes the workspace's runs whose process is gone (as ``crashed``,
+with their end event: ``agent.store.runs``), so a run is never shown as running when
+nothing runs it; runs still running are named below the table.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -17,11 +25,16 @@ from rich.table import Table
 from rich.text import Text
 from typer.core import TyperGroup
 
-from agent.commands.context import console, print_json, state
-from agent.errors import UserError
-from runlogs import ActivityLog, Event, RunLogError, verify_workspace
+from agent.commands.context import console, err_console, print_json, state
+from agent.commands.db import missing_sqlite_file
+from agent.errors import InboxAgentError, UserError
+from agent.runtime import home_log, stale_run_limit
+from agent.store import Store, StoreHeads, close_stale_runs, open_store
+from agent.store.runs import RunEnd, unended_runs
+from runlogs import ActivityLog, Event, RunLogError
 from runlogs.files import workspace_dir
 from runlogs.reader import follow_events
+from workspaces.paths import Home
 
 _SUMMARY_WIDTH = 400
 # Text from social media must not drive the terminal: show control characters escaped.
@@ -50,15 +63,28 @@ app = typer.Typer(
 )
 
 
-def _log_dir(ctx: typer.Context, workspace: str) -> tuple[ActivityLog, str]:
-    logs_dir = state(ctx).home.logs_dir
+def _ws_dir(home: Home, workspace: str) -> Path:
     try:
-        ws_dir = workspace_dir(logs_dir, workspace)
+        return workspace_dir(home.logs_dir, workspace)
     except RunLogError as exc:
         raise UserError(str(exc)) from exc
-    if not ws_dir.is_dir():
-        raise UserError(f"no activity log for workspace {workspace!r} in {logs_dir}")
-    return ActivityLog(logs_dir), workspace
+
+
+def _no_log(home: Home, workspace: str) -> UserError:
+    return UserError(f"no activity log for workspace {workspace!r} in {home.logs_dir}")
+
+
+@contextlib.contextmanager
+def home_store(home: Home) -> Iterator[Store | None]:
+    """The home's store when it exists (None for a SQLite file not created yet)."""
+    if missing_sqlite_file(home.db_url) is not None:
+        yield None
+        return
+    store = open_store(home.db_url)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 def _clean(text: str) -> str:
@@ -126,13 +152,56 @@ def show(
     ] = None,
 ) -> None:
     """Show a workspace's activity log, oldest first."""
-    log, workspace = _log_dir(ctx, workspace)
+    home = state(ctx).home
+    if not _ws_dir(home, workspace).is_dir():
+        raise _no_log(home, workspace)
     since_date = _parse_date(since)
+    with contextlib.ExitStack() as stack:
+        try:
+            store = stack.enter_context(home_store(home))
+        except InboxAgentError as exc:  # the log can still be shown
+            err_console.print(
+                f"note: cannot check for runs whose process died: {exc}", markup=False
+            )
+            store = None
+        log = home_log(home, store)
+        stack.callback(_close_heads, log)
+        _show(home, store, log, workspace, follow, as_json, run, since_date)
+
+
+def _close_heads(log: ActivityLog) -> None:
+    if isinstance(log.heads, StoreHeads):
+        log.heads.close()
+
+
+def _show(
+    home: Home,
+    store: Store | None,
+    log: ActivityLog,
+    workspace: str,
+    follow: bool,
+    as_json: bool,
+    run: str | None,
+    since_date: date | None,
+) -> None:
     try:
+        if store is not None:
+            close_stale_runs(store, log, workspace=workspace, limit_s=stale_run_limit(home))
         events = list(log.events(workspace, run_id=run, since_date=since_date))
+        unended: list[RunEnd] = []
+        if store is not None:
+            ended = {e.run_id for e in events if e.type == "run_finished"}
+            started = [e.run_id for e in events if e.type == "run_started" and e.run_id]
+            unended, written = unended_runs(
+                store, log, workspace, [r for r in started if r not in ended]
+            )
+            events.extend(written)
         _emit(events, as_json)
         if not events and not as_json:
             console.print("no events" + (f" for run {run!r}" if run else ""))
+        if not as_json:
+            for note in unended:
+                console.print(Text(_clean(_unended_note(note))))
         if follow:
             last_seq = max((e.seq for e in events), default=0)
             if not events:  # filtered by run or date: start from the chain's current end
@@ -141,6 +210,13 @@ def show(
                 _emit([event], as_json, header=False)
     except RunLogError as exc:
         raise UserError(str(exc)) from exc
+
+
+def _unended_note(run: RunEnd) -> str:
+    if run.status is None:
+        return f"run {run.id} has no end event, and the store has no row for it: its end is unknown"
+    since = f", since {run.started_at:%Y-%m-%d %H:%M:%S} UTC" if run.started_at else ""
+    return f"run {run.id} is running: process {run.pid} on host {run.host}{since}"
 
 
 def _parse_date(text: str | None) -> date | None:
@@ -157,14 +233,38 @@ def verify(
     ctx: typer.Context,
     workspace: Annotated[str, typer.Argument(help="Workspace id, e.g. acme-instagram.")],
 ) -> None:
-    """Check the log's hash chain; name the first line that was edited, inserted or removed."""
-    log, workspace = _log_dir(ctx, workspace)
-    try:
-        report = verify_workspace(log.logs_dir, workspace)
-    except RunLogError as exc:
-        raise UserError(str(exc)) from exc
-    if report.ok:
-        console.print(f"ok: {report.lines_checked} lines checked")
-        return
-    console.print(Text(f"tampered: {report.problem}"))
-    raise typer.Exit(1)
+    """Check the log's hash chain; name the first line that was edited, inserted or removed.
+
+    Also names lines cut off the end and removed day files (against the chain head kept
+    in the store) and a chain rewritten without the key. Exit 0 ok, 1 tampered, 2 when
+    keyed lines could not be checked for want of the key.
+    """
+    home = state(ctx).home
+    has_dir = _ws_dir(home, workspace).is_dir()
+    with contextlib.ExitStack() as stack:
+        try:
+            store = stack.enter_context(home_store(home))
+        except InboxAgentError as exc:
+            err_console.print(
+                f"note: cannot compare with the chain head in the store: {exc}", markup=False
+            )
+            store = None
+        log = home_log(home, store)
+        stack.callback(_close_heads, log)
+        try:
+            report = log.verify(workspace)
+        except RunLogError as exc:
+            raise UserError(str(exc)) from exc
+    if not has_dir and report.stored_head is None:
+        raise _no_log(home, workspace)
+    if not report.ok:
+        console.print(Text(f"tampered: {report.problem}"))
+        raise typer.Exit(1)
+    console.print(Text(str(report)))
+    head = report.stored_head
+    if head is not None:
+        console.print(
+            Text(f"chain head in the store: seq {head.seq} of {head.day}, found in the log")
+        )
+    if not report.complete:
+        raise typer.Exit(2)

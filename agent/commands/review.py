@@ -21,7 +21,9 @@ from agent.review.errors import NotFound
 from agent.review.queries import (
     STATUS_FILTERS,
     QueueFilter,
+    check_filter,
     item_detail,
+    known_intents,
     open_session_command,
     queue,
     visible_item,
@@ -70,10 +72,12 @@ def list_cmd(
 ) -> None:
     """The queue, soonest SLA deadline first."""
     rt, user = _open(ctx, who)
+    f = QueueFilter(workspace, intent, priority, sla, status, page)
+    check_filter(f, known_intents(rt.home, rt.catalog))
     with rt.store.session() as s:
         visible = visible_workspaces(s, user)
         require_visible(visible, workspace)
-        result = queue(s, QueueFilter(workspace, intent, priority, sla, status, page), visible)
+        result = queue(s, f, visible)
     for r in result.rows:
         d = r.decision
         if as_json:
@@ -156,7 +160,9 @@ def approve(
     if text is None:
         with rt.store.session() as s:
             item = visible_item(s, item_id, visible_workspaces(s, user))
-            dec = item_detail(s, item).decision if item else None
+            if item is None:
+                raise NotFound(f"no item {item_id}")
+            dec = item_detail(s, item).decision
         text = (dec.draft if dec else None) or ""
         if not text:
             raise UserError(f"item {item_id} has no draft: pass --text")

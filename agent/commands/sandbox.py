@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -62,7 +64,13 @@ def post(
     account: Annotated[str, typer.Option(help="Brand account (acme, globex, initech).")],
     kind: Annotated[str, typer.Option(help="comment or dm.")],
     author: Annotated[str, typer.Option(help="Who wrote it.")],
-    text: Annotated[str, typer.Option(help="The message text.")],
+    text: Annotated[
+        str | None, typer.Option(help="The message text; `-` reads it from stdin.")
+    ] = None,
+    text_file: Annotated[
+        Path | None,
+        typer.Option("--text-file", help="Read the message text from this file (any size, UTF-8)."),
+    ] = None,
     thread: Annotated[
         str | None,
         typer.Option(
@@ -73,15 +81,38 @@ def post(
     url: UrlOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the message as JSON.")] = False,
 ) -> None:
-    """Inject a comment or a DM into the running sandbox."""
+    """Inject a comment or a DM into the running sandbox.
+
+    The text is given with --text, or read whole from --text-file PATH or from stdin
+    (--text -), so a message of any size can be posted. Read text is kept exactly,
+    newlines included; bytes that are not UTF-8 become U+FFFD.
+    """
     if kind not in ("comment", "dm"):
         raise UserError(f"--kind must be comment or dm, not {kind!r}")
+    text = _message_text(text, text_file)
     with _client(url) as client:
         msg = client.post_message(account, kind, author, text, thread=thread, parent=parent)
     if as_json:
         print_json(msg)
     else:
-        console.print(f"{msg['kind']} {msg['id']} by {msg['author']} in {msg['container_id']}")
+        console.print(
+            f"{msg['kind']} {msg['id']} by {msg['author']} in {msg['container_id']}", markup=False
+        )
+
+
+def _message_text(text: str | None, text_file: Path | None) -> str:
+    if (text is None) == (text_file is None):
+        raise UserError("give the message text with exactly one of --text, --text - or --text-file")
+    if text_file is not None:
+        try:
+            raw = text_file.read_bytes()
+        except OSError as exc:
+            raise UserError(f"cannot read {text_file}: {exc.strerror or exc}") from exc
+        return raw.decode("utf-8", errors="replace")
+    if text == "-":
+        return sys.stdin.buffer.read().decode("utf-8", errors="replace")
+    assert text is not None
+    return text
 
 
 @app.command()

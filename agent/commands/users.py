@@ -1,11 +1,13 @@
 """``inbox-agent users add|grant|revoke|list``: the people who use the review UI.
 
 Passwords are read from stdin (``--password-stdin``, first line) or prompted for
-without echo, hashed with argon2 and never printed or logged.
+without echo, hashed with argon2 and never printed or logged. A grant names a workspace
+configured in the home (``workspaces/*.yaml``); anything else is refused.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Annotated
 
@@ -16,6 +18,7 @@ from agent.config import load_catalog
 from agent.errors import UserError
 from agent.review.auth import ROLE_RANK, add_user, grant, list_users, require_user, revoke
 from agent.store import Store, open_store
+from workspaces.models import ID_PATTERN
 
 app = typer.Typer(no_args_is_help=True, help="Manage review users, roles and workspace grants.")
 
@@ -54,10 +57,27 @@ def add(
     console.print(f"added {user.name} ({user.role})", markup=False)
 
 
-def _warn_unknown_workspace(ctx: typer.Context, workspace: str) -> None:
-    catalog = load_catalog(state(ctx).home)
-    if workspace not in catalog.workspaces:
-        err_console.print(f"note: no workspace {workspace!r} is configured (yet)", markup=False)
+def _require_configured(ctx: typer.Context, workspace: str) -> None:
+    """Refuse a grant to anything but a workspace configured in the home."""
+    if not re.fullmatch(ID_PATTERN, workspace):
+        raise UserError(
+            f"bad workspace id {workspace[:80]!r}: a workspace id is 1-63 lowercase letters, "
+            "digits, '-' and '_'"
+        )
+    home = state(ctx).home
+    catalog = load_catalog(home)
+    if workspace in catalog.workspaces:
+        return
+    if ("workspaces", workspace) in catalog.broken_ids:
+        err_console.print(
+            f"note: workspace {workspace!r} has configuration problems (run inbox-agent validate)",
+            markup=False,
+        )
+        return
+    known = ", ".join(sorted(catalog.workspaces)) or "none"
+    raise UserError(
+        f"no workspace {workspace!r} is configured in {home.root} (configured: {known})"
+    )
 
 
 @app.command("grant")
@@ -66,8 +86,8 @@ def grant_cmd(
     name: Annotated[str, typer.Argument(help="User name.")],
     workspace: Annotated[str, typer.Argument(help="Workspace id.")],
 ) -> None:
-    """Let a user see and act on a workspace."""
-    _warn_unknown_workspace(ctx, workspace)
+    """Let a user see and act on a workspace (one configured in the home)."""
+    _require_configured(ctx, workspace)
     with _store(ctx) as store, store.session() as s:
         added = grant(s, require_user(s, name), workspace)
     console.print(

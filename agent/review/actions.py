@@ -27,7 +27,7 @@ from sqlmodel import Session, col, select
 
 from agent.review.auth import can_see, has_role
 from agent.review.errors import InvalidState, NotAllowed, NotFound, ReviewError, StaleDraft
-from agent.review.queries import PENDING, active_takeover, draft_hash, latest_decision
+from agent.review.queries import PENDING, active_takeover, draft_hash, latest_decision, valid_id
 from agent.store import (
     Decision,
     Item,
@@ -92,6 +92,8 @@ def _require(user: User, role: Role, what: str) -> None:
 
 
 def _lock_item(session: Session, user: User, item_id: int) -> Item:
+    if not valid_id(item_id):  # beyond what the database's integer holds: absent
+        raise NotFound(f"no item {item_id}")
     locked: Any = session.execute(
         sa.update(Item).where(col(Item.id) == item_id).values(status=Item.status)
     )

@@ -14,13 +14,14 @@ from pydantic import BaseModel, Field
 
 from agent.review import actions
 from agent.review.auth import require_visible
-from agent.review.context import ApiWriter, PageViewer, state_of
+from agent.review.context import ApiWriter, ItemId, PageViewer, state_of
 from agent.review.errors import NotFound
 from agent.review.queries import (
     QueueFilter,
     QueueRow,
     active_takeover,
     active_takeovers,
+    check_filter,
     item_detail,
     queue,
     visible_item,
@@ -81,8 +82,11 @@ def list_items(
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
 ) -> dict[str, Any]:
     require_visible(viewer.visible, workspace)
-    f = QueueFilter(workspace, intent, priority, sla, status, page)
-    with state_of(request).runtime.store.session() as s:
+    st = state_of(request)
+    f = QueueFilter(workspace or None, intent or None, priority or None, sla or None,
+                    status or "pending", page)  # fmt: skip
+    check_filter(f, st.intents())  # 400 {"error": "unknown status 'x' (known: …)"}
+    with st.runtime.store.session() as s:
         result = queue(s, f, viewer.visible)
     return {
         "items": [_row(r) for r in result.rows],
@@ -93,7 +97,7 @@ def list_items(
 
 
 @router.get("/items/{item_id}")
-def get_item(request: Request, viewer: PageViewer, item_id: int) -> dict[str, Any]:
+def get_item(request: Request, viewer: PageViewer, item_id: ItemId) -> dict[str, Any]:
     st = state_of(request)
     with st.runtime.store.session() as s:
         item = visible_item(s, item_id, viewer.visible)
@@ -136,7 +140,9 @@ def _outbox(entry: OutboxEntry) -> dict[str, Any]:
 
 
 @router.post("/items/{item_id}/approve")
-def approve(request: Request, viewer: ApiWriter, item_id: int, body: ApproveBody) -> dict[str, Any]:
+def approve(
+    request: Request, viewer: ApiWriter, item_id: ItemId, body: ApproveBody
+) -> dict[str, Any]:
     rt = state_of(request).runtime
     entry = actions.approve(
         rt.store, item_id, viewer.user, body.text, seen_draft_hash=body.draft_hash,
@@ -147,7 +153,7 @@ def approve(request: Request, viewer: ApiWriter, item_id: int, body: ApproveBody
 
 @router.post("/items/{item_id}/draft")
 def save_draft(
-    request: Request, viewer: ApiWriter, item_id: int, body: ApproveBody
+    request: Request, viewer: ApiWriter, item_id: ItemId, body: ApproveBody
 ) -> dict[str, Any]:
     rt = state_of(request).runtime
     decision = actions.save_draft(
@@ -161,7 +167,7 @@ def _status(item: Item) -> dict[str, Any]:
 
 
 @router.post("/items/{item_id}/reject")
-def reject(request: Request, viewer: ApiWriter, item_id: int, body: NoteBody) -> dict[str, Any]:
+def reject(request: Request, viewer: ApiWriter, item_id: ItemId, body: NoteBody) -> dict[str, Any]:
     rt = state_of(request).runtime
     item = actions.reject(
         rt.store, item_id, viewer.user, reason=body.reason, seen_draft_hash=body.draft_hash,
@@ -171,7 +177,9 @@ def reject(request: Request, viewer: ApiWriter, item_id: int, body: NoteBody) ->
 
 
 @router.post("/items/{item_id}/escalate")
-def escalate(request: Request, viewer: ApiWriter, item_id: int, body: NoteBody) -> dict[str, Any]:
+def escalate(
+    request: Request, viewer: ApiWriter, item_id: ItemId, body: NoteBody
+) -> dict[str, Any]:
     rt = state_of(request).runtime
     item = actions.escalate(
         rt.store, item_id, viewer.user, reason=body.reason, owner=body.owner,
@@ -181,7 +189,9 @@ def escalate(request: Request, viewer: ApiWriter, item_id: int, body: NoteBody) 
 
 
 @router.post("/items/{item_id}/assign")
-def assign(request: Request, viewer: ApiWriter, item_id: int, body: AssignBody) -> dict[str, Any]:
+def assign(
+    request: Request, viewer: ApiWriter, item_id: ItemId, body: AssignBody
+) -> dict[str, Any]:
     rt = state_of(request).runtime
     item = actions.assign(
         rt.store, item_id, viewer.user, body.owner, seen_draft_hash=body.draft_hash, log=rt.log
@@ -190,7 +200,7 @@ def assign(request: Request, viewer: ApiWriter, item_id: int, body: AssignBody) 
 
 
 @router.post("/items/{item_id}/resolve")
-def resolve(request: Request, viewer: ApiWriter, item_id: int, body: NoteBody) -> dict[str, Any]:
+def resolve(request: Request, viewer: ApiWriter, item_id: ItemId, body: NoteBody) -> dict[str, Any]:
     rt = state_of(request).runtime
     item = actions.resolve(
         rt.store, item_id, viewer.user, note=body.reason, seen_draft_hash=body.draft_hash,
@@ -200,7 +210,7 @@ def resolve(request: Request, viewer: ApiWriter, item_id: int, body: NoteBody) -
 
 
 @router.post("/items/{item_id}/restore")
-def restore(request: Request, viewer: ApiWriter, item_id: int, body: NoteBody) -> dict[str, Any]:
+def restore(request: Request, viewer: ApiWriter, item_id: ItemId, body: NoteBody) -> dict[str, Any]:
     rt = state_of(request).runtime
     item = actions.restore(
         rt.store, item_id, viewer.user, rt.triage().not_spam, note=body.reason, log=rt.log

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -157,40 +158,110 @@ def list_users(session: Session) -> list[tuple[User, list[str]]]:
 class _Failures:
     count: int = 0
     locked_until: float = 0.0
+    last: float = 0.0
 
 
 @dataclass
 class LoginLimiter:
-    """Lock a (username, client address) pair for ``lock_seconds`` after ``max_failures``.
+    """Limits on password checks, per user name and address, per address, and in total.
 
-    In memory: a restart forgets the counters, which only errs towards one more
-    round of five guesses.
+    * a (user name, address) pair is locked for ``lock_seconds`` (60) after
+      ``max_failures`` (5) failures; signing in resets it;
+    * an address is locked for ``address_lock_seconds`` (300) after
+      ``address_max_failures`` (20) failures under any user names, counted until it has
+      been quiet for that long (success under one name does not reset it);
+    * all addresses together get ``global_per_second`` (2) password checks a second, with
+      bursts of up to ``global_burst`` (30): a flood of different names from many
+      addresses is slowed to that rate, and each argon2 check it forces is paid for.
+
+    In memory: a restart forgets the counters, which only errs towards one more round
+    of guesses. At most ``max_tracked`` names and addresses are remembered (the oldest
+    unlocked ones are forgotten first).
     """
 
     max_failures: int = 5
     lock_seconds: float = 60.0
     clock: Callable[[], float] = time.monotonic
+    address_max_failures: int = 20
+    address_lock_seconds: float = 300.0
+    global_per_second: float = 2.0
+    global_burst: int = 30
+    max_tracked: int = 10_000
     _state: dict[tuple[str, str], _Failures] = field(default_factory=dict)
+    _addresses: dict[str, _Failures] = field(default_factory=dict)
+    _tokens: float | None = None
+    _refilled: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def locked_for(self, username: str, address: str) -> float:
         """Seconds until this pair may try again (0 when it may try now)."""
         with self._lock:
-            entry = self._state.get((username.lower(), address))
-            if entry is None:
-                return 0.0
-            return max(0.0, entry.locked_until - self.clock())
+            return self._locked(username, address, self.clock())
+
+    def _locked(self, username: str, address: str, now: float) -> float:
+        waits = [0.0]
+        for entry in (self._state.get((username.lower(), address)), self._addresses.get(address)):
+            if entry is not None:
+                waits.append(entry.locked_until - now)
+        return max(waits)
+
+    def admit(self, username: str, address: str) -> tuple[float, str]:
+        """May this attempt have its password checked now? ``(0, "")`` when it may (and
+        it is counted against the global rate), else the seconds to wait and why."""
+        with self._lock:
+            now = self.clock()
+            wait = self._locked(username, address, now)
+            if wait > 0:
+                return wait, "failed"
+            if self._tokens is None:
+                self._tokens, self._refilled = float(self.global_burst), now
+            elapsed = max(0.0, now - self._refilled)
+            self._tokens = min(
+                float(self.global_burst), self._tokens + elapsed * self.global_per_second
+            )
+            self._refilled = now
+            if self._tokens < 1:
+                return (1 - self._tokens) / self.global_per_second, "busy"
+            self._tokens -= 1
+            return 0.0, ""
 
     def failed(self, username: str, address: str) -> None:
         with self._lock:
+            now = self.clock()
             key = (username.lower(), address)
             entry = self._state.setdefault(key, _Failures())
-            if entry.locked_until and entry.locked_until <= self.clock():
+            if entry.locked_until and entry.locked_until <= now:
                 entry.count, entry.locked_until = 0, 0.0
             entry.count += 1
+            entry.last = now
             if entry.count >= self.max_failures:
-                entry.locked_until = self.clock() + self.lock_seconds
+                entry.locked_until = now + self.lock_seconds
+            by_address = self._addresses.setdefault(address, _Failures())
+            quiet = now - by_address.last >= self.address_lock_seconds
+            if (by_address.locked_until and by_address.locked_until <= now) or quiet:
+                by_address.count, by_address.locked_until = 0, 0.0
+            by_address.count += 1
+            by_address.last = now
+            if by_address.count >= self.address_max_failures:
+                by_address.locked_until = now + self.address_lock_seconds
+            self._prune(now)
 
     def succeeded(self, username: str, address: str) -> None:
         with self._lock:
             self._state.pop((username.lower(), address), None)
+
+    def _prune(self, now: float) -> None:
+        _forget_oldest(self._state, self.max_tracked, now)
+        _forget_oldest(self._addresses, self.max_tracked, now)
+
+
+K = TypeVar("K")
+
+
+def _forget_oldest(table: dict[K, _Failures], keep: int, now: float) -> None:
+    """Drop entries beyond ``keep``: unlocked ones first, the longest quiet first."""
+    if len(table) <= keep:
+        return
+    by_age = sorted(table, key=lambda k: (table[k].locked_until > now, table[k].last))
+    for key in by_age[: len(table) - keep]:
+        del table[key]

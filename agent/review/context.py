@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import secrets
 import unicodedata
 from dataclasses import dataclass, field
@@ -11,13 +12,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
+from anyio import CapacityLimiter
 from fastapi import Depends, Form, Header, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
+from agent.config import Catalog
 from agent.review.auth import LoginLimiter, visible_workspaces
-from agent.review.queries import known_workspaces
+from agent.review.errors import NotFound
+from agent.review.queries import MAX_ID, known_intents, known_workspaces
 from agent.review.sessions import Presence, SessionStore, WebSession
 from agent.runtime import Runtime
 from agent.store import User
@@ -52,7 +56,13 @@ class ReviewState:
     sessions: SessionStore = field(default_factory=SessionStore)
     presence: Presence = field(default_factory=Presence)
     limiter: LoginLimiter = field(default_factory=LoginLimiter)
+    # Password checks (argon2, ~0.5 s of CPU each) run in worker threads of their own,
+    # at most this many at once: a flood of sign-ins waits here, not in the threads
+    # every other page needs.
+    password_checks: int = 2
     env: Environment = field(init=False)
+    hashing: CapacityLimiter = field(init=False)
+    _intents: tuple[Catalog | None, list[str]] = field(init=False, default=(None, []))
 
     def __post_init__(self) -> None:
         self.env = Environment(
@@ -64,6 +74,15 @@ class ReviewState:
         self.env.filters["inert"] = inert
         self.env.filters["when"] = when
         self.env.tests["hiding"] = hiding
+        self.hashing = CapacityLimiter(self.password_checks)
+
+    def intents(self) -> list[str]:
+        """The intents the queue can be filtered on (worked out once per loaded catalog)."""
+        catalog, known = self._intents
+        if catalog is not self.runtime.catalog:
+            known = known_intents(self.runtime.home, self.runtime.catalog)
+            self._intents = (self.runtime.catalog, known)
+        return known
 
     def render(self, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         html = self.env.get_template(name).render(css=Markup(CSS), **context)  # noqa: S704
@@ -143,6 +162,18 @@ def api_writer(
     return viewer
 
 
+_DIGITS = re.compile(r"[0-9]{1,12}")
+
+
+def item_id_param(item_id: str) -> int:
+    """The ``{item_id}`` of a route: anything that cannot be a stored row's id (plain
+    ASCII digits, 1 to ``MAX_ID``) is a 404, like an item that does not exist."""
+    if not _DIGITS.fullmatch(item_id) or not 0 < int(item_id) <= MAX_ID:
+        raise NotFound(f"no item {item_id[:40]}")
+    return int(item_id)
+
+
+ItemId = Annotated[int, Depends(item_id_param)]
 PageViewer = Annotated[Viewer, Depends(current_viewer)]
 FormViewer = Annotated[Viewer, Depends(form_viewer)]
 ApiWriter = Annotated[Viewer, Depends(api_writer)]
@@ -155,7 +186,9 @@ _INVISIBLE |= set(range(0x202A, 0x202F)) | set(range(0x2066, 0x206A))
 
 def _visible(ch: str) -> str:
     code = ord(ch)
-    if code in _INVISIBLE or (unicodedata.category(ch) == "Cc" and ch not in "\n\t"):
+    category = unicodedata.category(ch)
+    # Cs: a lone surrogate, which UTF-8 cannot encode (it would break the whole page).
+    if code in _INVISIBLE or category == "Cs" or (category == "Cc" and ch not in "\n\t"):
         return f"\u27e8U+{code:04X}\u27e9"
     return ch
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlencode
 
+import anyio.to_thread
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
@@ -21,29 +22,29 @@ from agent.review.context import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
     FormViewer,
+    ItemId,
     PageViewer,
+    ReviewState,
     state_of,
 )
 from agent.review.errors import NotFound
 from agent.review.queries import (
+    PRIORITIES,
     SLA_STATES,
     STATUS_FILTERS,
     QueueFilter,
     active_takeover,
     active_takeovers,
+    check_filter,
     item_detail,
     open_session_command,
     queue,
     status_counts,
     visible_item,
 )
-from agent.triage import load_config
+from agent.store import User
 
 router = APIRouter()
-
-# The taxonomy's intents, in its order (configuration, not a second list here).
-INTENTS = list(load_config().taxonomy.intents)
-PRIORITIES = ("P1", "P2", "P3", "none")
 DONE = {
     "approve": "Approved: the reply is in the outbox and will be sent once.",
     "draft": "Draft saved.",
@@ -80,24 +81,32 @@ def _login_form(request: Request, error: str | None, status: int, username: str 
 
 
 @router.post("/login")
-def login(
+async def login(
     request: Request,
     username: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
+    """Sign in. Async on purpose: the argon2 check (about half a second of CPU) runs in
+    the state's own small pool of threads, so a flood of sign-ins waits there and never
+    holds the threads every other page is served from."""
     st = state_of(request)
     expected = request.cookies.get(LOGIN_COOKIE) or ""
     if not expected or not secrets.compare_digest(expected.encode(), csrf_token.encode()):
         return _login_form(request, "The form expired. Please sign in again.", 403)
     username = username.strip()[:200]
     address = _client(request)
-    wait = st.limiter.locked_for(username, address)
+    wait, why = st.limiter.admit(username, address)
     if wait > 0:
-        message = f"Too many failed sign-ins. Try again in {int(wait) + 1} seconds."
-        return _login_form(request, message, 429, username)
-    with st.runtime.store.session() as s:
-        user = authenticate(s, username, password)
+        seconds = int(wait) + 1
+        if why == "busy":
+            message = f"Too many sign-ins at the moment. Try again in {seconds} seconds."
+        else:
+            message = f"Too many failed sign-ins. Try again in {seconds} seconds."
+        response = _login_form(request, message, 429, username)
+        response.headers["Retry-After"] = str(seconds)
+        return response
+    user = await anyio.to_thread.run_sync(_authenticate, st, username, password, limiter=st.hashing)
     if user is None or user.id is None:
         st.limiter.failed(username, address)
         return _login_form(request, "Wrong user name or password.", 401, username)
@@ -107,6 +116,11 @@ def login(
     st.cookie(response, SESSION_COOKIE, web.token)
     response.delete_cookie(LOGIN_COOKIE, path="/")
     return response
+
+
+def _authenticate(st: ReviewState, username: str, password: str) -> User | None:
+    with st.runtime.store.session() as s:
+        return authenticate(s, username, password)
 
 
 @router.post("/logout")
@@ -131,7 +145,11 @@ def queue_page(
 ) -> Response:
     st = state_of(request)
     require_visible(viewer.visible, workspace)
-    f = QueueFilter(workspace or None, intent or None, priority or None, sla or None, status, page)
+    f = QueueFilter(
+        workspace or None, intent or None, priority or None, sla or None, status or "pending", page
+    )
+    intents = st.intents()
+    check_filter(f, intents)  # an unknown value is a 400 naming it, not an empty page
     with st.runtime.store.session() as s:
         result = queue(s, f, viewer.visible)
         counts = status_counts(s, viewer.visible, f.workspace)
@@ -155,7 +173,7 @@ def queue_page(
         takeovers=takeovers,
         current=current,
         link=link,
-        intents=INTENTS,
+        intents=intents,
         priorities=PRIORITIES,
         sla_states=SLA_STATES,
         statuses=list(STATUS_FILTERS),
@@ -165,7 +183,7 @@ def queue_page(
 
 @router.get("/items/{item_id}")
 def item_page(
-    request: Request, viewer: PageViewer, item_id: int, done: str | None = None
+    request: Request, viewer: PageViewer, item_id: ItemId, done: str | None = None
 ) -> Response:
     st = state_of(request)
     with st.runtime.store.session() as s:
@@ -178,7 +196,7 @@ def item_page(
 
 
 @router.get("/items/{item_id}/evidence/{kind}")
-def evidence(request: Request, viewer: PageViewer, item_id: int, kind: str) -> Response:
+def evidence(request: Request, viewer: PageViewer, item_id: ItemId, kind: str) -> Response:
     """A screenshot of the item: only the files the item row names, only under screenshots/."""
     st = state_of(request)
     with st.runtime.store.session() as s:
@@ -198,7 +216,7 @@ def evidence(request: Request, viewer: PageViewer, item_id: int, kind: str) -> R
     )
 
 
-def _back(item_id: int, done: str) -> Response:
+def _back(item_id: ItemId, done: str) -> Response:
     return RedirectResponse(f"/items/{item_id}?done={done}", status_code=303)
 
 
@@ -206,7 +224,7 @@ def _back(item_id: int, done: str) -> Response:
 def approve_form(
     request: Request,
     viewer: FormViewer,
-    item_id: int,
+    item_id: ItemId,
     text: Annotated[str, Form()] = "",
     draft_hash: Annotated[str, Form()] = "",
 ) -> Response:
@@ -222,7 +240,7 @@ def approve_form(
 def draft_form(
     request: Request,
     viewer: FormViewer,
-    item_id: int,
+    item_id: ItemId,
     text: Annotated[str, Form()] = "",
     draft_hash: Annotated[str, Form()] = "",
 ) -> Response:
@@ -235,7 +253,7 @@ def draft_form(
 def reject_form(
     request: Request,
     viewer: FormViewer,
-    item_id: int,
+    item_id: ItemId,
     reason: Annotated[str, Form()] = "",
     draft_hash: Annotated[str, Form()] = "",
 ) -> Response:
@@ -251,7 +269,7 @@ def reject_form(
 def escalate_form(
     request: Request,
     viewer: FormViewer,
-    item_id: int,
+    item_id: ItemId,
     reason: Annotated[str, Form()] = "",
     owner: Annotated[str, Form()] = "",
     draft_hash: Annotated[str, Form()] = "",
@@ -268,7 +286,7 @@ def escalate_form(
 def assign_form(
     request: Request,
     viewer: FormViewer,
-    item_id: int,
+    item_id: ItemId,
     owner: Annotated[str, Form()] = "",
     draft_hash: Annotated[str, Form()] = "",
 ) -> Response:
@@ -283,7 +301,7 @@ def assign_form(
 def resolve_form(
     request: Request,
     viewer: FormViewer,
-    item_id: int,
+    item_id: ItemId,
     note: Annotated[str, Form()] = "",
     draft_hash: Annotated[str, Form()] = "",
 ) -> Response:
@@ -298,7 +316,7 @@ def resolve_form(
 def restore_form(
     request: Request,
     viewer: FormViewer,
-    item_id: int,
+    item_id: ItemId,
     note: Annotated[str, Form()] = "",
 ) -> Response:
     rt = state_of(request).runtime

@@ -4,7 +4,9 @@ Every query takes the set of workspaces the person may see (None for an admin)
 and filters on it in SQL, so an ungranted workspace's rows never leave the
 database. An item's *draft hash* fingerprints what a reviewer saw (the item's
 text and status, the decision and its draft); an approval carrying an old hash
-is refused.
+is refused. An item id outside the store's range (1 to ``MAX_ID``) is simply absent,
+and a filter value nobody could have stored is refused (``check_filter``) rather than
+answered with an empty page.
 """
 
 from __future__ import annotations
@@ -13,20 +15,25 @@ import hashlib
 import json
 import math
 import shlex
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm
 from sqlmodel import Session, col, func, select
 
+from agent.review.errors import ReviewError
 from agent.store import Decision, Item, ItemStatus, OutboxEntry, Review, Takeover, utcnow
 from devices.errors import DriverError
 from devices.playwright_driver import chromium_path as _chromium
 from flows.runner import expand_env
 from workspaces.models import BrowserProfile, Workspace
 from workspaces.paths import Home
+
+if TYPE_CHECKING:
+    from agent.config import Catalog
 
 PENDING = (ItemStatus.TRIAGED.value, ItemStatus.IN_REVIEW.value, ItemStatus.PAUSED.value)
 STATUS_FILTERS: dict[str, tuple[str, ...] | None] = {
@@ -37,6 +44,10 @@ STATUS_FILTERS: dict[str, tuple[str, ...] | None] = {
     "all": None,
 }
 SLA_STATES = ("breached", "due_soon", "ok", "none")
+PRIORITIES = ("P1", "P2", "P3", "none")
+# The largest id the store's integer keys hold on every backend: sa.Integer is 32 bits
+# on PostgreSQL (64 on SQLite, where 2^31 rows is far beyond any store's reach).
+MAX_ID = 2**31 - 1
 DUE_SOON = timedelta(minutes=30)
 PAGE_SIZE = 50
 
@@ -78,6 +89,58 @@ class QueueFilter:
     sla: str | None = None
     status: str = "pending"
     page: int = 1
+
+
+def valid_id(item_id: int) -> bool:
+    """True when ``item_id`` could name a stored row (else it is absent, not an error)."""
+    return 0 < item_id <= MAX_ID
+
+
+class BadFilter(ReviewError):
+    """A queue filter value that names no status, priority, SLA state or intent (400)."""
+
+
+def default_intents() -> list[str]:
+    from agent.triage import load_config  # the default taxonomy (configuration)
+
+    return list(load_config().taxonomy.intents)
+
+
+def known_intents(home: Home, catalog: Catalog) -> list[str]:
+    """The intents triage can assign in this home: the default taxonomy's, then those a
+    workspace's own triage file adds (a file that does not load adds none)."""
+    from agent.triage import load_config
+    from agent.triage.errors import TriageConfigError
+
+    out = default_intents()
+    for loaded in catalog.workspaces.values():
+        if loaded.model.triage is None:
+            continue
+        try:
+            extra = load_config(home.root / loaded.model.triage).taxonomy.intents
+        except (TriageConfigError, OSError):
+            continue  # validate reports it
+        out += [i for i in extra if i not in out]
+    return out
+
+
+def check_filter(f: QueueFilter, intents: Collection[str]) -> QueueFilter:
+    """``f`` when every value it names exists; else BadFilter naming the value and the choices.
+
+    ``intents`` are the ones triage can assign (the taxonomies in use); empty values
+    mean "all" and pass.
+    """
+    choices: list[tuple[str, str | None, Collection[str]]] = [
+        ("status", f.status, list(STATUS_FILTERS)),
+        ("priority", f.priority, PRIORITIES),
+        ("sla", f.sla, SLA_STATES),
+        ("intent", f.intent, intents),
+    ]
+    for what, value, known in choices:
+        if value and value not in known:
+            shown = value if len(value) <= 60 else value[:60] + "…"
+            raise BadFilter(f"unknown {what} {shown!r} (known: {', '.join(known)})")
+    return f
 
 
 @dataclass
@@ -206,6 +269,8 @@ def latest_decision(session: Session, item_id: int) -> Decision | None:
 
 
 def visible_item(session: Session, item_id: int, visible: set[str] | None) -> Item | None:
+    if not valid_id(item_id):
+        return None
     item = session.get(Item, item_id)
     if item is None or (visible is not None and item.workspace not in visible):
         return None

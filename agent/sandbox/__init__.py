@@ -124,6 +124,7 @@ post, comment/message text before author and time, unread badge first, composer 
 messages); visible text, roles and ARIA labels unchanged. ``slow``: pages and JSON delayed by
 ``slow_ms`` (default 2000). ``never_loads``: pages are a spinner followed by a script that never
 finishes downloading, so neither DOMContentLoaded nor load ever fires; JSON never completes.
+``server_error``: every page is a "Something went wrong" page, HTTP 500 (JSON 500).
 ``none`` clears. Faults persist until changed through the admin API or CLI; re-seeding and
 reset clear them.
 

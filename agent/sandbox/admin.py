@@ -3,7 +3,9 @@
 Guard: when the server was given a token (``INBOX_AGENT_SANDBOX_TOKEN``), every admin request
 must carry ``Authorization: Bearer <token>``; without a token, only loopback clients may call it.
 Errors come back as ``{"error": "..."}`` with 400 (bad request), 403 (guard) or 404 (unknown
-account, post, thread or comment).
+account, post, thread or comment). Every string in a request body first goes through
+``state.clean_text`` (a lone surrogate or NUL becomes U+FFFD), so any text a JSON body can
+carry is accepted and stored as it will be shown.
 """
 
 from __future__ import annotations
@@ -14,11 +16,11 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from agent.sandbox.errors import NotFound, SandboxError
 from agent.sandbox.seeding import SeedSize, bulk_items, seed_state
-from agent.sandbox.state import SandboxState
+from agent.sandbox.state import SandboxState, clean_text
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
@@ -43,7 +45,27 @@ def _state(request: Request) -> SandboxState:
     return state
 
 
-class MessageIn(BaseModel):
+def _cleaned(value: Any) -> Any:
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {_cleaned(k): _cleaned(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_cleaned(v) for v in value]
+    return value
+
+
+class _Body(BaseModel):
+    """A request body whose strings are cleaned before they are validated (pydantic
+    refuses a lone surrogate, and its refusal, which quotes it, could not be sent)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _clean(cls, data: Any) -> Any:
+        return _cleaned(data)
+
+
+class MessageIn(_Body):
     account: str
     kind: Literal["comment", "dm"]
     author: str = Field(min_length=1)
@@ -55,14 +77,14 @@ class MessageIn(BaseModel):
     image: str | None = None
 
 
-class PostIn(BaseModel):
+class PostIn(_Body):
     account: str
     caption: str
     image: str | None = None
     time: datetime | None = None
 
 
-class SeedIn(BaseModel):
+class SeedIn(_Body):
     seed: int = 1
     posts_per_account: int = Field(3, ge=0, le=100)
     comments_per_post: int = Field(30, ge=0, le=20000)
@@ -70,7 +92,7 @@ class SeedIn(BaseModel):
     messages_per_thread: int = Field(8, ge=0, le=20000)
 
 
-class BulkIn(BaseModel):
+class BulkIn(_Body):
     account: str
     kind: Literal["comment", "dm"]
     count: int = Field(ge=1, le=50000)
@@ -79,13 +101,13 @@ class BulkIn(BaseModel):
     author: str | None = None
 
 
-class FaultIn(BaseModel):
+class FaultIn(_Body):
     account: str
     mode: str
     slow_ms: int | None = Field(None, ge=0, le=600000)
 
 
-class SessionIn(BaseModel):
+class SessionIn(_Body):
     account: str
 
 

@@ -10,11 +10,14 @@ it delays pages and JSON alike. The admin API lives in ``agent.sandbox.admin``.
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Form, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.responses import StreamingResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -81,6 +84,13 @@ def create_app(state: SandboxState, *, admin_token: str | None = None) -> FastAP
     async def _interrupted(request: Request, exc: _Interrupt) -> Response:
         return exc.response
 
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        # FastAPI's own answer quotes the input as UTF-8, which fails on a lone surrogate;
+        # ASCII-escaped JSON carries anything.
+        body = json.dumps({"detail": jsonable_encoder(exc.errors())}, default=repr)
+        return Response(body, status_code=422, media_type="application/json")
+
     def resolve(request: Request, *, as_json: bool = False) -> tuple[Account, bool]:
         """The account to serve and whether the DOM is the changed one; faults short-circuit."""
         acc = state.session_account(request.cookies.get(COOKIE))
@@ -104,6 +114,10 @@ def create_app(state: SandboxState, *, admin_token: str | None = None) -> FastAP
             if as_json:
                 raise _Interrupt(JSONResponse({"error": "rate_limited"}, status_code=429))
             raise _Interrupt(html("blocked.html", 429, title="Try again later", account=acc))
+        if fault == "server_error":
+            if as_json:
+                raise _Interrupt(JSONResponse({"error": "server_error"}, status_code=500))
+            raise _Interrupt(html("error.html", 500, title="Something went wrong", account=acc))
         if fault == "never_loads":
             if as_json:
                 raise _Interrupt(

@@ -7,6 +7,7 @@ The URL defaults to ``INBOX_AGENT_SANDBOX_URL`` (else ``http://127.0.0.1:8765``)
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import datetime
 from typing import Any
@@ -45,6 +46,9 @@ class SandboxClient:
         self.close()
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        if "json" in kwargs:  # ASCII-escaped, so any str (a lone surrogate too) can be sent
+            kwargs["content"] = json.dumps(kwargs.pop("json")).encode("ascii")
+            kwargs["headers"] = {"Content-Type": "application/json"}
         try:
             resp = self._http.request(method, "/admin" + path, **kwargs)
         except httpx.TransportError as exc:

@@ -6,10 +6,17 @@ use it from any thread. Ids come from one counter per kind (``p1``, ``c12``, ``t
 so a fresh state seeded with the same seed gets the same ids. Times are timezone-aware UTC;
 a new item never gets a time earlier than the newest item already stored, so "newest first"
 is also "most recently added first".
+
+Text is stored as a browser would show it: ``clean_text`` turns every lone surrogate (a
+half of a UTF-16 pair, which UTF-8 cannot encode, so a page holding one could not be sent)
+and every NUL (which an HTML parser drops or replaces) into U+FFFD, the replacement
+character; a surrogate pair written as two code points becomes the one character it
+encodes. Everything else (RTL marks, combining marks, other control characters) is kept.
 """
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 from dataclasses import asdict, dataclass, field
@@ -27,6 +34,7 @@ FaultMode = Literal[
     "changed_dom",
     "slow",
     "never_loads",
+    "server_error",
 ]
 FAULT_MODES: tuple[str, ...] = (
     "none",
@@ -37,6 +45,7 @@ FAULT_MODES: tuple[str, ...] = (
     "changed_dom",
     "slow",
     "never_loads",
+    "server_error",
 )
 DEFAULT_ACCOUNTS: tuple[str, ...] = ("acme", "globex", "initech")
 DEFAULT_PASSWORD = "sandbox"  # noqa: S105 - practice platform: documented, not a secret
@@ -116,6 +125,21 @@ class Reply:
         data = asdict(self)
         data["time"] = self.time.isoformat()
         return data
+
+
+_UNSHOWABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """``text`` with lone surrogates and NUL replaced by U+FFFD (see the module docstring)."""
+    if not _UNSHOWABLE.search(text):
+        return text
+    paired = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return paired.replace("\x00", "\ufffd")
+
+
+def _clean_opt(text: str | None) -> str | None:
+    return None if text is None else clean_text(text)
 
 
 def _now() -> datetime:
@@ -215,6 +239,7 @@ class SandboxState:
     def add_post(
         self, account: str, caption: str, *, image: str | None = None, time: datetime | None = None
     ) -> Post:
+        caption, image = clean_text(caption), _clean_opt(image)
         with self.lock:
             acc = self.account(account)
             when = self._stamp(time)
@@ -225,6 +250,7 @@ class SandboxState:
             return post
 
     def add_thread(self, account: str, participant: str) -> Thread:
+        participant = clean_text(participant)
         with self.lock:
             acc = self.account(account)
             thread = Thread(id=self._next_id("t"), account=acc.name, participant=participant)
@@ -278,6 +304,8 @@ class SandboxState:
         from_brand: bool = False,
     ) -> Message:
         """A comment on ``post_id`` (default: the account's newest post; one is made if none)."""
+        author, text, image = clean_text(author), clean_text(text), _clean_opt(image)
+        message_id = _clean_opt(message_id)
         with self.lock:
             acc = self.account(account)
             post = self._post_for(acc.name, post_id)
@@ -325,6 +353,8 @@ class SandboxState:
         from_brand: bool = False,
     ) -> Message:
         """A DM in ``thread_id`` (default: the thread with ``author``, made if missing)."""
+        author, text, image = clean_text(author), clean_text(text), _clean_opt(image)
+        message_id = _clean_opt(message_id)
         with self.lock:
             acc = self.account(account)
             if thread_id is None:
@@ -366,6 +396,7 @@ class SandboxState:
         in_reply_to: str | None,
     ) -> Reply:
         """Store a reply the brand sent through a composer, and show it in the thread."""
+        text = clean_text(text)
         with self.lock:
             acc = self.account(account)
             if kind == "dm":

@@ -3,11 +3,13 @@
 ``open_store(url)`` opens and migrates a database; ``Store.session()`` gives a
 session that commits at the end of the block. The tables are in ``models``; the
 helpers that must be race-free (items once per key, watermarks, leases) are in
-``items`` and ``leases``.
+``items`` and ``leases``; runs whose process died are closed by ``runs``; the activity
+log's chain heads are kept by ``heads``.
 """
 
 from agent.store.engine import Store, create_store_engine, head_revision, open_store
 from agent.store.errors import MigrationError, StoreError
+from agent.store.heads import StoreHeads, store_heads
 from agent.store.items import (
     add_item,
     finish_run,
@@ -26,6 +28,7 @@ from agent.store.models import (
     ItemKind,
     ItemStatus,
     Lease,
+    LogHead,
     OutboxEntry,
     OutboxState,
     Review,
@@ -41,9 +44,11 @@ from agent.store.models import (
     status_after,
     text_hash,
 )
+from agent.store.runs import ClosedRun, close_stale_runs, process_alive, stale_limit
 from agent.store.types import UTCDateTime, utcnow
 
 __all__ = [
+    "ClosedRun",
     "Decision",
     "Grant",
     "Item",
@@ -52,6 +57,7 @@ __all__ = [
     "ItemStatus",
     "status_after",
     "Lease",
+    "LogHead",
     "MigrationError",
     "OutboxEntry",
     "OutboxState",
@@ -63,12 +69,14 @@ __all__ = [
     "RunStatus",
     "Store",
     "StoreError",
+    "StoreHeads",
     "Takeover",
     "UTCDateTime",
     "User",
     "Watermark",
     "acquire_lease",
     "add_item",
+    "close_stale_runs",
     "create_store_engine",
     "finish_run",
     "get_item",
@@ -78,10 +86,13 @@ __all__ = [
     "lease_holder",
     "new_run_id",
     "open_store",
+    "process_alive",
     "release_lease",
     "renew_lease",
     "set_watermark",
+    "stale_limit",
     "start_run",
+    "store_heads",
     "text_hash",
     "utcnow",
 ]

@@ -46,6 +46,7 @@ class RunStatus(StrEnum):
     DRIFT = "drift"  # finished, but some of the screen could not be read as the pack expects
     STOPPED = "stopped"
     FAILED = "failed"
+    CRASHED = "crashed"  # its process died before it could record its end (closed by another)
 
 
 class ItemKind(StrEnum):
@@ -166,6 +167,7 @@ class ItemBase(SQLModel):
     author_handle: str | None = Field(default=None, max_length=255)
     posted_text: str | None = Field(default=None, max_length=255)  # the time as shown
     truncated: bool = False  # the screen showed only the start of the text
+    evidence_capped: bool = False  # a very tall item: its screenshot shows only its start
 
 
 class ItemCreate(ItemBase):
@@ -276,6 +278,27 @@ class OutboxEntry(OutboxBase, table=True):
     last_error: str | None = Field(default=None, sa_type=sa.Text)
     approved_at: datetime = _time()
     sent_at: datetime | None = _time(nullable=True)
+
+
+# -- the activity log's chain heads -------------------------------------------
+
+
+class LogHead(SQLModel, table=True):
+    """A copy of one workspace's activity-log chain head, kept outside the logs folder.
+
+    The last line the log's writers recorded: its day file, seq and hash, and the first
+    seq they sealed with the log key (``runlogs.heads``). ``log verify`` compares the
+    log with it, so lines cut off the end are named even when ``.chain`` was removed.
+    """
+
+    __tablename__ = "log_heads"
+
+    workspace: str = Field(primary_key=True, max_length=200)
+    day: str = Field(max_length=10)  # the day file's date, YYYY-MM-DD
+    seq: int = Field(sa_type=sa.BigInteger)
+    hash: str = Field(max_length=100)
+    keyed_from: int | None = Field(default=None, sa_type=sa.BigInteger)
+    updated_at: datetime = _time()
 
 
 # -- coordination and people --------------------------------------------------

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import typer
-from review_world import ACME, GLOBEX, World
+from review_world import ACME, GLOBEX, World, workspace_yaml
 from sqlmodel import select
 from typer.testing import CliRunner
 
@@ -34,6 +34,10 @@ def _cli(home: Home) -> typer.Typer:
 
 def test_users_add_grant_revoke_list(tmp_path: Path) -> None:
     home = Home(tmp_path / "home")
+    for ws in (ACME, GLOBEX):  # a grant names a configured workspace
+        folder = home.config_dir("workspaces")
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{ws}.yaml").write_text(workspace_yaml(ws))
     cli, runner = _cli(home), CliRunner()
     secret = "s3cret-password-for-cli"
     r = runner.invoke(

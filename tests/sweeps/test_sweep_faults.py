@@ -32,6 +32,7 @@ STOPS = [
     ("rate_limited", "rate_limited"),
     ("wrong_account", "wrong_account"),
     ("never_loads", "timeout"),
+    ("server_error", "platform_error"),  # an error page is its own stop, not wrong_account
 ]
 STEP_TIMEOUT_S = 2.0  # never_loads would otherwise wait out the 15 s default, three times
 

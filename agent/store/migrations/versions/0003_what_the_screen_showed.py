@@ -1,4 +1,5 @@
-"""Items keep what the screen showed (handle, shown time, truncation); runs count drift.
+"""Items keep what the screen showed (handle, shown time, truncation, capped evidence); runs
+count drift.
 
 Revision ID: 0003
 Revises: 0002
@@ -23,6 +24,9 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("truncated", sa.Boolean(), nullable=False, server_default=sa.false())
         )
+        batch.add_column(
+            sa.Column("evidence_capped", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
     with op.batch_alter_table("runs") as batch:
         batch.add_column(sa.Column("unreadable", sa.Integer(), nullable=False, server_default="0"))
         batch.add_column(sa.Column("missed", sa.Integer(), nullable=False, server_default="0"))
@@ -33,6 +37,7 @@ def downgrade() -> None:
         batch.drop_column("missed")
         batch.drop_column("unreadable")
     with op.batch_alter_table("items") as batch:
+        batch.drop_column("evidence_capped")
         batch.drop_column("truncated")
         batch.drop_column("posted_text")
         batch.drop_column("author_handle")
