@@ -52,9 +52,6 @@ class CheckReport:
 class _ProbeHooks:
     """Runner hooks that store nothing: every item counts as new, nothing is kept."""
 
-    def __init__(self) -> None:
-        self.unreadable_reports: list[Unreadable] = []
-
     def step_started(self, path: str, kind: str, detail: dict[str, Any]) -> None:
         pass
 
@@ -76,7 +73,7 @@ class _ProbeHooks:
         return set()
 
     def unreadable(self, report: Unreadable) -> None:
-        self.unreadable_reports.append(report)
+        pass  # a probe reads one screen and stores nothing: nothing to account for
 
     def store(self, batch: list[Evidenced]) -> list[bool]:
         return [False for _ in batch]

@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from agent.config import Catalog
 from agent.errors import UserError
@@ -378,7 +378,6 @@ class Sweeper:
         )
         if isinstance(ws.environment, BrowserProfile):
             ctx.locale = ws.environment.locale
-        if isinstance(ws.environment, BrowserProfile):
             ctx.page_width = float(ws.environment.viewport.width)
             ctx.page_height = float(ws.environment.viewport.height)
         result = SweepResult(ws.id, run_id, "ok")
@@ -452,12 +451,11 @@ class Sweeper:
     def _sweeps_before(self, workspace_id: str, run_id: str) -> int:
         """How many sweeps of the workspace ran before this one (a full pass every N)."""
         with self.store.session() as s:
-            rows = s.exec(
-                select(Run.id).where(
-                    Run.workspace == workspace_id, Run.kind == "sweep", Run.id != run_id
-                )
-            ).all()
-            return len(rows)
+            return s.exec(
+                select(func.count())
+                .select_from(Run)
+                .where(Run.workspace == workspace_id, Run.kind == "sweep", Run.id != run_id)
+            ).one()
 
     def login(self, workspace_id: str) -> SweepResult:
         """Sign the workspace's profile in with its login flow (password from the environment)."""

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from devices.driver import ExtractedItem, Extraction, FieldQuery
 from devices.errors import DriverTimeout, ElementNotFound
-from flows.context import Evidenced, Unreadable
+from flows.context import Evidenced
 from flows.errors import FlowStop
 from flows.items import CollectedItem, content_id, stable_key
 from flows.models import CollectSpec, FieldSpec
@@ -198,16 +198,10 @@ class Collector:
         count = len(self.unreadable)
         if not count:
             return 0
-        screen = None
-        if self.unreadable_boxes:
-            try:
-                screen, _ = self.r.driver.screen_at(max(0.0, self.unreadable_boxes[0][1] - 40))
-            except (DriverTimeout, ElementNotFound):
-                screen = None
         sample = next(iter(self.unreadable.values()))
         name = self.spec.group if "item" in self.missing and self.spec.group else self.spec.list
-        self.r.stats.unreadable += count
-        self.r.hooks.unreadable(Unreadable(name, count, dict(self.missing), screen, {**sample}))
+        box = self.unreadable_boxes[0] if self.unreadable_boxes else None
+        self.r.report_unreadable(name, count, dict(self.missing), box, sample)
         return count
 
     def _unreadable_message(self, count: int) -> str:

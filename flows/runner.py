@@ -48,6 +48,7 @@ from flows.models import (
     FieldSpec,
     Flow,
     ForEach,
+    ForEachSpec,
     IfVisible,
     Open,
     Reload,
@@ -326,25 +327,29 @@ class FlowRunner:
                     f"({len(extraction.items)} entries on screen)"
                 )
         rows = rows[: 1 if self.ctx.probe else spec.max]
-        unreadable = [
-            row
-            for _, row in rows
-            if (spec.link is not None and not (row.fields.get("link") or "").strip())
-            or (spec.thread is not None and not (row.fields.get("thread") or "").strip())
-        ]
-        if unreadable and not self.ctx.probe:
-            self._report_unreadable_entries(spec.list, unreadable)
+        needed = [n for n, f in (("link", spec.link), ("thread", spec.thread)) if f is not None]
+        missing = {
+            i: [n for n in needed if not (row.fields.get(n) or "").strip()] for i, row in rows
+        }
+        unreadable = [i for i, lacks in missing.items() if lacks]
+        if unreadable and not self.ctx.probe:  # counted and logged, never skipped silently
+            lacking: dict[str, int] = {}
+            for i in unreadable:
+                for name in missing[i]:
+                    lacking[name] = lacking.get(name, 0) + 1
+            first = extraction.items[unreadable[0]]
+            self.report_unreadable(spec.list, len(unreadable), lacking, first.box, first.fields)
+        seen = self._entries_seen(spec, [row for i, row in rows if i not in unreadable], base)
         skipped = 0
         for i, row in rows:
             self._check_deadline()
-            if spec.link is not None and spec.latest is not None and self._entry_seen(row, base):
+            if i in unreadable:
+                continue
+            if id(row) in seen:
                 skipped += 1
                 continue
-            if any(row is bad for bad in unreadable):
-                continue  # counted and logged above
             if spec.link is not None:
-                href = row.fields.get("link") or ""
-                self.open(urljoin(base, href), t)
+                self.open(urljoin(base, row.fields.get("link") or ""), t)
                 self.check_screens()
             else:
                 self._note(self.driver.tap(entries, nth=i, timeout_s=t))
@@ -362,20 +367,22 @@ class FlowRunner:
                     self.ctx.variables["entry_thread"] = saved
         return {"entries": len(rows), "skipped_unchanged": skipped}
 
-    def _report_unreadable_entries(self, name: str, rows: list[ExtractedItem]) -> None:
-        """Entries of a for_each list that cannot be visited: counted and logged, never skipped
-        silently (a row without its link, a tapped row without its thread)."""
-        missing: dict[str, int] = {}
-        for row in rows:
-            for field_name in ("link", "thread"):
-                if field_name in row.fields and not (row.fields.get(field_name) or "").strip():
-                    missing[field_name] = missing.get(field_name, 0) + 1
+    def report_unreadable(
+        self,
+        selector: str,
+        count: int,
+        missing: dict[str, int],
+        box: Box | None,
+        sample: dict[str, str | None],
+    ) -> None:
+        """Elements seen but not read (by a collect or a for_each): counted, and handed to
+        the hooks with a screenshot of the first of them."""
         screen = None
-        box = rows[0].box
-        with contextlib.suppress(DriverError):
-            screen = self.driver.screen_at(max(0.0, box[1] - 40))[0] if box else None
-        self.stats.unreadable += len(rows)
-        self.hooks.unreadable(Unreadable(name, len(rows), missing, screen, dict(rows[0].fields)))
+        if box is not None:
+            with contextlib.suppress(DriverTimeout, ElementNotFound):
+                screen = self.driver.screen_at(max(0.0, box[1] - 40))[0]
+        self.stats.unreadable += count
+        self.hooks.unreadable(Unreadable(selector, count, missing, screen, dict(sample)))
 
     def _entry_thread(self, row: ExtractedItem, base: str) -> str | None:
         """The entry's thread: its ``thread`` field (tap mode), else its link's path."""
@@ -385,13 +392,17 @@ class FlowRunner:
         href = row.fields.get("link")
         return urlsplit(urljoin(base, href)).path if href else None
 
-    def _entry_seen(self, row: ExtractedItem, base: str) -> bool:
-        href, latest = row.fields.get("link"), row.fields.get("latest")
-        if not href or not latest:
-            return False
-        thread = urlsplit(urljoin(base, href)).path
-        key = stable_key(self.ctx.platform, self.ctx.account, thread, latest)
-        return key in self.hooks.known_keys([key])
+    def _entries_seen(self, spec: ForEachSpec, rows: list[ExtractedItem], base: str) -> set[int]:
+        """The rows (by id) whose newest message is stored already, in one store query."""
+        if spec.latest is None:
+            return set()
+        keys: dict[int, str] = {}
+        for row in rows:
+            thread, latest = self._entry_thread(row, base), row.fields.get("latest")
+            if thread and latest:
+                keys[id(row)] = stable_key(self.ctx.platform, self.ctx.account, thread, latest)
+        known = self.hooks.known_keys(list(keys.values())) if keys else set()
+        return {row_id for row_id, key in keys.items() if key in known}
 
     def _field_selector(self, spec: FieldSpec) -> Selector | None:
         return self.selector(spec.selector) if spec.selector else None

@@ -49,19 +49,6 @@ class _Log(Protocol):
 
 
 @dataclass(frozen=True)
-class ClosedRun:
-    """A run found dead and closed as ``crashed``."""
-
-    id: str
-    workspace: str
-    kind: str
-    host: str
-    pid: int | None
-    started_at: datetime
-    reason: str
-
-
-@dataclass(frozen=True)
 class OpenRun:
     """A ``running`` row, as read (the columns every schema revision has)."""
 
@@ -71,6 +58,13 @@ class OpenRun:
     host: str
     pid: int | None
     started_at: datetime
+
+
+@dataclass(frozen=True)
+class ClosedRun(OpenRun):
+    """A run found dead and closed as ``crashed``."""
+
+    reason: str
 
 
 def _process_start(pid: int) -> datetime | None:

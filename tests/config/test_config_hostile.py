@@ -12,7 +12,6 @@ import pytest
 from typer.testing import CliRunner
 
 from agent.cli import app
-from agent.scaffold import init_home
 from workspaces.paths import Home
 from workspaces.source import (
     MAX_ALIAS_NODES,
@@ -25,13 +24,6 @@ from workspaces.source import (
 
 runner = CliRunner()
 MB = 1024 * 1024
-
-
-@pytest.fixture()
-def home(tmp_path: Path) -> Home:
-    h = Home(tmp_path / "home")
-    init_home(h)
-    return h
 
 
 def billion_laughs(levels: int = 9, width: int = 9) -> str:

@@ -9,14 +9,11 @@ import re
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from agent.cli import app
-from agent.scaffold import init_home
 from devices.locator_syntax import css_error, locator_error, xpath_error
+from tests.config.conftest import run
 from workspaces.paths import Home, builtin_selectors_dir
 
-runner = CliRunner()
 EXAMPLE = "workspaces/sandbox-acme-web.yaml"
 
 DM_ONLY_REPLY = """\
@@ -31,18 +28,6 @@ steps:
       send: send_button
       own_replies: own_messages
 """
-
-
-@pytest.fixture()
-def home(tmp_path: Path) -> Home:
-    h = Home(tmp_path / "home")
-    init_home(h)
-    return h
-
-
-def run(home: Home, *args: str) -> tuple[int, str]:
-    result = runner.invoke(app, ["--home", str(home.root), *args])
-    return result.exit_code, result.output
 
 
 def line_of(text: str, needle: str) -> int:

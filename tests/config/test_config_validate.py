@@ -11,27 +11,12 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from agent.cli import app
 from agent.config import load_catalog
-from agent.scaffold import init_home
+from tests.config.conftest import run
 from workspaces.paths import Home
 
-runner = CliRunner()
 EXAMPLE = "workspaces/sandbox-acme-web.yaml"
-
-
-@pytest.fixture()
-def home(tmp_path: Path) -> Home:
-    h = Home(tmp_path / "home")
-    init_home(h)
-    return h
-
-
-def run(home: Home, *args: str) -> tuple[int, str]:
-    result = runner.invoke(app, ["--home", str(home.root), *args])
-    return result.exit_code, result.output
 
 
 def test_example_home_is_valid(home: Home) -> None:

@@ -10,11 +10,13 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 from PIL import Image, ImageDraw, ImageFont
+from sqlmodel import select
 
 from agent.config import load_catalog
-from agent.review.auth import add_user, grant
+from agent.review.auth import add_user, get_user, grant
+from agent.review.queries import draft_hash, latest_decision
 from agent.runtime import Runtime
-from agent.store import Decision, Item, ItemCreate, Store, add_item, utcnow
+from agent.store import Decision, Item, ItemCreate, OutboxEntry, Store, User, add_item, utcnow
 from workspaces.paths import Home
 
 PASSWORD = "correct horse battery staple"
@@ -176,6 +178,21 @@ class World:
             item = s.get(Item, item_id)
             assert item is not None
             return item
+
+    def get_user(self, name: str) -> User:
+        with self.store.session() as s:
+            user = get_user(s, name)
+            assert user is not None
+            return user
+
+    def draft_hash(self, item_id: int) -> str:
+        """The hash an approval must name: of the item's draft as a reviewer saw it."""
+        with self.store.session() as s:
+            return draft_hash(self.get_item(item_id), latest_decision(s, item_id))
+
+    def outbox(self) -> list[OutboxEntry]:
+        with self.store.session() as s:
+            return list(s.exec(select(OutboxEntry)).all())
 
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

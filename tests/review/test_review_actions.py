@@ -10,40 +10,22 @@ from review_world import ACME, GLOBEX, World
 from sqlmodel import select
 
 from agent.review import actions
-from agent.review.auth import get_user
 from agent.review.errors import InvalidState, NotAllowed, NotFound, StaleDraft
-from agent.review.queries import draft_hash, latest_decision
-from agent.store import OutboxEntry, Review, Takeover, User
-
-
-def _user(world: World, name: str) -> User:
-    with world.store.session() as s:
-        user = get_user(s, name)
-        assert user is not None
-        return user
-
-
-def _hash(world: World, item_id: int) -> str:
-    with world.store.session() as s:
-        return draft_hash(world.get_item(item_id), latest_decision(s, item_id))
-
-
-def _outbox(world: World) -> list[OutboxEntry]:
-    with world.store.session() as s:
-        return list(s.exec(select(OutboxEntry)).all())
+from agent.review.queries import latest_decision
+from agent.store import Review, Takeover
 
 
 def test_approve_creates_one_outbox_entry_and_logs_the_approval(world: World) -> None:
     item_id = world.item(ACME, "When does my order ship?")
-    alice = _user(world, "alice")
+    alice = world.get_user("alice")
     entry = actions.approve(
-        world.store, item_id, alice, "It ships Monday.", seen_draft_hash=_hash(world, item_id),
+        world.store, item_id, alice, "It ships Monday.", seen_draft_hash=world.draft_hash(item_id),
         log=world.runtime.log, catalog=world.runtime.catalog
     )  # fmt: skip
     assert entry.state == "approved" and entry.approved_by == "alice"
     assert (entry.workspace, entry.thread, entry.item_id) == (ACME, "t1", item_id)
     assert world.get_item(item_id).status == "approved"
-    assert [o.id for o in _outbox(world)] == [entry.id]
+    assert [o.id for o in world.outbox()] == [entry.id]
     events = [e for e in world.runtime.log.events(ACME) if e.type == "approval"]
     assert len(events) == 1
     assert events[0].actor == "user:alice"
@@ -52,8 +34,8 @@ def test_approve_creates_one_outbox_entry_and_logs_the_approval(world: World) ->
 
 def test_approving_again_with_the_old_hash_is_refused(world: World) -> None:
     item_id = world.item(ACME, "Hi")
-    alice = _user(world, "alice")
-    seen = _hash(world, item_id)
+    alice = world.get_user("alice")
+    seen = world.draft_hash(item_id)
     actions.approve(
         world.store, item_id, alice, "Hello!", seen_draft_hash=seen, catalog=world.runtime.catalog
     )
@@ -66,15 +48,15 @@ def test_approving_again_with_the_old_hash_is_refused(world: World) -> None:
             seen_draft_hash=seen,
             catalog=world.runtime.catalog,
         )
-    assert len(_outbox(world)) == 1
+    assert len(world.outbox()) == 1
 
 
 def test_a_draft_edited_by_someone_else_makes_the_approval_stale(world: World) -> None:
     item_id = world.item(ACME, "Do you ship to Canada?")
-    alice, bob = _user(world, "alice"), _user(world, "bob")
-    seen_by_alice = _hash(world, item_id)
+    alice, bob = world.get_user("alice"), world.get_user("bob")
+    seen_by_alice = world.draft_hash(item_id)
     actions.save_draft(
-        world.store, item_id, bob, "Yes, in 5 days.", seen_draft_hash=_hash(world, item_id)
+        world.store, item_id, bob, "Yes, in 5 days.", seen_draft_hash=world.draft_hash(item_id)
     )
     with pytest.raises(StaleDraft):
         actions.approve(
@@ -85,7 +67,7 @@ def test_a_draft_edited_by_someone_else_makes_the_approval_stale(world: World) -
             seen_draft_hash=seen_by_alice,
             catalog=world.runtime.catalog,
         )
-    assert _outbox(world) == []
+    assert world.outbox() == []
     with world.store.session() as s:
         decision = latest_decision(s, item_id)
         assert decision is not None
@@ -94,8 +76,8 @@ def test_a_draft_edited_by_someone_else_makes_the_approval_stale(world: World) -
 
 def test_concurrent_approvals_of_one_item_make_one_entry(world: World) -> None:
     item_id = world.item(ACME, "Race me")
-    seen = _hash(world, item_id)
-    users = [_user(world, "alice"), _user(world, "bob")] * 4
+    seen = world.draft_hash(item_id)
+    users = [world.get_user("alice"), world.get_user("bob")] * 4
     errors: list[Exception] = []
     barrier = threading.Barrier(len(users))
 
@@ -118,14 +100,14 @@ def test_concurrent_approvals_of_one_item_make_one_entry(world: World) -> None:
         t.start()
     for t in threads:
         t.join()
-    assert len(_outbox(world)) == 1
+    assert len(world.outbox()) == 1
     assert len(errors) == len(users) - 1
 
 
 def test_an_ungranted_item_looks_absent_to_every_action(world: World) -> None:
     item_id = world.item(GLOBEX, "secret")
-    alice = _user(world, "alice")
-    seen = _hash(world, item_id)
+    alice = world.get_user("alice")
+    seen = world.draft_hash(item_id)
     calls = [
         lambda: actions.approve(
             world.store, item_id, alice, "x", seen_draft_hash=seen, catalog=world.runtime.catalog
@@ -142,7 +124,7 @@ def test_an_ungranted_item_looks_absent_to_every_action(world: World) -> None:
         with pytest.raises(NotFound):
             call()
     assert world.get_item(item_id).status == "in_review"
-    assert _outbox(world) == []
+    assert world.outbox() == []
 
 
 def test_roles(world: World) -> None:
@@ -151,32 +133,32 @@ def test_roles(world: World) -> None:
     plain = world.item(ACME, "question")
     urgent = world.item(ACME, "my account was hacked", priority="P1", intent="account_access")
     with pytest.raises(NotAllowed, match="reviewer"):
-        actions.resolve(world.store, plain, _user(world, "vera"))
+        actions.resolve(world.store, plain, world.get_user("vera"))
     with pytest.raises(NotAllowed, match="approver"):
         actions.approve(
             world.store,
             urgent,
-            _user(world, "alice"),
+            world.get_user("alice"),
             "ok",
-            seen_draft_hash=_hash(world, urgent),
+            seen_draft_hash=world.draft_hash(urgent),
             catalog=world.runtime.catalog,
         )
     actions.approve(
         world.store,
         urgent,
-        _user(world, "april"),
+        world.get_user("april"),
         "ok",
-        seen_draft_hash=_hash(world, urgent),
+        seen_draft_hash=world.draft_hash(urgent),
         catalog=world.runtime.catalog,
     )
     # The admin has no grants and still sees every workspace.
-    actions.resolve(world.store, plain, _user(world, "root"))
+    actions.resolve(world.store, plain, world.get_user("root"))
     assert world.get_item(plain).status == "resolved"
 
 
 def test_escalated_items_need_an_approver(world: World) -> None:
     item_id = world.item(ACME, "I want a refund", intent="billing_refund", priority="P2")
-    alice = _user(world, "alice")
+    alice = world.get_user("alice")
     actions.escalate(world.store, item_id, alice, reason="refund over 100", owner="finance")
     with world.store.session() as s:
         decision = latest_decision(s, item_id)
@@ -188,14 +170,14 @@ def test_escalated_items_need_an_approver(world: World) -> None:
             item_id,
             alice,
             "ok",
-            seen_draft_hash=_hash(world, item_id),
+            seen_draft_hash=world.draft_hash(item_id),
             catalog=world.runtime.catalog,
         )
 
 
 def test_reject_assign_resolve_record_reviews_and_events(world: World) -> None:
     item_id = world.item(ACME, "meh")
-    alice = _user(world, "alice")
+    alice = world.get_user("alice")
     log = world.runtime.log
     actions.reject(world.store, item_id, alice, reason="wrong tone", log=log)
     actions.assign(world.store, item_id, alice, "bob", log=log)
@@ -216,7 +198,7 @@ def test_reject_assign_resolve_record_reviews_and_events(world: World) -> None:
 
 
 def test_takeover_and_handback(world: World) -> None:
-    alice, bob = _user(world, "alice"), _user(world, "bob")
+    alice, bob = world.get_user("alice"), world.get_user("bob")
     log = world.runtime.log
     actions.take_over(world.store, ACME, alice, log=log)
     with pytest.raises(InvalidState, match="taken over by alice"):
@@ -242,7 +224,7 @@ def _dropped(world: World, text: str) -> int:
 
 def test_restore_puts_a_dropped_customer_back_in_the_queue(world: World) -> None:
     item_id = _dropped(world, "my parcel arrived crushed, photo: https://t.co/Xy12AbCdEf")
-    alice = _user(world, "alice")
+    alice = world.get_user("alice")
     not_spam = world.runtime.triage().not_spam
     item = actions.restore(
         world.store, item_id, alice, not_spam, note="a customer", log=world.runtime.log
@@ -264,17 +246,17 @@ def test_restore_puts_a_dropped_customer_back_in_the_queue(world: World) -> None
 def test_restore_still_applies_stop_rules_grants_and_roles(world: World) -> None:
     not_spam = world.runtime.triage().not_spam
     private = _dropped(world, "my order 55120 never came, email me at ana.gomez@example.org")
-    item = actions.restore(world.store, private, _user(world, "bob"), not_spam)
+    item = actions.restore(world.store, private, world.get_user("bob"), not_spam)
     with world.store.session() as s:
         decision = latest_decision(s, private)
     assert item.status == "paused" and decision is not None and decision.action == "pause"
     assert decision.draft is None and "private_data.email" in decision.pause_reasons
     other = _dropped(world, "is this the right size chart? https://t.co/Ab12Cd34Ef")
     with pytest.raises(NotFound):
-        actions.restore(world.store, other, _user(world, "eve"), not_spam)  # not her client
+        actions.restore(world.store, other, world.get_user("eve"), not_spam)  # not her client
     world.user("vic", "viewer", ACME)
     with pytest.raises(NotAllowed):
-        actions.restore(world.store, other, _user(world, "vic"), not_spam)
+        actions.restore(world.store, other, world.get_user("vic"), not_spam)
     assert world.get_item(other).status == "dropped"
 
 
@@ -291,7 +273,7 @@ def test_known_customers_come_from_the_store(world: World) -> None:
         ACME, "photo: https://t.co/Xy12AbCdEf", author="@carl", action="drop", intent="spam",
         priority="none", draft=None, sla_minutes=None, status="dropped",
     )  # fmt: skip
-    actions.restore(world.store, restored, _user(world, "alice"), world.runtime.triage().not_spam)
+    actions.restore(world.store, restored, world.get_user("alice"), world.runtime.triage().not_spam)
     fresh = SweepTriage(world.home, {}, world.store, world.runtime.log)  # a later sweep
     assert fresh.known_authors(ACME) == {"@maria", "@carl"}
     for author, action, spammy in (

@@ -11,16 +11,13 @@ import pytest
 import typer
 from fastapi.testclient import TestClient
 from review_world import ACME, World, csrf_of
-from sqlmodel import select
 from typer.testing import CliRunner
 
 from agent.commands import review as review_cmd
 from agent.commands.context import CliState
 from agent.review import actions
-from agent.review.auth import get_user
 from agent.review.errors import InvalidState
-from agent.review.queries import draft_hash, latest_decision
-from agent.store import OutboxEntry, User
+from agent.store import OutboxEntry
 
 DM_ONLY = """\
 id: dm-only-reply
@@ -37,26 +34,9 @@ steps:
 """
 
 
-def _user(world: World, name: str) -> User:
-    with world.store.session() as s:
-        user = get_user(s, name)
-        assert user is not None
-        return user
-
-
-def _hash(world: World, item_id: int) -> str:
-    with world.store.session() as s:
-        return draft_hash(world.get_item(item_id), latest_decision(s, item_id))
-
-
-def _outbox(world: World) -> list[OutboxEntry]:
-    with world.store.session() as s:
-        return list(s.exec(select(OutboxEntry)).all())
-
-
 def _approve(world: World, item_id: int, text: str = "On it!") -> OutboxEntry:
     return actions.approve(
-        world.store, item_id, _user(world, "alice"), text, seen_draft_hash=_hash(world, item_id),
+        world.store, item_id, world.get_user("alice"), text, seen_draft_hash=world.draft_hash(item_id),
         catalog=world.runtime.catalog, log=world.runtime.log,
     )  # fmt: skip
 
@@ -71,7 +51,7 @@ def test_a_workspace_without_a_reply_flow_refuses_approval(world: World) -> None
         f"item {item_id} cannot be approved: workspace {ACME} has no reply flow, "
         "so nothing can be sent; nothing was queued"
     )
-    assert _outbox(world) == []
+    assert world.outbox() == []
     assert world.get_item(item_id).status == "in_review"
     assert [e for e in world.runtime.log.events(ACME) if e.type == "approval"] == []
 
@@ -85,9 +65,9 @@ def test_a_reply_flow_answers_only_the_kinds_it_handles(world: World) -> None:
         "(it handles: dm)"
     )):  # fmt: skip
         _approve(world, comment, "Edited: yes, since Monday.")  # edit-and-approve alike
-    assert _outbox(world) == [] and world.get_item(comment).status == "in_review"
+    assert world.outbox() == [] and world.get_item(comment).status == "in_review"
     entry = _approve(world, dm)
-    assert [o.id for o in _outbox(world)] == [entry.id] and entry.item_id == dm
+    assert [o.id for o in world.outbox()] == [entry.id] and entry.item_id == dm
 
 
 def test_a_workspace_missing_from_the_configuration_refuses_approval(world: World) -> None:
@@ -95,10 +75,10 @@ def test_a_workspace_missing_from_the_configuration_refuses_approval(world: Worl
     world.user("gina", "reviewer", "acme-gone")
     with pytest.raises(InvalidState, match="workspace 'acme-gone' is not in the configuration"):
         actions.approve(
-            world.store, item_id, _user(world, "gina"), "Hi", seen_draft_hash=_hash(world, item_id),
+            world.store, item_id, world.get_user("gina"), "Hi", seen_draft_hash=world.draft_hash(item_id),
             catalog=world.runtime.catalog,
         )  # fmt: skip
-    assert _outbox(world) == []
+    assert world.outbox() == []
 
 
 def test_the_web_form_and_the_api_refuse_with_the_reason(
@@ -108,7 +88,7 @@ def test_the_web_form_and_the_api_refuse_with_the_reason(
     item_id = world.item(ACME, "Which size fits me?", kind="comment")
     alice = client_for("alice")
     page = alice.get(f"/items/{item_id}").text
-    seen = _hash(world, item_id)
+    seen = world.draft_hash(item_id)
     form = {"csrf_token": csrf_of(page), "draft_hash": seen, "text": "Edited: size M."}
     refused = alice.post(f"/items/{item_id}/approve", data=form)
     assert refused.status_code == 409
@@ -120,7 +100,7 @@ def test_the_web_form_and_the_api_refuse_with_the_reason(
     assert api.status_code == 409
     assert "reply flow 'dm-only-reply'" in api.json()["error"]
     assert "nothing was queued" in api.json()["error"]
-    assert _outbox(world) == [] and world.get_item(item_id).status == "in_review"
+    assert world.outbox() == [] and world.get_item(item_id).status == "in_review"
 
 
 def test_the_cli_refuses_with_the_reason(world: World) -> None:
@@ -135,9 +115,17 @@ def test_the_cli_refuses_with_the_reason(world: World) -> None:
     app.add_typer(review_cmd.app, name="review")
     result = CliRunner().invoke(
         app,
-        ["review", "approve", str(item_id), "--as", "alice", "--draft-hash", _hash(world, item_id)],
+        [
+            "review",
+            "approve",
+            str(item_id),
+            "--as",
+            "alice",
+            "--draft-hash",
+            world.draft_hash(item_id),
+        ],
     )
     assert result.exit_code == 1  # the CLI's main prints a UserError as one line
     assert isinstance(result.exception, InvalidState)
     assert f"workspace {ACME} has no reply flow" in str(result.exception)
-    assert _outbox(world) == []
+    assert world.outbox() == []

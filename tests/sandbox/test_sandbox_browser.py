@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from agent.sandbox.testing import RunningSandbox, running_sandbox
+from agent.sandbox.testing import RunningSandbox
 
 CHROMIUM = "/usr/lib/chromium/chromium"
 ARGS = [
@@ -25,23 +25,11 @@ pytestmark = [pytest.mark.browser]
 
 
 @pytest.fixture(scope="module")
-def sandbox() -> Iterator[RunningSandbox]:
-    with running_sandbox(seed=1) as sb:
-        yield sb
-
-
-@pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         yield browser
         browser.close()
-
-
-@pytest.fixture
-def sb(sandbox: RunningSandbox) -> RunningSandbox:
-    sandbox.client.seed(1)
-    return sandbox
 
 
 @pytest.fixture

@@ -4,30 +4,15 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Iterator
 
 import pytest
 from typer.testing import CliRunner
 
 from agent.commands.sandbox import app
 from agent.errors import UserError
-from agent.sandbox.testing import RunningSandbox, running_sandbox
+from agent.sandbox.testing import RunningSandbox
 
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[RunningSandbox]:
-    with running_sandbox(seed=1) as sb:
-        yield sb
-
-
-@pytest.fixture
-def sb(sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch) -> RunningSandbox:
-    sandbox.client.seed(1)
-    monkeypatch.setenv("INBOX_AGENT_SANDBOX_URL", sandbox.url)
-    monkeypatch.delenv("INBOX_AGENT_SANDBOX_TOKEN", raising=False)
-    return sandbox
 
 
 def test_post_comment_and_nested_reply(sb: RunningSandbox) -> None:

@@ -4,25 +4,12 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from agent.sandbox.errors import SandboxRequestError
 from agent.sandbox.testing import RunningSandbox, running_sandbox
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[RunningSandbox]:
-    with running_sandbox(seed=1) as sb:
-        yield sb
-
-
-@pytest.fixture
-def sb(sandbox: RunningSandbox) -> RunningSandbox:
-    sandbox.client.seed(1)  # fresh content, every fault cleared
-    return sandbox
 
 
 def browser(sb: RunningSandbox, account: str) -> httpx.Client:

@@ -5,7 +5,6 @@ any size from a file or stdin."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -14,25 +13,11 @@ from typer.testing import CliRunner
 
 from agent.commands.sandbox import app as sandbox_cli
 from agent.sandbox.state import SandboxState, clean_text
-from agent.sandbox.testing import RunningSandbox, running_sandbox
+from agent.sandbox.testing import RunningSandbox
 
 runner = CliRunner()
 NASTY = "lone \ud800 high, \udfff low, NUL \x00 here, pair \ud83d\ude00, rtl \u202e, e\u0301"
 SHOWN = "lone \ufffd high, \ufffd low, NUL \ufffd here, pair \U0001f600, rtl \u202e, e\u0301"
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[RunningSandbox]:
-    with running_sandbox(seed=1) as sb:
-        yield sb
-
-
-@pytest.fixture
-def sb(sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch) -> RunningSandbox:
-    sandbox.client.seed(1)
-    monkeypatch.setenv("INBOX_AGENT_SANDBOX_URL", sandbox.url)
-    monkeypatch.delenv("INBOX_AGENT_SANDBOX_TOKEN", raising=False)
-    return sandbox
 
 
 def browser(sb: RunningSandbox, account: str) -> httpx.Client:

@@ -85,20 +85,18 @@ def test_a_browser_that_stops_answering_ends_the_run_timeout_with_what_was_store
     sb.client.post_message("acme", "comment", "bob", "Nice!", thread=post)
     sb.client.post_message("acme", "dm", "dave", "Hello?")
     settings = browser_settings(rt.home, rt.catalog.workspace(ACME))
-    frozen: list[int] = []
+    drivers: list[_FreezesOnCollect] = []
 
     def factory(_ws: Any) -> PlaywrightDriver:
-        driver = _FreezesOnCollect(replace(settings, stall_s=3.0))
-        driver.start()
-        frozen.append(0)
-        return driver
+        drivers.append(_FreezesOnCollect(replace(settings, stall_s=3.0)))
+        return drivers[-1].start()
 
     sweeper = rt.sweeper(triage=False, driver_factory=factory)
     with fails_instead_of_hanging(120):
         result = sweeper.sweep(ACME)
     assert (result.status, result.stop_reason) == ("stopped", "timeout"), result.message
     assert "did not answer for 3s" in (result.message or "")
-    assert frozen  # the factory ran: the real driver was frozen, not a stand-in
+    assert drivers and drivers[0].frozen  # the real browser's renderers were stopped
     assert browser_pids(settings.profile_dir) == []  # the stopped browser is gone
     with rt.store.session() as s:
         run = s.get(Run, result.run_id)
