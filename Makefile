@@ -38,7 +38,7 @@ demo: setup
 
 lint: setup
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check agent workspaces devices flows runlogs tests bench
+	$(BIN)/ruff format --check agent workspaces devices flows runlogs sandbox tests bench
 
 typecheck: setup
 	$(BIN)/mypy

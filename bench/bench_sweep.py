@@ -30,11 +30,11 @@ from typing import Any
 from playwright.sync_api import Page, sync_playwright
 
 from agent.runtime import Runtime, open_runtime
-from agent.sandbox.client import SandboxClient
 from agent.scaffold import init_home
 from agent.store import ItemCreate, add_item
 from agent.sweep import browser_settings
 from devices.playwright_driver import QUIET_ARGS, PlaywrightDriver, chromium_path
+from sandbox.client import SandboxClient
 from workspaces.paths import Home
 
 WS = "sandbox-acme-web"
@@ -53,7 +53,7 @@ def _free_port() -> int:
 @contextmanager
 def sandbox() -> Iterator[tuple[str, SandboxClient, int]]:
     port = _free_port()
-    code = f"from agent.sandbox.testing import serve; serve(port={port}, seed=None, empty=True)"
+    code = f"from sandbox.testing import serve; serve(port={port}, seed=None, empty=True)"
     proc = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     client = SandboxClient(url)

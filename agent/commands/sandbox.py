@@ -17,8 +17,8 @@ import typer
 
 from agent.commands.context import console, print_json
 from agent.errors import UserError
-from agent.sandbox.client import DEFAULT_URL, TOKEN_ENV, SandboxClient
-from agent.sandbox.state import FAULT_MODES
+from sandbox.client import DEFAULT_URL, TOKEN_ENV, SandboxClient
+from sandbox.state import FAULT_MODES
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -47,7 +47,7 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the sandbox platform (accounts acme, globex, initech; password `sandbox`)."""
-    from agent.sandbox.testing import serve as run_server
+    from sandbox.testing import serve as run_server
 
     token = os.environ.get(TOKEN_ENV) or None
     if host not in ("127.0.0.1", "localhost", "::1") and not token:

@@ -22,10 +22,10 @@ from sqlmodel import select
 from agent.review import create_app
 from agent.review.auth import add_user, grant
 from agent.runtime import open_runtime
-from agent.sandbox.testing import RunningSandbox, running_sandbox
 from agent.scaffold import init_home
 from agent.store import Decision, Item, OutboxEntry
 from devices.playwright_driver import QUIET_ARGS, chromium_path
+from sandbox.testing import RunningSandbox, running_sandbox
 from workspaces.paths import Home
 
 pytestmark = pytest.mark.browser

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from agent.runtime import Runtime, open_runtime
-from agent.sandbox.testing import RunningSandbox, running_sandbox
 from agent.scaffold import init_home
+from sandbox.testing import RunningSandbox, running_sandbox
 from workspaces.paths import Home
 
 ACME = "sandbox-acme-web"

@@ -18,10 +18,10 @@ from sqlmodel import select
 from agent.config import Loaded, load_catalog
 from agent.outbox import Outbox
 from agent.runtime import Runtime, open_runtime
-from agent.sandbox.testing import RunningSandbox
 from agent.scaffold import init_home
 from agent.store import Item, ItemCreate, OutboxEntry, Takeover, add_item, text_hash
 from agent.sweep import SweepResult
+from sandbox.testing import RunningSandbox
 from workspaces.paths import Home
 
 ACME = "sandbox-acme-web"

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from agent.sandbox.testing import RunningSandbox, running_sandbox
+from sandbox.testing import RunningSandbox, running_sandbox
 
 
 @pytest.fixture(scope="module")

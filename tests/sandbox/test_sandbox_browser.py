@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from agent.sandbox.testing import RunningSandbox
+from sandbox.testing import RunningSandbox
 
 CHROMIUM = "/usr/lib/chromium/chromium"
 ARGS = [

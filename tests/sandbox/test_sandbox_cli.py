@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from agent.commands.sandbox import app
 from agent.errors import UserError
-from agent.sandbox.testing import RunningSandbox
+from sandbox.testing import RunningSandbox
 
 runner = CliRunner()
 

@@ -8,8 +8,8 @@ import time
 import httpx
 import pytest
 
-from agent.sandbox.errors import SandboxRequestError
-from agent.sandbox.testing import RunningSandbox, running_sandbox
+from sandbox.errors import SandboxRequestError
+from sandbox.testing import RunningSandbox, running_sandbox
 
 
 def browser(sb: RunningSandbox, account: str) -> httpx.Client:
@@ -249,7 +249,7 @@ def test_never_loads_leaves_a_resource_hanging(sb: RunningSandbox) -> None:
 
 
 def test_admin_needs_the_token_when_one_is_set() -> None:
-    from agent.sandbox.client import SandboxClient
+    from sandbox.client import SandboxClient
 
     with running_sandbox(empty=True, token="s3cret") as sb:
         with pytest.raises(SandboxRequestError) as exc:

@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from agent.sandbox.errors import NotFound, SandboxError
-from agent.sandbox.seeding import SPECIALS, SeedSize, bulk_items, seed_state
-from agent.sandbox.state import SandboxState
-from agent.sandbox.views import linkify
-from agent.sandbox.views import testid as dom_testid
+from sandbox.errors import NotFound, SandboxError
+from sandbox.seeding import SPECIALS, SeedSize, bulk_items, seed_state
+from sandbox.state import SandboxState
+from sandbox.views import linkify
+from sandbox.views import testid as dom_testid
 
 
 def seeded(seed: int) -> SandboxState:

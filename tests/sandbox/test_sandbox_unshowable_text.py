@@ -12,8 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from agent.commands.sandbox import app as sandbox_cli
-from agent.sandbox.state import SandboxState, clean_text
-from agent.sandbox.testing import RunningSandbox
+from sandbox.state import SandboxState, clean_text
+from sandbox.testing import RunningSandbox
 
 runner = CliRunner()
 NASTY = "lone \ud800 high, \udfff low, NUL \x00 here, pair \ud83d\ude00, rtl \u202e, e\u0301"

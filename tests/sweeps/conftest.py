@@ -19,12 +19,12 @@ import pytest
 from sqlmodel import select
 
 from agent.runtime import Runtime, open_runtime
-from agent.sandbox.testing import RunningSandbox, running_sandbox
 from agent.scaffold import init_home
 from agent.store import Item
 from agent.sweep import SweepResult
 from flows.items import stable_key
 from runlogs import ActivityLog
+from sandbox.testing import RunningSandbox, running_sandbox
 from workspaces.paths import Home
 
 ACME = "sandbox-acme-web"

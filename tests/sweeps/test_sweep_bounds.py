@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from agent.runtime import Runtime
-from agent.sandbox.testing import RunningSandbox
 from agent.store import Run
 from agent.sweep import browser_settings
 from devices.playwright_driver import PlaywrightDriver
 from devices.watchdog import browser_pids, process_tree
+from sandbox.testing import RunningSandbox
 from tests.sweeps.conftest import ACME, stored_items
 
 MEGABYTE_TEXT = ("Where is my parcel? " * 60_000)[:1_000_000]

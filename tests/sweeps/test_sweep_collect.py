@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from agent.runtime import Runtime
-from agent.sandbox.testing import RunningSandbox
+from sandbox.testing import RunningSandbox
 from tests.sweeps.conftest import (
     ACME,
     injected_rows,

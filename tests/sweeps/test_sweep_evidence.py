@@ -13,8 +13,8 @@ from PIL import Image
 from sqlmodel import select
 
 from agent.runtime import Runtime
-from agent.sandbox.testing import RunningSandbox
 from agent.store import Item
+from sandbox.testing import RunningSandbox
 from tests.sweeps.conftest import ACME
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # tesseract is ~3x faster single-threaded here

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from agent.cli import app
 from agent.runtime import Runtime
-from agent.sandbox.testing import RunningSandbox
+from sandbox.testing import RunningSandbox
 from tests.sweeps.conftest import (
     ACME,
     injected_rows,

@@ -7,9 +7,9 @@ outlives the sweep; after the sweep the profile is opened again to look for it.
 from __future__ import annotations
 
 from agent.runtime import Runtime
-from agent.sandbox.testing import RunningSandbox
 from agent.sweep import browser_settings
 from devices.playwright_driver import PlaywrightDriver
+from sandbox.testing import RunningSandbox
 from tests.sweeps.conftest import ACME, injected_rows, stored_items, stored_rows
 
 MARK = "localStorage.setItem('pwned', '{}')"

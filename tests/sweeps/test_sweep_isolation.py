@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from agent.runtime import Runtime
-from agent.sandbox.testing import RunningSandbox
 from agent.sweep import browser_settings
 from devices.playwright_driver import PlaywrightDriver
+from sandbox.testing import RunningSandbox
 from tests.sweeps.conftest import ACME, GLOBEX, injected_rows, stored_rows
 
 

@@ -19,8 +19,8 @@ from collections import Counter
 from pathlib import Path
 
 from agent.runtime import Runtime
-from agent.sandbox.testing import RunningSandbox
 from runlogs import ActivityLog
+from sandbox.testing import RunningSandbox
 from tests.sweeps.conftest import (
     ACME,
     injected_rows,

@@ -9,9 +9,9 @@ from typer.testing import CliRunner
 
 from agent.cli import app
 from agent.runtime import Runtime
-from agent.sandbox.testing import RunningSandbox
 from agent.selector_check import check_selectors
 from agent.store import Item
+from sandbox.testing import RunningSandbox
 from tests.sweeps.conftest import ACME
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlmodel import select
 
 from agent.runtime import Runtime
-from agent.sandbox.testing import RunningSandbox
 from agent.store import Decision, Item
+from sandbox.testing import RunningSandbox
 from tests.sweeps.conftest import ACME
 
 

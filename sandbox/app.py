@@ -4,7 +4,7 @@
 account first asks ``_resolve`` which account and DOM version to serve; a fault on the account
 short-circuits there (login wall, challenge, action-block notice, a page that never loads), or
 swaps the account (``wrong_account``) or the DOM (``changed_dom``). ``slow`` is a middleware, so
-it delays pages and JSON alike. The admin API lives in ``agent.sandbox.admin``.
+it delays pages and JSON alike. The admin API lives in ``sandbox.admin``.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from starlette.responses import StreamingResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from agent.sandbox.admin import router as admin_router
-from agent.sandbox.state import CHALLENGE_CODE, Account, Post, SandboxState
-from agent.sandbox.views import Renderer, media_svg
+from sandbox.admin import router as admin_router
+from sandbox.state import CHALLENGE_CODE, Account, Post, SandboxState
+from sandbox.views import Renderer, media_svg
 
 COOKIE = "sandbox_session"
 PAGE_SIZE = 20

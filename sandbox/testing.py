@@ -16,11 +16,11 @@ from dataclasses import dataclass
 
 import uvicorn
 
-from agent.sandbox.app import COOKIE, create_app
-from agent.sandbox.client import SandboxClient
-from agent.sandbox.errors import SandboxUnavailable
-from agent.sandbox.seeding import SeedSize, seed_state
-from agent.sandbox.state import SandboxState
+from sandbox.app import COOKIE, create_app
+from sandbox.client import SandboxClient
+from sandbox.errors import SandboxUnavailable
+from sandbox.seeding import SeedSize, seed_state
+from sandbox.state import SandboxState
 
 
 @dataclass

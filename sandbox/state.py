@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from agent.sandbox.errors import NotFound, SandboxError
+from sandbox.errors import NotFound, SandboxError
 
 FaultMode = Literal[
     "none",

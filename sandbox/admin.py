@@ -18,9 +18,9 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, model_validator
 
-from agent.sandbox.errors import NotFound, SandboxError
-from agent.sandbox.seeding import SeedSize, bulk_items, seed_state
-from agent.sandbox.state import SandboxState, clean_text
+from sandbox.errors import NotFound, SandboxError
+from sandbox.seeding import SeedSize, bulk_items, seed_state
+from sandbox.state import SandboxState, clean_text
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 

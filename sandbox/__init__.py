@@ -2,7 +2,7 @@
 
 A FastAPI + Jinja2 (autoescaped) web app served by uvicorn, with all state in memory in the
 server process (``state.SandboxState``, thread-safe). Start it with ``inbox-agent sandbox serve``
-or, in tests, ``agent.sandbox.testing.running_sandbox(seed=..., empty=...)``, which yields the
+or, in tests, ``sandbox.testing.running_sandbox(seed=..., empty=...)``, which yields the
 base URL, an admin ``client`` and the ``state``.
 
 Accounts and login
@@ -149,8 +149,8 @@ author's thread) · ``POST /admin/posts`` ``{account, caption, image?}`` · ``PO
 for unknown things, 400 for bad values, 403 from the guard, 422 for malformed bodies.
 """
 
-from agent.sandbox.client import SandboxClient
-from agent.sandbox.state import DEFAULT_ACCOUNTS, DEFAULT_PASSWORD, FAULT_MODES, SandboxState
+from sandbox.client import SandboxClient
+from sandbox.state import DEFAULT_ACCOUNTS, DEFAULT_PASSWORD, FAULT_MODES, SandboxState
 
 __all__ = [
     "DEFAULT_ACCOUNTS",

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from agent.sandbox.errors import SandboxRequestError, SandboxUnavailable
+from sandbox.errors import SandboxRequestError, SandboxUnavailable
 
 DEFAULT_URL = "http://127.0.0.1:8765"
 URL_ENV = "INBOX_AGENT_SANDBOX_URL"

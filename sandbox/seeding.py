@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from agent.sandbox.state import SandboxState
+from sandbox.state import SandboxState
 
 ANCHOR = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 
