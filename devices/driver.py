@@ -46,6 +46,7 @@ class FieldQuery:
     relation: Relation | None = None
     relation_selector: Selector | None = None
     include_self: bool = False  # the item's own element may be the one the selector matches
+    ocr: bool = False  # read the element's pixels (devices whose custom views have no text)
 
 
 @dataclass
@@ -55,6 +56,7 @@ class ExtractedItem:
     fields: dict[str, str | None]
     box: tuple[float, float, float, float] | None = None  # x, y, width, height in page pixels
     is_group: bool = False  # the group's own element: the items nested in it reply to it
+    ocr: dict[str, float] = field(default_factory=dict)  # field -> OCR confidence (0-1), if read so
 
 
 @dataclass

@@ -43,8 +43,48 @@ WEB_KINDS = {"css", "text", "role", "xpath"}
 ANDROID_KINDS = {"text", "xpath", "resource_id", "content_desc"}
 
 StopScreen = Literal[
-    "login_required", "challenge", "rate_limited", "wrong_account", "platform_error"
+    "login_required",
+    "challenge",
+    "rate_limited",
+    "wrong_account",
+    "platform_error",
+    "update_required",
+    "unexpected_dialog",
 ]
+
+
+class App(ConfigModel):
+    """The Android app a pack was written for: its package and the versions it was read from."""
+
+    package: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)+$")
+    versions: list[str] = Field(
+        default_factory=list,
+        description="version names the pack was written for; 'x' or '*' is a wildcard part "
+        "('2.24.x'); empty: untested on any version",
+    )
+
+    def tested(self, version: str | None) -> bool:
+        """Whether an installed version is one the pack was written for."""
+        if version is None:
+            return False
+        return any(_version_matches(pattern, version) for pattern in self.versions)
+
+
+def _version_matches(pattern: str, version: str) -> bool:
+    want, have = pattern.split("."), version.split(".")
+    for i, part in enumerate(want):
+        if part in ("x", "*"):
+            return True
+        if i >= len(have) or have[i] != part:
+            return False
+    return len(have) == len(want)
+
+
+class Dialog(ConfigModel):
+    """A harmless dialog an app shows now and then, and the control that dismisses it."""
+
+    detect: str = Field(description="selector that shows the dialog is up")
+    dismiss: str = Field(description="selector tapped to dismiss it")
 
 
 class Locator(ConfigModel):
@@ -106,6 +146,11 @@ class SelectorPack(ConfigModel):
     )
     selectors: dict[str, list[Locator]] = Field(min_length=1)
     screens: dict[StopScreen, str] = Field(default_factory=dict)
+    app: App | None = Field(None, description="android packs: the app package and versions")
+    dialogs: dict[Identifier, Dialog] = Field(
+        default_factory=dict,
+        description="harmless dialogs dismissed when they show; any other dialog stops",
+    )
     own_marker: str | None = Field(
         None,
         description="a selector that matches on or inside an item the account itself wrote "
@@ -126,6 +171,12 @@ class SelectorPack(ConfigModel):
         for reason, name in self.screens.items():
             if name not in self.selectors:
                 raise ValueError(f"screens.{reason} names unknown selector {name!r}")
+        for dialog_name, dialog in self.dialogs.items():
+            for role, name in (("detect", dialog.detect), ("dismiss", dialog.dismiss)):
+                if name not in self.selectors:
+                    raise ValueError(f"dialogs.{dialog_name}.{role} names unknown selector {name!r}")
+        if self.app is not None and self.surface != "android":
+            raise ValueError("only an android pack names an app")
         if self.own_marker is not None and self.own_marker not in self.selectors:
             raise ValueError(f"own_marker names unknown selector {self.own_marker!r}")
         return self

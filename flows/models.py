@@ -40,6 +40,9 @@ StopReason = Literal[
     "crashed",
     "limit_reached",
     "platform_error",
+    "update_required",
+    "unexpected_dialog",
+    "wrong_app",
 ]
 STOP_REASONS: tuple[str, ...] = StopReason.__args__  # type: ignore[attr-defined]
 
@@ -140,6 +143,11 @@ class FieldSpec(ConfigModel):
     attr: str | None = Field(None, pattern=r"^[A-Za-z_:][-A-Za-z0-9_:.]*$")
     closest: SelectorName | None = Field(None, description="read inside the enclosing element")
     preceding: SelectorName | None = Field(None, description="read inside the element before")
+    ocr: bool = Field(
+        False,
+        description="read the element's pixels with OCR (Android custom views draw text the "
+        "screen tree does not hold); an element with bounds but no text is read so anyway",
+    )
 
     @model_validator(mode="after")
     def _one_relation(self) -> FieldSpec:

@@ -131,6 +131,7 @@ class FlowRunner:
             spec.attr,
             relation,
             self.selector(related) if related else None,
+            ocr=spec.ocr,
         )
 
     def note_fallback_items(self, counts: dict[str, int]) -> None:
