@@ -5,12 +5,17 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Appium 3 and its fake driver live inside the virtualenv (npm packages, not PyPI).
+APPIUM_DIR := $(VENV)/appium
+APPIUM_VERSION ?= 3
+FAKE_DRIVER_VERSION ?= 6
+export APPIUM_HOME := $(CURDIR)/$(APPIUM_DIR)
 export PATH := $(CURDIR)/$(BIN):/usr/lib/postgresql/15/bin:$(PATH)
 export OMP_THREAD_LIMIT := 1
 
-.PHONY: setup system-deps venv demo test lint typecheck bench clean
+.PHONY: setup system-deps venv appium demo test lint typecheck bench clean
 
-setup: system-deps $(STAMP)
+setup: system-deps $(STAMP) appium
 
 # apt only when something is missing, so a second run starts in seconds.
 system-deps:
@@ -20,6 +25,8 @@ system-deps:
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	dpkg -s fonts-noto-color-emoji >/dev/null 2>&1 || missing="$$missing fonts-noto-color-emoji"; \
+	command -v node >/dev/null || missing="$$missing nodejs"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages:$$missing"; \
 	  export DEBIAN_FRONTEND=noninteractive; \
@@ -32,6 +39,22 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 venv: $(STAMP)
+
+# Checked on every run (two file tests), so a half-finished install is completed and a
+# finished one never touches the network. A failed install (no registry) only warns: the
+# Appium tests then skip, and fail under CI=true.
+appium:
+	@if [ -f $(APPIUM_DIR)/node_modules/appium/package.json ] && \
+	   [ -f $(APPIUM_DIR)/node_modules/@appium/fake-driver/package.json ]; then exit 0; fi; \
+	echo "installing Appium $(APPIUM_VERSION) and @appium/fake-driver $(FAKE_DRIVER_VERSION) into $(APPIUM_DIR)"; \
+	mkdir -p $(APPIUM_DIR); \
+	export npm_config_yes=true npm_config_fund=false npm_config_audit=false npm_config_update_notifier=false; \
+	( [ -f $(APPIUM_DIR)/node_modules/appium/package.json ] || \
+	    npm install --prefix $(APPIUM_DIR) --loglevel=error appium@$(APPIUM_VERSION) ) && \
+	( [ -f $(APPIUM_DIR)/node_modules/@appium/fake-driver/package.json ] || \
+	    $(APPIUM_DIR)/node_modules/.bin/appium driver install --source=npm \
+	      @appium/fake-driver@$(FAKE_DRIVER_VERSION) >/dev/null ) || \
+	echo "warning: Appium could not be installed (no npm registry?); its tests will skip"
 
 demo: setup
 	bash scripts/demo.sh

@@ -190,6 +190,8 @@ class Outbox:
             "thread": item.thread,
             "reply_text": fresh.text,
             "item_message_id": item.message_id or "",
+            "item_text": item.text,
+            "item_author": item.author,
             "account_name": account.lstrip("@"),
         }
         result = self.sweeper.run_flow(ws, flow, pack, extra=extra, kind="reply", driver=driver)

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.runtime import Runtime
-from agent.sweep import browser_settings, flow_variables
+from agent.sweep import flow_variables, open_workspace_driver, screen_context
+from devices.driver import Driver
 from devices.errors import DriverError
-from devices.playwright_driver import PlaywrightDriver
 from devices.selectors import SelectorPack
 from flows.context import RunStats, Unreadable
 from flows.errors import FlowDefinitionError, FlowStop
@@ -43,6 +43,8 @@ class CheckReport:
     stop_reason: str | None = None
     message: str | None = None
     replies_checked: list[str] = field(default_factory=list)  # item kinds the reply flow opened
+    app_version: str | None = None  # android: the installed version of the pack's app
+    app_tested: bool | None = None  # whether the pack was written for that version
 
     @property
     def ok(self) -> bool:
@@ -72,6 +74,9 @@ class _ProbeHooks:
     def known_keys(self, keys: list[str]) -> set[str]:
         return set()
 
+    def dismissed(self, dialog: str, selector: str) -> None:
+        pass
+
     def unreadable(self, report: Unreadable) -> None:
         pass  # a probe reads one screen and stores nothing: nothing to account for
 
@@ -96,14 +101,19 @@ def check_selectors(rt: Runtime, workspace_id: str) -> CheckReport:
         Lease(rt.home.leases_dir, f"workspace-{ws.id}"),
         Lease(rt.home.leases_dir, f"profile-{ws.profile_name}"),
     ):
-        driver = PlaywrightDriver(browser_settings(rt.home, ws)).start()
+        driver = open_workspace_driver(rt.home, rt.catalog, ws)
         try:
+            if pack.app is not None:
+                report.app_version = driver.app_version(pack.app.package)
+                report.app_tested = pack.app.tested(report.app_version)
             inbox = _probe(driver, pack, ws, flow, {}, report, resolved)
             if reply is not None and report.stop_reason is None:
                 for item in _one_per_kind(inbox.probe_items, reply.handles or ["dm", "comment"]):
                     extra = {
                         "thread": item.thread,
                         "item_message_id": item.message_id,
+                        "item_text": item.text,
+                        "item_author": item.author,
                         "account_name": ws.environment.expected_account.lstrip("@"),
                         "reply_text": "",
                     }
@@ -149,7 +159,7 @@ def check_selectors(rt: Runtime, workspace_id: str) -> CheckReport:
 
 
 def _probe(
-    driver: PlaywrightDriver,
+    driver: Driver,
     pack: SelectorPack,
     ws: Workspace,
     flow: Flow,
@@ -166,6 +176,7 @@ def _probe(
         deadline=time.monotonic() + flow.max_duration_s,
         timezone=ws.timezone,
     )
+    screen_context(ctx, ws, driver)
     runner = FlowRunner(driver, pack, _ProbeHooks(), ctx)
     try:
         runner.run(flow)

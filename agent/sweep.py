@@ -33,9 +33,11 @@ from agent.store import (
     start_run,
     utcnow,
 )
+from devices import factory
 from devices.driver import Driver
 from devices.errors import DriverError
-from devices.playwright_driver import BrowserSettings, PlaywrightDriver
+from devices.factory import Places
+from devices.playwright_driver import BrowserSettings
 from devices.selectors import SelectorPack
 from flows.context import RunStats, Unreadable
 from flows.errors import FlowDefinitionError, FlowStop
@@ -119,6 +121,9 @@ class SweepHooks:
 
     def fallback(self, selector: str, index: int, locator: str) -> None:
         self._log("selector_fallback", selector=selector, alternative=index, locator=locator)
+
+    def dismissed(self, dialog: str, selector: str) -> None:
+        self._log("dialog_dismissed", dialog=dialog, selector=selector)
 
     def unreadable(self, report: Unreadable) -> None:
         path = str(self.evidence.save_screen(report.screen)) if report.screen else None
@@ -243,25 +248,28 @@ def _parse_time(value: str | None) -> datetime | None:
         return None
 
 
+def places(home: Home) -> Places:
+    """Where this home's environments keep their state."""
+    return Places(profiles_dir=home.profiles_dir, errors_dir=home.screenshots_dir / "errors")
+
+
 def browser_settings(home: Home, ws: Workspace) -> BrowserSettings:
-    env = ws.environment
-    if not isinstance(env, BrowserProfile):
-        raise FlowDefinitionError(f"workspace {ws.id} is not a browser workspace")
-    proxy = None
-    if env.proxy is not None:
-        proxy = {"server": env.proxy.server}
-        if env.proxy.username_env:
-            proxy["username"] = os.environ.get(env.proxy.username_env, "")
-        if env.proxy.password_env:
-            proxy["password"] = os.environ.get(env.proxy.password_env, "")
-    return BrowserSettings(
-        profile_dir=home.profiles_dir / ws.profile_name,
-        locale=env.locale,
-        timezone=ws.timezone,
-        viewport=(env.viewport.width, env.viewport.height),
-        user_agent=env.user_agent,
-        proxy=proxy,
-    )
+    """The browser settings of a web workspace's profile (for tests and benches)."""
+    return factory.browser_settings(places(home), ws)
+
+
+def open_workspace_driver(home: Home, catalog: Catalog, ws: Workspace) -> Driver:
+    """The workspace's environment, started: its browser profile or its device."""
+    devices = {d: loaded.model for d, loaded in catalog.devices.items()}
+    return factory.open_environment(ws, places=places(home), devices=devices)
+
+
+def screen_context(ctx: RunContext, ws: Workspace, driver: Driver) -> None:
+    """The screen the evidence windows are cut to: the viewport, or the device's screen."""
+    if isinstance(ws.environment, BrowserProfile):
+        ctx.locale = ws.environment.locale
+    width, height = driver.viewport()
+    ctx.page_width, ctx.page_height = float(width), float(height)
 
 
 def flow_variables(ws: Workspace) -> dict[str, str]:
@@ -286,12 +294,10 @@ class Sweeper:
     clock: Callable[[], datetime] = field(default=utcnow)  # when items are seen (shown times)
 
     def open_driver(self, ws: Workspace) -> Any:
-        """Start the workspace's environment (browser profile) and return its driver."""
+        """Start the workspace's environment (browser profile or device) and return its driver."""
         if self.driver_factory is not None:
             return self.driver_factory(ws)
-        return PlaywrightDriver(
-            browser_settings(self.home, ws), evidence_dir=self.home.screenshots_dir / "errors"
-        ).start()
+        return open_workspace_driver(self.home, self.catalog, ws)
 
     def sweep(self, workspace_id: str) -> SweepResult:
         ws = self.catalog.workspace(workspace_id)
@@ -376,16 +382,13 @@ class Sweeper:
             sweep_number=self._sweeps_before(ws.id, run_id) if kind == "sweep" else 0,
             full_pass=self.full_pass and kind == "sweep",
         )
-        if isinstance(ws.environment, BrowserProfile):
-            ctx.locale = ws.environment.locale
-            ctx.page_width = float(ws.environment.viewport.width)
-            ctx.page_height = float(ws.environment.viewport.height)
         result = SweepResult(ws.id, run_id, "ok")
         runner: FlowRunner | None = None
         try:
             if own_driver:
                 driver = self.open_driver(ws)
             driver.set_deadline(ctx.deadline)  # a call still running past it is stopped
+            screen_context(ctx, ws, driver)
             runner = FlowRunner(driver, pack, hooks, ctx)
             runner.run(flow)
         except FlowStop as stop:

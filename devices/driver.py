@@ -132,6 +132,19 @@ class Driver(Protocol):
 
     def screen_tree(self) -> str: ...
 
+    def viewport(self) -> tuple[float, float]:
+        """The screen's width and height in page pixels (evidence windows are one screen)."""
+        ...
+
+    def app_in_front(self) -> str | None:
+        """Devices: the package of the window in front (a dialog's, when one covers the app).
+        Browsers: None."""
+        ...
+
+    def app_version(self, package: str) -> str | None:
+        """Devices: the installed version name of an app (None: not installed). Browsers: None."""
+        ...
+
     def set_deadline(self, at: float | None) -> None:
         """The run's deadline (``time.monotonic()``): a call still running past it is stopped."""
         ...

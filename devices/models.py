@@ -20,9 +20,21 @@ class DeviceEntry(ConfigModel):
     serial: str | None = Field(None, description="adb serial (uiautomator2, appium)")
     appium_url: str | None = Field(None, pattern=r"^https?://[^\s@]+$")
     appium_token_env: ENV_NAME | None = None
+    sandbox_url: str | None = Field(
+        None,
+        description="driver sandbox: the sandbox platform's URL (${VAR:-default} expanded)",
+    )
     capabilities: dict[str, Any] = Field(default_factory=dict)
     max_sessions: int = Field(1, ge=1, le=16)
     labels: list[str] = Field(default_factory=list)
+    on_busy: Literal["wait", "skip"] = Field(
+        "skip",
+        description="when every slot is leased: wait for one (up to wait_s), or stop the "
+        "sweep as busy at once",
+    )
+    wait_s: float = Field(
+        300, ge=0, le=3600, description="on_busy: wait: the longest a sweep waits, in seconds"
+    )
 
     @model_validator(mode="after")
     def _driver_needs(self) -> DeviceEntry:

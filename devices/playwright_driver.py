@@ -385,6 +385,15 @@ class PlaywrightDriver:
         self._stalled = reason
         kill_browser(self.settings.profile_dir)
 
+    def viewport(self) -> tuple[float, float]:
+        return float(self.settings.viewport[0]), float(self.settings.viewport[1])
+
+    def app_in_front(self) -> str | None:
+        return None
+
+    def app_version(self, package: str) -> str | None:
+        return None
+
     def set_deadline(self, at: float | None) -> None:
         if self._watchdog is not None:
             self._watchdog.deadline = at

@@ -30,7 +30,7 @@ from pydantic import Field, model_validator
 from workspaces.models import Identifier, Platform, Surface
 from workspaces.validation import ConfigModel
 
-LocatorKind = Literal["css", "text", "role", "xpath", "resource_id", "content_desc"]
+LocatorKind = Literal["css", "text", "role", "xpath", "resource_id", "content_desc", "class_name"]
 LOCATOR_KINDS: tuple[LocatorKind, ...] = (
     "css",
     "text",
@@ -38,9 +38,10 @@ LOCATOR_KINDS: tuple[LocatorKind, ...] = (
     "xpath",
     "resource_id",
     "content_desc",
+    "class_name",
 )
 WEB_KINDS = {"css", "text", "role", "xpath"}
-ANDROID_KINDS = {"text", "xpath", "resource_id", "content_desc"}
+ANDROID_KINDS = {"text", "xpath", "resource_id", "content_desc", "class_name"}
 
 StopScreen = Literal[
     "login_required",
@@ -96,6 +97,7 @@ class Locator(ConfigModel):
     xpath: str | None = None
     resource_id: str | None = None
     content_desc: str | None = None
+    class_name: str | None = Field(None, description="android: the view class, e.g. EditText")
     name: str | None = Field(None, description="accessible name, with role")
     exact: bool = False
 
@@ -174,7 +176,9 @@ class SelectorPack(ConfigModel):
         for dialog_name, dialog in self.dialogs.items():
             for role, name in (("detect", dialog.detect), ("dismiss", dialog.dismiss)):
                 if name not in self.selectors:
-                    raise ValueError(f"dialogs.{dialog_name}.{role} names unknown selector {name!r}")
+                    raise ValueError(
+                        f"dialogs.{dialog_name}.{role} names unknown selector {name!r}"
+                    )
         if self.app is not None and self.surface != "android":
             raise ValueError("only an android pack names an app")
         if self.own_marker is not None and self.own_marker not in self.selectors:

@@ -51,6 +51,10 @@ class RunnerHooks(Protocol):
 
     def fallback(self, selector: str, index: int, locator: str) -> None: ...
 
+    def dismissed(self, dialog: str, selector: str) -> None:
+        """A harmless dialog the pack lists was tapped away."""
+        ...
+
     def screenshot(self, name: str, png: bytes) -> str: ...
 
     def known_keys(self, keys: list[str]) -> set[str]: ...
@@ -102,6 +106,9 @@ class RunStats:
     missed: int = 0  # new items a full pass found where an incremental read would have stopped
     full_pass: bool = False  # some collect read its whole list
     probe_items: list[CollectedItem] = field(default_factory=list)  # probe: one item per list
+    dialogs_dismissed: dict[str, int] = field(default_factory=dict)  # pack dialog -> times
+    ocr_items: int = 0  # new items with a field read by OCR
+    ocr_low: int = 0  # of those, read below the confidence threshold
 
     @property
     def drift(self) -> bool:

@@ -75,6 +75,10 @@ __all__ = [
 ]
 
 NAVIGATION = (Open, Tap, Back, Reload)
+MAX_DIALOGS = 5  # dismissed in a row before the flow stops: something keeps raising them
+SYSTEM_DIALOGS = frozenset(
+    {"android", "com.google.android.permissioncontroller", "com.android.permissioncontroller"}
+)
 
 
 class FlowRunner:
@@ -155,12 +159,46 @@ class FlowRunner:
             raise FlowStop("limit_reached", "the flow ran past its maximum duration")
 
     def check_screens(self) -> None:
-        """Stop with the screen's reason if a login wall, challenge or block notice shows."""
+        """Stop with the screen's reason if a login wall, challenge or block notice shows.
+
+        On a device, the harmless dialogs the pack lists are dismissed first (logged),
+        and a window of another package in front of the app (a permission prompt,
+        another app) stops the flow: ``unexpected_dialog`` for a system dialog,
+        ``wrong_app`` for another app.
+        """
         if not self.ctx.watch_screens:
             return
+        self._dismiss_dialogs()
         for reason, name in self.pack.screens.items():
             if self.driver.is_visible(self.selector(name)) is not None:
                 raise FlowStop(reason, f"the screen shows {name}")
+        app = self.pack.app.package if self.pack.app is not None else None
+        front = self.driver.app_in_front() if app is not None else None
+        if app is not None and front is not None and front != app:
+            if front in SYSTEM_DIALOGS or front.startswith("com.android."):
+                raise FlowStop("unexpected_dialog", f"a {front} dialog covers {app}")
+            raise FlowStop("wrong_app", f"{front} is in front, not {app}")
+
+    def _dismiss_dialogs(self) -> None:
+        """Tap away the harmless dialogs the pack names (a dialog may follow a dialog)."""
+        for _ in range(MAX_DIALOGS):
+            shown = next(
+                (
+                    (name, d)
+                    for name, d in self.pack.dialogs.items()
+                    if self.driver.is_visible(self.selector(d.detect)) is not None
+                ),
+                None,
+            )
+            if shown is None:
+                return
+            name, dialog = shown
+            self.driver.tap(self.selector(dialog.dismiss), timeout_s=self.ctx.timeout_s)
+            self.stats.dialogs_dismissed[name] = self.stats.dialogs_dismissed.get(name, 0) + 1
+            self.hooks.dismissed(name, dialog.dismiss)
+        raise FlowStop(
+            "unexpected_dialog", f"dialogs kept showing after {MAX_DIALOGS} were dismissed"
+        )
 
     # -- step execution ----------------------------------------------------------
     def _steps(self, steps: list[Any], prefix: str) -> None:

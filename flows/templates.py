@@ -7,20 +7,14 @@ selector matches.
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
 from urllib.parse import urljoin, urlsplit
 
 from flows.errors import FlowDefinitionError
+from workspaces.env import expand_env  # noqa: F401  (flows name it from here)
 
 _VAR = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
-_ENV = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)(?::-([^}]*))?\}")
-
-
-def expand_env(text: str) -> str:
-    """Expand ``${VAR}`` and ``${VAR:-default}`` from the environment."""
-    return _ENV.sub(lambda m: os.environ.get(m.group(1)) or (m.group(2) or ""), text)
 
 
 def render(template: str, variables: dict[str, str]) -> str:

@@ -46,6 +46,13 @@ def check(
         err_console.print(
             f"{workspace}: stopped: {report.stop_reason}: {report.message}", markup=False
         )
+    if report.app_tested is False:
+        pack = open_runtime(state(ctx).home).catalog.workspace(workspace).selectors
+        err_console.print(
+            f"{workspace}: untested app version {report.app_version or '(not installed)'}: "
+            f"pack {pack} was not written for it",
+            markup=False,
+        )
     drift = [r.selector for r in report.rows if r.status == "fallback"]
     if drift and not as_json:
         err_console.print(f"drift: {', '.join(drift)} matched only through fallbacks", markup=False)

@@ -6,16 +6,22 @@ UPDATE … WHERE expired or already mine`` statement: the unique constraint on
 ``resource`` decides ties and the database's row lock makes the take-over of an
 expired lease atomic, on SQLite and on PostgreSQL alike. A holder that stops
 renewing loses the lease when it expires.
+
+Every function takes ``now`` (default: the wall clock), so the caller decides
+what time it is: tests drive expiry with a clock of their own, and a device lease
+(``agent.device_leases``) passes its injected clock down. The database never
+supplies the time.
 """
 
 from __future__ import annotations
 
 import os
 import socket
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, update
-from sqlmodel import select
+from sqlmodel import col, select
 
 from agent.store.engine import Store
 from agent.store.items import dialect_insert
@@ -23,13 +29,15 @@ from agent.store.models import Lease
 from agent.store.types import utcnow
 
 
-def acquire_lease(store: Store, resource: str, holder: str, ttl_s: float) -> bool:
+def acquire_lease(
+    store: Store, resource: str, holder: str, ttl_s: float, *, now: datetime | None = None
+) -> bool:
     """Take ``resource`` for ``ttl_s`` seconds; True if ``holder`` now holds it.
 
     Succeeds when the resource is free, its lease has expired, or ``holder``
     already holds it (which extends it). Fails, without waiting, otherwise.
     """
-    now = utcnow()
+    now = now or utcnow()
     table = Lease.__table__  # type: ignore[attr-defined]
     with store.session() as session:
         stmt = dialect_insert(session, Lease).values(
@@ -56,13 +64,15 @@ def acquire_lease(store: Store, resource: str, holder: str, ttl_s: float) -> boo
         return current == holder
 
 
-def renew_lease(store: Store, resource: str, holder: str, ttl_s: float) -> bool:
+def renew_lease(
+    store: Store, resource: str, holder: str, ttl_s: float, *, now: datetime | None = None
+) -> bool:
     """Extend a lease ``holder`` still holds; False if it expired, was taken or released.
 
     An expired lease is lost even when nobody has taken it yet: whatever its holder
     did after expiry was unguarded, so it must acquire the resource again.
     """
-    now = utcnow()
+    now = now or utcnow()
     with store.session() as session:
         stmt = (
             update(Lease)
@@ -88,8 +98,22 @@ def release_lease(store: Store, resource: str, holder: str) -> bool:
         return bool(getattr(result, "rowcount", 0))
 
 
-def lease_holder(store: Store, resource: str) -> Lease | None:
+def lease_holder(store: Store, resource: str, *, now: datetime | None = None) -> Lease | None:
     """The current, unexpired lease on ``resource`` (None if free)."""
     with store.session() as session:
-        stmt = select(Lease).where(Lease.resource == resource, Lease.expires_at > utcnow())
+        stmt = select(Lease).where(Lease.resource == resource, Lease.expires_at > (now or utcnow()))
         return session.exec(stmt).first()
+
+
+def lease_holders(
+    store: Store, resources: Iterable[str], *, now: datetime | None = None
+) -> dict[str, Lease]:
+    """The unexpired leases among ``resources``, by resource (free ones are absent)."""
+    wanted = list(resources)
+    if not wanted:
+        return {}
+    with store.session() as session:
+        stmt = select(Lease).where(
+            col(Lease.resource).in_(wanted), Lease.expires_at > (now or utcnow())
+        )
+        return {lease.resource: lease for lease in session.exec(stmt)}
