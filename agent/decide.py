@@ -35,6 +35,7 @@ from workspaces.errors import ConfigProblem
 from workspaces.models import Workspace
 from workspaces.paths import Home
 
+OCR_REVIEW_BELOW = 0.80  # OCR'd text below this confidence goes to a person, never dropped
 # what a person's "not spam" overrules when a dropped item is restored
 OVERRULED_BY_PERSON = ("spam", "duplicates")
 
@@ -144,7 +145,7 @@ class SweepTriage:
         return len(waiting)
 
     def _triage(self, item: Item, skip: tuple[str, ...] = ()) -> TriageDecision:
-        return self.pipeline(item.workspace).triage(
+        decision = self.pipeline(item.workspace).triage(
             TriageInput(
                 id=str(item.id),
                 text=item.text,
@@ -157,6 +158,7 @@ class SweepTriage:
             ),
             skip=skip,
         )
+        return uncertain_text(item, decision)
 
     def not_spam(self, item: Item) -> DecisionRow:
         """A person says a dropped item is not spam: triage it again without the spam
@@ -191,6 +193,22 @@ class SweepTriage:
             why=list(decision.why),
         )
         return row
+
+
+def uncertain_text(item: Item, decision: TriageDecision) -> TriageDecision:
+    """Text OCR read with low confidence is not trusted to drop an item or draft a reply:
+    a person reads it against the crop. Pauses and escalations stand."""
+    confidence = item.ocr_confidence
+    if confidence is None or confidence >= OCR_REVIEW_BELOW:
+        return decision
+    if decision.action == "drop":
+        decision.action = "review"
+    decision.draft, decision.draft_source = None, None
+    decision.why.append(
+        f"ocr_low_confidence: {item.ocr_fields or 'text'} read from the screen's pixels at "
+        f"{confidence:.2f} (below {OCR_REVIEW_BELOW:.2f}); check it against the crop"
+    )
+    return decision
 
 
 def decision_row(item: Item, decision: TriageDecision) -> DecisionRow:

@@ -205,11 +205,13 @@ class DeviceLease:
         every_s: float | None = None,
         *,
         on_lost: Callable[[LeaseLost], None] | None = None,
+        on_beat: Callable[[], None] | None = None,
     ) -> DeviceLease:
         """Renew every ``every_s`` seconds (default: a third of the ttl) in a daemon thread.
 
         A store error is kept in ``last_error`` and retried at the next beat (the lease
         holds until it expires); a lost lease stops the thread and calls ``on_lost``.
+        ``on_beat`` is called after every renewal that kept the lease.
         """
         if self._thread is not None:
             return self
@@ -225,6 +227,9 @@ class DeviceLease:
                     return
                 except sa.exc.SQLAlchemyError as exc:
                     self.last_error = exc
+                    continue
+                if on_beat is not None:
+                    on_beat()
 
         self._thread = threading.Thread(target=beat, name=f"lease {self.resource}", daemon=True)
         self._thread.start()

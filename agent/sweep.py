@@ -169,6 +169,8 @@ class SweepHooks:
             author_handle=item.author_handle,
             truncated=item.truncated,
             evidence_capped=ev.capped,
+            ocr_confidence=item.ocr_confidence,
+            ocr_fields=",".join(item.ocr_fields) or None,
             run_id=self.run_id,
             parent_key=item.parent_key,
             screenshot=screen,
@@ -216,6 +218,7 @@ class SweepHooks:
                 own=ev.item.own,
                 crop=stored.crop,
                 evidence_capped=ev.capped or None,
+                ocr_confidence=ev.item.ocr_confidence,
             )
             if self.on_item is not None and not ev.item.own:
                 self.on_item(stored)

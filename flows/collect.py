@@ -83,6 +83,7 @@ class Collector:
         self.unreadable: dict[tuple[object, ...], dict[str, str | None]] = {}
         self.unreadable_boxes: list[tuple[float, float, float, float]] = []
         self.missing: dict[str, int] = {}
+        self.read_boxes: dict[str, tuple[float, float, float, float]] = {}
 
     def run(self) -> dict[str, Any]:
         """Read until a fully seen group (or the end), then store everything new, oldest first.
@@ -164,6 +165,8 @@ class Collector:
             item = self._item(x)
             if item is None:
                 continue
+            if x.box is not None:
+                self.read_boxes[item.key] = x.box
             said = (item.author, item.text)
             if by_key.setdefault(item.key, said) != said:
                 # Two different messages under one key (an id read from something that is
@@ -342,9 +345,11 @@ class Collector:
         self.pending.clear()
 
     def _fresh_boxes(self) -> dict[str, tuple[float, float, float, float]]:
-        """Where each item is now (loading more may have moved earlier ones)."""
+        """Where each item is now (loading more may have moved earlier ones); an item no
+        longer on screen (a phone's list keeps only the rows it shows) keeps the box it
+        was read at, on the screen the driver kept from then."""
         extraction = self.r.driver.extract(self.item_sel, self.queries, group=self.group_sel)
-        out: dict[str, tuple[float, float, float, float]] = {}
+        out = dict(self.read_boxes)
         for x in extraction.items:
             c = self._item(x)
             if c is not None and x.box is not None:
@@ -427,6 +432,8 @@ class Collector:
             posted_text=when.text or None,
             posted_how=when.how if self.spec.fields.posted_at is not None else None,
             truncated=bool(f.get("truncated") is not None),
+            ocr_confidence=min(x.ocr.values()) if x.ocr else None,
+            ocr_fields=sorted(x.ocr),
         )
 
     def _time(self, shown: str | None) -> ShownTime:

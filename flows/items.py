@@ -52,4 +52,6 @@ class CollectedItem:
     posted_text: str | None = None  # the time as the screen showed it ("3h", "on Fri")
     posted_how: str | None = None  # iso | shown | unreadable (flows.times)
     truncated: bool = False  # the screen showed only the start of the text ("Show more")
+    ocr_confidence: float | None = None  # lowest confidence of the fields read by OCR (0-1)
+    ocr_fields: list[str] = field(default_factory=list)  # fields read from pixels, not the tree
     extra: dict[str, str] = field(default_factory=dict)

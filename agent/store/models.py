@@ -168,6 +168,8 @@ class ItemBase(SQLModel):
     posted_text: str | None = Field(default=None, max_length=255)  # the time as shown
     truncated: bool = False  # the screen showed only the start of the text
     evidence_capped: bool = False  # a very tall item: its screenshot shows only its start
+    ocr_confidence: float | None = None  # text read by OCR: the lowest field confidence (0-1)
+    ocr_fields: str | None = Field(default=None, max_length=255)  # "text,author": read by OCR
 
 
 class ItemCreate(ItemBase):
