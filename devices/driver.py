@@ -57,6 +57,7 @@ class ExtractedItem:
     box: tuple[float, float, float, float] | None = None  # x, y, width, height in page pixels
     is_group: bool = False  # the group's own element: the items nested in it reply to it
     ocr: dict[str, float] = field(default_factory=dict)  # field -> OCR confidence (0-1), if read so
+    partial: bool = False  # cut by the edge of a scrolling list: shown whole on another screen
 
 
 @dataclass
@@ -128,6 +129,12 @@ class Driver(Protocol):
     def screen_at(self, y: float) -> tuple[bytes, float]:
         """The screen scrolled so page position ``y`` is at its top (or as near as the page
         allows), and the page position of the image's top edge."""
+        ...
+
+    def screen_showing(self, box: tuple[float, float, float, float]) -> tuple[bytes, float] | None:
+        """Devices: a kept screen on which the whole page area ``box`` was shown, and the page
+        position of its top edge (a phone's list drops rows it scrolled away). Browsers: None
+        (the page keeps every row: ``screen_at`` scrolls to it)."""
         ...
 
     def screen_tree(self) -> str: ...

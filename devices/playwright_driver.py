@@ -705,6 +705,9 @@ class PlaywrightDriver:
         png = bytes(self._call("screenshot", lambda: self.page.screenshot(timeout=30000)))
         return png, top
 
+    def screen_showing(self, box: tuple[float, float, float, float]) -> tuple[bytes, float] | None:
+        return None
+
     def screen_tree(self) -> str:
         return str(self._call("page source", lambda: self.page.content()))
 

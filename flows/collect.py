@@ -158,6 +158,8 @@ class Collector:
         by_key: dict[str, tuple[str, str]] = {}
         for x in extraction.items:
             missing = self._missing(x)
+            if missing and x.partial:
+                continue  # cut by the list's edge: read whole on the screen before or after
             if missing:
                 sig = tuple(sorted(x.fields.items()))
                 self._unreadable_one(sig, x.fields, x.box, missing, occurrences)
@@ -165,7 +167,7 @@ class Collector:
             item = self._item(x)
             if item is None:
                 continue
-            if x.box is not None:
+            if x.box is not None and (not x.partial or item.key not in self.read_boxes):
                 self.read_boxes[item.key] = x.box
             said = (item.author, item.text)
             if by_key.setdefault(item.key, said) != said:
@@ -352,7 +354,7 @@ class Collector:
         out = dict(self.read_boxes)
         for x in extraction.items:
             c = self._item(x)
-            if c is not None and x.box is not None:
+            if c is not None and x.box is not None and not (x.partial and c.key in out):
                 out[c.key] = x.box
         return out
 
@@ -365,6 +367,15 @@ class Collector:
             key=lambda pair: pair[0][1],
         )
         out: dict[str, tuple[bytes, tuple[float, float, float, float]]] = {}
+        placed = []
+        for box, key in wanted:  # a device keeps the screens it read rows on
+            shown = self.r.driver.screen_showing(box)
+            if shown is None:
+                placed.append((box, key))
+                continue
+            png, top = shown
+            out[key] = (png, (box[0], box[1] - top, box[2], box[3]))
+        wanted = placed
         window_h = self.r.ctx.page_height  # a whole screen: the item in its context
         i = 0
         while i < len(wanted):

@@ -76,8 +76,13 @@ __all__ = [
 
 NAVIGATION = (Open, Tap, Back, Reload)
 MAX_DIALOGS = 5  # dismissed in a row before the flow stops: something keeps raising them
-SYSTEM_DIALOGS = frozenset(
-    {"android", "com.google.android.permissioncontroller", "com.android.permissioncontroller"}
+SYSTEM_DIALOGS = frozenset(  # windows Android itself raises over an app
+    {
+        "android",
+        "com.android.systemui",
+        "com.android.permissioncontroller",
+        "com.google.android.permissioncontroller",
+    }
 )
 
 
@@ -175,7 +180,7 @@ class FlowRunner:
         app = self.pack.app.package if self.pack.app is not None else None
         front = self.driver.app_in_front() if app is not None else None
         if app is not None and front is not None and front != app:
-            if front in SYSTEM_DIALOGS or front.startswith("com.android."):
+            if front in SYSTEM_DIALOGS:
                 raise FlowStop("unexpected_dialog", f"a {front} dialog covers {app}")
             raise FlowStop("wrong_app", f"{front} is in front, not {app}")
 

@@ -69,7 +69,8 @@ class AndroidDriver:
         self._screen: Screen | None = None
         self._shot: bytes | None = None  # screenshot of the current screen, when taken
         self._offset = 0.0  # page position of the screen's top edge
-        self._kept: list[tuple[float, bytes]] = []  # (offset, png) of screens items were read on
+        # screens items were read on: (page offset, png, visible top, visible bottom in page px)
+        self._kept: list[tuple[float, bytes, float, float]] = []
         self.ocr_reads = 0
 
     # -- lifecycle ---------------------------------------------------------------
@@ -304,8 +305,12 @@ class AndroidDriver:
             used[selector.name] = match.index
         if match.index > 0 and groups:
             via_fallback[match.selector] = len(groups)
+        area = self._scroll_area(screen)
+        for g in groups:
+            for x in g:
+                x.partial = _cut(x.box, area, self._offset)
         if any(g for g in groups):
-            self._keep_screen()
+            self._keep_screen(area)
         return Extraction(
             groups=groups,
             match=match,
@@ -389,12 +394,13 @@ class AndroidDriver:
         x, y, w, h = box
         return x, y + self._offset, w, h
 
-    def _keep_screen(self) -> None:
+    def _keep_screen(self, area: Box) -> None:
         png = self._png()
+        kept = (self._offset, png, area[1] + self._offset, area[1] + area[3] + self._offset)
         if self._kept and self._kept[-1][0] == self._offset:
-            self._kept[-1] = (self._offset, png)
+            self._kept[-1] = kept
         else:
-            self._kept.append((self._offset, png))
+            self._kept.append(kept)
         del self._kept[:-MAX_SCREENS_KEPT]
 
     def _scroll_area(self, screen: Screen) -> Box:
@@ -477,18 +483,35 @@ class AndroidDriver:
             img.crop(box).save(out, format="PNG")
             return out.getvalue()
 
+    def screen_showing(self, box: tuple[float, float, float, float]) -> tuple[bytes, float] | None:
+        """The kept screen that showed the whole box (the one it sits most centred on)."""
+        _, y, _, h = box
+        whole = [k for k in self._kept if k[2] <= y and y + h <= k[3]]
+        if not whole:
+            return None
+        off, png, top, bottom = min(whole, key=lambda k: abs((k[2] + k[3]) / 2 - (y + h / 2)))
+        return png, off
+
     def screen_at(self, y: float) -> tuple[bytes, float]:
-        """The kept screen on which page position ``y`` was shown (nearest its top), else the
-        current one; and the page position of that screen's top edge."""
-        height = float((self.screen().size() or self.backend.window_size())[1])
-        showing = [(off, png) for off, png in self._kept if off <= y + 40 < off + height]
+        """The kept screen on which page position ``y`` was shown, else the current one; and
+        the page position of that screen's top edge."""
+        showing = [k for k in self._kept if k[2] <= y + 40 < k[3]]
         if showing:
-            off, png = max(showing, key=lambda pair: pair[0])
+            off, png, _, _ = max(showing, key=lambda k: k[0])
             return png, off
         return self._png(), self._offset
 
     def screen_tree(self) -> str:
         return etree.tostring(self.screen().root, encoding="unicode", pretty_print=True)
+
+
+def _cut(box: Box | None, area: Box, offset: float) -> bool:
+    """Whether a row's box (page pixels) touches the top or bottom edge of the scrolling
+    list (screen pixels): the list cut it, and a scroll shows it whole."""
+    if box is None:
+        return False
+    top, bottom = box[1] - offset, box[1] + box[3] - offset
+    return top <= area[1] + 1 or bottom >= area[1] + area[3] - 1
 
 
 def _moved(before: Screen, after: Screen, fallback: int) -> float:

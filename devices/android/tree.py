@@ -80,9 +80,9 @@ class Screen:
         return int(best[0] + best[2]), int(best[1] + best[3])
 
     def packages(self) -> list[str]:
-        """The packages of the top-level windows, in order (the app, a dialog, the system)."""
+        """The packages on screen, in order (the app, a dialog over it, the system bars)."""
         out: list[str] = []
-        for node in self.root.iterchildren("node"):
+        for node in self.root.iter("node"):
             pkg = node.get("package") or ""
             if pkg and pkg not in out:
                 out.append(pkg)
