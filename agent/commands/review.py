@@ -253,7 +253,8 @@ def takeover(ctx: typer.Context, workspace: WorkspaceArg, who: AsUser = "") -> N
     )
     loaded = rt.catalog.workspaces.get(workspace)
     if loaded is not None:
-        command = open_session_command(rt.home, loaded.model)
+        devices = {d: e.model for d, e in rt.catalog.devices.items()}
+        command = open_session_command(rt.home, loaded.model, devices)
         console.print(f"open the session: {command}", markup=False)
 
 

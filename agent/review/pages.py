@@ -43,6 +43,10 @@ from agent.review.queries import (
     visible_item,
 )
 from agent.store import User
+from devices.errors import DriverError
+from devices.factory import device_backend
+from devices.models import DeviceEntry
+from workspaces.models import AndroidDevice
 
 router = APIRouter()
 DONE = {
@@ -339,15 +343,55 @@ def workspace_page(
         workspace=workspace,
         held=held,
         open_command=_open_command(request, workspace),
+        device=_device_of(request, workspace),
         done=DONE.get(done or ""),
     )
+
+
+def _device_of(request: Request, workspace: str) -> DeviceEntry | None:
+    """The device an Android workspace runs on (None for a browser workspace)."""
+    catalog = state_of(request).runtime.catalog
+    loaded = catalog.workspaces.get(workspace)
+    env = loaded.model.environment if loaded is not None else None
+    if not isinstance(env, AndroidDevice) or env.device not in catalog.devices:
+        return None
+    return catalog.devices[env.device].model
+
+
+@router.get("/workspaces/{workspace}/screen.png")
+def device_screen(request: Request, viewer: PageViewer, workspace: str) -> Response:
+    """The device's screen now, while someone holds the workspace (never during sweeps)."""
+    st = state_of(request)
+    if workspace not in viewer.workspaces:
+        raise NotFound(f"no workspace {workspace!r}")
+    device = _device_of(request, workspace)
+    with st.runtime.store.session() as s:
+        held = active_takeover(s, workspace)
+    if device is None or held is None:
+        raise NotFound("the device's screen is shown only while the workspace is taken over")
+    env = st.runtime.catalog.workspace(workspace).environment
+    assert isinstance(env, AndroidDevice)
+    try:
+        backend = device_backend(device, package=env.app_package)
+        try:
+            png = backend.screenshot()
+        finally:
+            backend.close()
+    except DriverError as exc:
+        return Response(
+            f"the device did not answer: {exc}", status_code=503, media_type="text/plain"
+        )
+    return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
 def _open_command(request: Request, workspace: str) -> str | None:
     """How the person holding a takeover opens the workspace's session themselves."""
     st = state_of(request)
     loaded = st.runtime.catalog.workspaces.get(workspace)
-    return None if loaded is None else open_session_command(st.runtime.home, loaded.model)
+    if loaded is None:
+        return None
+    devices = {d: e.model for d, e in st.runtime.catalog.devices.items()}
+    return open_session_command(st.runtime.home, loaded.model, devices)
 
 
 @router.post("/workspaces/{workspace}/takeover")

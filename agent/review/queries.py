@@ -15,10 +15,12 @@ import hashlib
 import json
 import math
 import shlex
-from collections.abc import Collection
+import socket
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 import sqlalchemy.orm
@@ -27,6 +29,7 @@ from sqlmodel import Session, col, func, select
 from agent.review.errors import ReviewError
 from agent.store import Decision, Item, ItemStatus, OutboxEntry, Review, Takeover, utcnow
 from devices.errors import DriverError
+from devices.models import DeviceEntry
 from devices.playwright_driver import chromium_path as _chromium
 from flows.runner import expand_env
 from workspaces.models import BrowserProfile, Workspace
@@ -336,14 +339,28 @@ def known_workspaces(session: Session, catalog_ids: set[str]) -> set[str]:
     return set(catalog_ids) | set(rows)
 
 
-def open_session_command(home: Home, ws: Workspace) -> str:
+def open_session_command(
+    home: Home, ws: Workspace, devices: Mapping[str, DeviceEntry] | None = None
+) -> str:
     """The command a person holding a takeover runs to open the workspace's live session."""
     env = ws.environment
     if isinstance(env, BrowserProfile):
         profile = home.profiles_dir / ws.profile_name
         url = expand_env(env.start_url)
         return f"{chromium_path()} --user-data-dir={shlex.quote(str(profile))} {shlex.quote(url)}"
-    return f"scrcpy --serial <serial of {env.device}>  # then open {env.app_package}"
+    entry = (devices or {}).get(env.device)
+    if entry is None:
+        return f"scrcpy -s <serial of {env.device}>  # then open {env.app_package}"
+    if entry.driver == "sandbox":
+        url = expand_env(entry.sandbox_url or "${INBOX_AGENT_SANDBOX_URL:-http://127.0.0.1:8765}")
+        serial = entry.serial or entry.id
+        screen = f"{url.rstrip('/')}/device/{serial}/screenshot"
+        return f"the sandbox device {serial}: its screen is {screen}"
+    serial = shlex.quote(entry.serial or "SERIAL")
+    where = socket.gethostname()
+    if entry.driver == "appium" and entry.appium_url:
+        where = urlsplit(entry.appium_url).hostname or where
+    return f"scrcpy -s {serial}  # on {where}, where adb sees it; then open {env.app_package}"
 
 
 def chromium_path() -> str:
