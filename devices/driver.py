@@ -112,8 +112,8 @@ class Driver(Protocol):
 
     def wait_for_count(self, selector: Selector, more_than: int, *, timeout_s: float) -> bool: ...
 
-    def scroll(self) -> bool:
-        """Scroll one screen down; False when already at the bottom."""
+    def scroll(self, *, up: bool = False) -> bool:
+        """Scroll one screen down (or up); False when already at the bottom (top)."""
         ...
 
     def back(self, *, timeout_s: float) -> None: ...

@@ -660,12 +660,13 @@ class PlaywrightDriver:
         except PlaywrightTimeout:
             return False
 
-    def scroll(self) -> bool:
+    def scroll(self, *, up: bool = False) -> bool:
         js = (
-            "() => { const before = window.scrollY; window.scrollBy(0, window.innerHeight * 0.9);"
-            " return window.scrollY > before; }"
+            "(up) => { const before = window.scrollY;"
+            " window.scrollBy(0, window.innerHeight * (up ? -0.9 : 0.9));"
+            " return up ? window.scrollY < before : window.scrollY > before; }"
         )
-        return bool(self._call("scroll", lambda: self.page.evaluate(js)))
+        return bool(self._call("scroll", lambda: self.page.evaluate(js, up)))
 
     def back(self, *, timeout_s: float) -> None:
         self._call("back", lambda: self.page.go_back(timeout=timeout_s * 1000))

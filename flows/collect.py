@@ -266,7 +266,7 @@ class Collector:
                         return False
                     raise
                 return d.wait_for_count(self.item_sel, before, timeout_s=self.t)
-        if d.scroll():
+        if d.scroll(up=self.spec.scroll == "up"):
             return True  # what the scroll revealed is read on the next pass
         if self._at_end():
             return False
@@ -421,7 +421,8 @@ class Collector:
             value = " ".join((f.get("thread") or "").split())
             thread = thread_id(value, self.page_url) if value else self.thread
         # A shown time ("3h") changes between sweeps: only an ISO time may fingerprint an item.
-        fingerprint_time = when.text if when.absolute else None
+        stays = when.absolute or (self.spec.clock_times_stay and when.clock)
+        fingerprint_time = when.text if stays else None
         message_id = (f.get("id") or "").strip() or content_id(
             shown_handle or author, text, thread, fingerprint_time
         )

@@ -219,6 +219,16 @@ class CollectSpec(ConfigModel):
         description="collapse: every run of whitespace in the text is one space (a page's "
         "indentation is not the message); keep: the text as the page holds it",
     )
+    clock_times_stay: bool = Field(
+        False,
+        description="the clock time under each message never changes (chat bubbles: 10:42): "
+        "it tells two identical messages of one author apart",
+    )
+    scroll: Literal["down", "up"] = Field(
+        "down",
+        description="where more of the list is: down, or up (a phone's chat opens at its "
+        "newest message, older ones above)",
+    )
     on_unreadable: Literal["drift", "stop"] = Field(
         "drift", description="an element that cannot be read: mark the sweep drift, or stop"
     )
@@ -316,6 +326,9 @@ class SendReplySpec(ConfigModel):
         "many newer ones is further down, not gone",
     )
     max_loads: int = Field(50, ge=0, le=10_000)
+    scroll: Literal["down", "up"] = Field(
+        "down", description="where older messages are when there is no load_more: down, or up"
+    )
     open_composer: SelectorName | None = None
     composer: SelectorName
     send: SelectorName

@@ -80,7 +80,7 @@ class ReplySender:
                 r._check_deadline()
                 d.tap(button, timeout_s=self.t)
                 return True
-        return d.scroll()
+        return d.scroll(up=self.spec.scroll == "up")
 
     def run(self) -> dict[str, Any]:
         d, r = self.r.driver, self.r

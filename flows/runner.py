@@ -17,6 +17,7 @@ import time
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from devices.android.backend import SYSTEM_DIALOGS
 from devices.driver import Driver, ExtractedItem, FieldQuery, Match, Relation
 from devices.errors import (
     DriverCrashed,
@@ -76,14 +77,6 @@ __all__ = [
 
 NAVIGATION = (Open, Tap, Back, Reload)
 MAX_DIALOGS = 5  # dismissed in a row before the flow stops: something keeps raising them
-SYSTEM_DIALOGS = frozenset(  # windows Android itself raises over an app
-    {
-        "android",
-        "com.android.systemui",
-        "com.android.permissioncontroller",
-        "com.google.android.permissioncontroller",
-    }
-)
 
 
 class FlowRunner:
@@ -180,7 +173,7 @@ class FlowRunner:
         app = self.pack.app.package if self.pack.app is not None else None
         front = self.driver.app_in_front() if app is not None else None
         if app is not None and front is not None and front != app:
-            if front in SYSTEM_DIALOGS:
+            if front in SYSTEM_DIALOGS:  # the permission prompt, a system alert
                 raise FlowStop("unexpected_dialog", f"a {front} dialog covers {app}")
             raise FlowStop("wrong_app", f"{front} is in front, not {app}")
 

@@ -12,6 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+# Windows Android itself raises over an app (a permission prompt, a system alert).
+SYSTEM_DIALOGS = frozenset(
+    {"android", "com.android.permissioncontroller", "com.google.android.permissioncontroller"}
+)
+
 
 @dataclass(frozen=True)
 class Foreground:

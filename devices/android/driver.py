@@ -26,7 +26,7 @@ from typing import Any, Protocol
 from lxml import etree
 from PIL import Image
 
-from devices.android.backend import DeviceBackend, Foreground
+from devices.android.backend import SYSTEM_DIALOGS, DeviceBackend, Foreground
 from devices.android.tree import Box, Screen, bounds_of, find_all, first_match, has_area, text_of
 from devices.driver import ExtractedItem, Extraction, FieldQuery, Match
 from devices.errors import DriverError, DriverTimeout, ElementNotFound, Evidence
@@ -97,14 +97,24 @@ class AndroidDriver:
         return float(size[0]), float(size[1])
 
     def app_in_front(self) -> str | None:
-        """The package of the window in front: the first top-level window that is not the
-        app and not the system bar (a permission prompt, another app), else the app."""
-        packages = [p for p in self.screen().packages() if p not in SYSTEM_BARS]
-        others = [p for p in packages if p != self.package]
-        if others:
-            return others[0]
-        if packages:
-            return packages[0]
+        """The package of what is in front: a system dialog (a permission prompt) whatever its
+        size, else another package covering half the screen or more (another app, the
+        launcher), else the app itself. A launcher's strip or the status bar is not in front."""
+        screen = self.screen()
+        packages = screen.packages()
+        width, height = screen.size() or self.backend.window_size()
+        for pkg in packages:
+            if pkg in SYSTEM_DIALOGS and pkg != self.package:
+                return pkg
+        large = [
+            (area, pkg)
+            for pkg, area in packages.items()
+            if pkg != self.package and pkg not in SYSTEM_BARS and area >= 0.5 * width * height
+        ]
+        if large:
+            return max(large)[1]
+        if self.package in packages:
+            return self.package
         return self.backend.foreground().package
 
     # -- the screen ----------------------------------------------------------------
@@ -431,24 +441,18 @@ class AndroidDriver:
         self._shot = None
         return before, self.screen()
 
-    def scroll(self) -> bool:
-        """Swipe one share of the list down; False when nothing moved (the end)."""
+    def scroll(self, *, up: bool = False) -> bool:
+        """Swipe one share of the list down (or up: older messages above a chat); False when
+        nothing moved (the end)."""
         area = self._scroll_area(self.screen())
         distance = int(area[3] * SCROLL_SHARE)
-        before, after = self._swipe(distance)
+        before, after = self._swipe(-distance if up else distance)
         if before.signature() == after.signature():
             return False
-        self._offset += _moved(before, after, distance)
-        return True
-
-    def scroll_up(self) -> bool:
-        """Swipe one share of the list up (older messages above a chat); False at the top."""
-        area = self._scroll_area(self.screen())
-        distance = int(area[3] * SCROLL_SHARE)
-        before, after = self._swipe(-distance)
-        if before.signature() == after.signature():
-            return False
-        self._offset -= _moved(after, before, distance)
+        if up:
+            self._offset -= _moved(after, before, distance)
+        else:
+            self._offset += _moved(before, after, distance)
         return True
 
     def back(self, *, timeout_s: float) -> None:

@@ -79,13 +79,16 @@ class Screen:
             return None
         return int(best[0] + best[2]), int(best[1] + best[3])
 
-    def packages(self) -> list[str]:
-        """The packages on screen, in order (the app, a dialog over it, the system bars)."""
-        out: list[str] = []
+    def packages(self) -> dict[str, float]:
+        """Each package on screen and the largest area one of its views covers (the app, a
+        dialog over it, a launcher strip, the system bars)."""
+        out: dict[str, float] = {}
         for node in self.root.iter("node"):
             pkg = node.get("package") or ""
-            if pkg and pkg not in out:
-                out.append(pkg)
+            box = bounds_of(node)
+            if pkg:
+                area = box[2] * box[3] if box is not None else 0.0
+                out[pkg] = max(out.get(pkg, 0.0), area)
         return out
 
     def signature(self) -> tuple[tuple[str, ...], ...]:
