@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 APPIUM_DIR := $(VENV)/appium
 APPIUM_VERSION ?= 3
 FAKE_DRIVER_VERSION ?= 6
-export APPIUM_HOME := $(CURDIR)/$(APPIUM_DIR)
+export APPIUM_HOME := $(abspath $(APPIUM_DIR))
 export PATH := $(CURDIR)/$(BIN):/usr/lib/postgresql/15/bin:$(PATH)
 export OMP_THREAD_LIMIT := 1
 
@@ -25,6 +25,7 @@ system-deps:
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	dpkg -s fonts-noto-color-emoji >/dev/null 2>&1 || missing="$$missing fonts-noto-color-emoji"; \
+	dpkg -s fonts-dejavu-core >/dev/null 2>&1 || missing="$$missing fonts-dejavu-core"; \
 	command -v node >/dev/null || missing="$$missing nodejs"; \
 	command -v npm >/dev/null || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
@@ -41,14 +42,18 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 # Checked on every run (two file tests), so a half-finished install is completed and a
-# finished one never touches the network. A failed install (no registry) only warns: the
-# Appium tests then skip, and fail under CI=true.
+# finished one never touches the network; npm's cache is preferred and a missing registry
+# fails in seconds, not minutes. A failed install only warns: the Appium tests then skip
+# (and fail under CI=true).
 appium:
 	@if [ -f $(APPIUM_DIR)/node_modules/appium/package.json ] && \
 	   [ -f $(APPIUM_DIR)/node_modules/@appium/fake-driver/package.json ]; then exit 0; fi; \
 	echo "installing Appium $(APPIUM_VERSION) and @appium/fake-driver $(FAKE_DRIVER_VERSION) into $(APPIUM_DIR)"; \
 	mkdir -p $(APPIUM_DIR); \
-	export npm_config_yes=true npm_config_fund=false npm_config_audit=false npm_config_update_notifier=false; \
+	export npm_config_yes=true npm_config_fund=false npm_config_audit=false \
+	  npm_config_update_notifier=false npm_config_prefer_offline=true \
+	  npm_config_fetch_retries=1 npm_config_fetch_retry_mintimeout=2000 \
+	  npm_config_fetch_retry_maxtimeout=5000; \
 	( [ -f $(APPIUM_DIR)/node_modules/appium/package.json ] || \
 	    npm install --prefix $(APPIUM_DIR) --loglevel=error appium@$(APPIUM_VERSION) ) && \
 	( [ -f $(APPIUM_DIR)/node_modules/@appium/fake-driver/package.json ] || \

@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from agent.commands import db as db_cmd
+from agent.commands import devices as devices_cmd
 from agent.commands import evaluate as evaluate_cmd
 from agent.commands import log as log_cmd
 from agent.commands import review as review_cmd
@@ -64,6 +65,7 @@ app.add_typer(evaluate_cmd.app, name="eval")
 app.add_typer(sandbox_cmd.app, name="sandbox")
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(selectors_cmd.app, name="selectors")
+app.add_typer(devices_cmd.app, name="devices")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -108,6 +108,14 @@ class Catalog:
             )
         return None
 
+    def device_of(self, workspace_id: str) -> DeviceEntry | None:
+        """The device an Android workspace runs on (None: a browser workspace, or unknown)."""
+        loaded = self.workspaces.get(workspace_id)
+        env = loaded.model.environment if loaded is not None else None
+        if not isinstance(env, AndroidDevice) or env.device not in self.devices:
+            return None
+        return self.devices[env.device].model
+
 
 def yaml_files(folder: Path) -> list[Path]:
     if not folder.is_dir():

@@ -296,3 +296,28 @@ def lease_device(
             holders = device_holders(store, device, now=now)
             raise DeviceBusy(device.id, BusyOutcome.WAITED_OUT, holders, waited_s=waited)
         sleep(min(poll_s, limit - waited))
+
+
+TAKEOVER_TTL_S = 12 * 3600.0  # a person's takeover holds the device until handback (or this)
+
+
+def takeover_holder(workspace: str, takeover_id: int | None) -> str:
+    return f"takeover {workspace} #{takeover_id}"
+
+
+def hold_for_takeover(
+    store: Store, device: DeviceEntry, workspace: str, takeover_id: int | None
+) -> DeviceLease | None:
+    """A person's takeover holds a slot of the workspace's device, so no sweep of another
+    workspace on it runs meanwhile; None when every slot is busy (a sweep is finishing)."""
+    return try_lease_device(
+        store, device, takeover_holder(workspace, takeover_id), ttl_s=TAKEOVER_TTL_S
+    )
+
+
+def release_takeover(
+    store: Store, device: DeviceEntry, workspace: str, takeover_id: int | None
+) -> bool:
+    """Hand back: free the slot the takeover held (False when it held none)."""
+    holder = takeover_holder(workspace, takeover_id)
+    return any([release_lease(store, r, holder) for r in slot_resources(device)])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -20,6 +21,7 @@ from typing import Any
 from sqlmodel import col, func, select
 
 from agent.config import Catalog
+from agent.device_leases import lease_device
 from agent.errors import UserError
 from agent.store import (
     Item,
@@ -46,7 +48,7 @@ from flows.models import Flow
 from flows.runner import DEFAULT_TIMEOUT_S, Evidenced, FlowRunner, RunContext, expand_env
 from runlogs import ActivityLog
 from workspaces.leases import Lease, LeaseHeld
-from workspaces.models import BrowserProfile, Workspace
+from workspaces.models import AndroidDevice, BrowserProfile, Workspace
 from workspaces.paths import Home
 
 ItemCallback = Callable[[Item], None]
@@ -295,6 +297,7 @@ class Sweeper:
     step_timeout_s: float | None = None  # per-step wait; None: the runner's default
     full_pass: bool = False  # read every list to its end and report what earlier sweeps missed
     clock: Callable[[], datetime] = field(default=utcnow)  # when items are seen (shown times)
+    _driver: Any = field(default=None, init=False, repr=False)  # the one a flow runs on now
 
     def open_driver(self, ws: Workspace) -> Any:
         """Start the workspace's environment (browser profile or device) and return its driver."""
@@ -326,12 +329,38 @@ class Sweeper:
 
     @contextmanager
     def leased(self, ws: Workspace) -> Iterator[None]:
-        """Hold the workspace's and its profile's leases (raises LeaseHeld when busy)."""
+        """Hold the workspace's and its profile's leases, and an Android workspace's device
+        slot in the store, heartbeaten while held (raises LeaseHeld when busy)."""
         with (
             Lease(self.home.leases_dir, f"workspace-{ws.id}"),
             Lease(self.home.leases_dir, f"profile-{ws.profile_name}"),
+            self.device_leased(ws),
         ):
             yield
+
+    @contextmanager
+    def device_leased(self, ws: Workspace) -> Iterator[None]:
+        env = ws.environment
+        loaded = self.catalog.devices.get(env.device) if isinstance(env, AndroidDevice) else None
+        if loaded is None:
+            yield
+            return
+        holder = f"sweep {ws.id} pid {os.getpid()} {uuid.uuid4().hex[:8]}"
+        lease = lease_device(self.store, loaded.model, holder)
+        lost: list[str] = []
+
+        def on_lost(_: object) -> None:  # another holder took the device: stop at once
+            lost.append(holder)
+            self.log.append(ws.id, "device_lease_lost", device=loaded.model.id, holder=holder)
+            if self._driver is not None:
+                self._driver.set_deadline(0.0)
+
+        with lease:
+            lease.start_heartbeat(on_lost=on_lost)
+            try:
+                yield
+            finally:
+                lease.stop_heartbeat()
 
     def taken_over_by(self, workspace_id: str) -> str | None:
         """The person who holds the workspace's live session, if anyone does."""
@@ -390,6 +419,7 @@ class Sweeper:
         try:
             if own_driver:
                 driver = self.open_driver(ws)
+            self._driver = driver
             driver.set_deadline(ctx.deadline)  # a call still running past it is stopped
             screen_context(ctx, ws, driver)
             runner = FlowRunner(driver, pack, hooks, ctx)
@@ -410,6 +440,7 @@ class Sweeper:
             result.status, result.stop_reason, result.message = "failed", "crashed", str(exc)
             self.log.append(ws.id, "stop", run_id=run_id, reason="crashed", message=str(exc))
         finally:
+            self._driver = None
             if own_driver and driver is not None:
                 driver.close()
         if runner is not None:

@@ -1,4 +1,4 @@
-"""The sandbox platform: inbox-agent's own practice social network for browser sweeps.
+"""The sandbox platform: inbox-agent's practice social network for browser and Android sweeps.
 
 A FastAPI + Jinja2 (autoescaped) web app served by uvicorn, with all state in memory in the
 server process (``state.SandboxState``, thread-safe). Start it with ``inbox-agent sandbox serve``
@@ -147,6 +147,132 @@ author's thread) · ``POST /admin/posts`` ``{account, caption, image?}`` · ``PO
 (no content, no faults; sessions kept) · ``POST /admin/fault`` ``{account, mode, slow_ms?}`` ·
 ``POST /admin/session`` ``{account}`` → ``{cookie, token}``. Errors: ``{"error": ...}`` with 404
 for unknown things, 400 for bad values, 403 from the guard, 422 for malformed bodies.
+The Android device (``sandbox.device``; HTTP backend ``devices.android.sandbox_backend``)
+-------------------------------------------------------------------------------------------
+A simulated phone running the sandbox's mobile app, drawn from the same state as the web app
+(one post, thread or fault changes both at once). Model "Sandbox Phone", Android 14, screen
+720x1280 (status bar 0-48, navigation bar 1232-1280), always on and unlocked. Packages: the app
+``com.sandbox.social`` (version name ``3.2.0``, changeable), ``com.android.launcher3`` (``14``),
+``com.android.permissioncontroller`` (``34``). A server starts with one device, ``sandbox-1``;
+``POST /admin/devices`` adds one (an existing serial is wiped, like a fresh emulator); a verb
+never creates a device (unknown serial: 404). A device starts at the launcher (one icon,
+"Sandbox Social"), with the app not running and not signed in. Reset and seeding keep devices.
+
+Screens (activity; resource-ids are ``com.sandbox.social:id/<name>`` unless written in full):
+
+=====================  =====================================================================
+screen                 views (class; text / content-desc)
+=====================  =====================================================================
+launcher               ``com.android.launcher3:id/workspace``; the app icon: TextView, text and
+(``.Launcher``)        content-desc "Sandbox Social", clickable (no resource-id)
+login                  ``login_title``; ``session_expired_notice`` (session_expired only);
+(``.LoginActivity``)   ``login_error`` "Incorrect username or password."; ``login_username``,
+                       ``login_password`` (EditText, ``password=true``, shows bullets);
+                       ``login_button`` "Log in"; ``login_hint``. Uses ``state.login``.
+every signed-in page   ``toolbar`` with ``toolbar_title`` and ``account_handle`` ("@acme");
+                       inner pages add ``toolbar_up`` (ImageButton "Navigate up")
+inbox                  ``tab_bar`` with ``tab_inbox`` / ``tab_posts`` (TextView, ``selected``);
+(``.InboxActivity``)   ``thread_list`` (RecyclerView) of ``thread_row`` (clickable, content-desc
+                       "Conversation with NAME[, N unread]"): ``thread_avatar``,
+                       ``thread_name``, ``thread_preview`` ("You: " + text for the brand's own,
+                       first 90 characters, as the web), ``thread_time``, ``unread_badge`` (text
+                       N, content-desc "N unread"); ``empty_state`` "No messages yet."
+DM thread              ``toolbar_title`` = the partner; ``message_list`` (chat order: oldest at
+(``.ThreadActivity``)  the top, opened at the bottom) of ``message_row`` (content-desc "Message
+                       from AUTHOR") holding ``message_bubble_in`` or ``message_bubble_out``
+                       (the brand's own), with ``message_text`` and ``message_image`` (desc
+                       "Image from AUTHOR"), then ``message_time`` under the bubble;
+                       ``composer`` with ``composer_input`` (EditText, hint "Message") and
+                       ``send_button`` (ImageButton "Send"). Opening it marks the thread read.
+posts                  ``post_list`` of ``post_row``: ``post_image`` (clickable), ``post_caption``,
+(``.PostsActivity``)   ``post_time``, ``post_comments_button`` (Button "N comments")
+comment sheet          ``comment_list``: ``post_header`` (``post_caption``, ``post_time``,
+(``.CommentsActivity``) ``comment_count``), then each comment thread in the web's order: a
+                       ``comment_row`` (content-desc "Comment by AUTHOR") and its replies as
+                       ``reply_row`` (indented; "Reply by AUTHOR to PARENT_AUTHOR"), each with
+                       ``comment_avatar``, ``comment_author``, ``brand_badge`` "Brand" (the
+                       brand's own), ``comment_text``, ``comment_image``, ``comment_time``,
+                       ``reply_button`` (Button "Reply", desc "Reply to AUTHOR"). Below:
+                       ``replying_to_bar`` (``replying_to`` "Replying to AUTHOR",
+                       ``replying_to_cancel``) while a reply is set up; ``comment_composer`` with
+                       ``comment_input`` (hint "Add a comment…" / "Reply to AUTHOR…") and
+                       ``comment_send`` (ImageButton "Post")
+challenge              ``challenge_title`` "Confirm it's you", ``challenge_message``,
+(``.ChallengeActivity``) ``challenge_code`` "4721", ``challenge_error``, ``challenge_input``,
+                       ``challenge_submit`` "Continue" (the right code lifts the fault)
+error (page's          ``error_view``: ``error_title`` "Something went wrong",
+activity)              ``error_message``, ``retry_button`` "Try again" (under the toolbar)
+loading                ``loading`` (ProgressBar, content-desc "Loading") under the toolbar
+=====================  =====================================================================
+
+Dialogs are their own window: while one shows, the dump holds only it (the active window, as
+``uiautomator dump`` writes it), taps outside it do nothing, the image shows it over the dimmed
+app, and back closes it. Raised with ``POST /admin/devices/{serial}/dialog {kind}`` (shown when
+the app is in front; the last raised is on top): ``rate_limit`` (``rate_limit_dialog`` with
+``android:id/alertTitle`` "Try Again Later", ``android:id/message``, ``android:id/button1``
+"OK"), ``update`` (``update_dialog``: "Update available", ``button1`` "Update", ``button2``
+"Not now"), ``notifications`` (package ``com.android.permissioncontroller``, activity
+``.permission.ui.GrantPermissionsActivity``: ``…:id/grant_dialog``, ``…:id/permission_message``
+"Allow Sandbox Social to send you notifications?", ``…:id/permission_allow_button`` "Allow",
+``…:id/permission_deny_button`` "Don't allow"), ``survey`` (an unknown dialog: ``rating_prompt``
+with ``rating_title`` "Enjoying Sandbox Social?", five ``rating_star`` ImageButtons, and
+``rating_later`` "Maybe later"). Every button closes its dialog ("Update" installs nothing).
+
+Faults, read afresh on every verb like every web page: ``session_expired`` → the login screen
+with ``session_expired_notice`` (logging in does not lift it); ``challenge`` → the challenge
+screen; ``rate_limited`` → the "Try Again Later" dialog over every page, not cancelable (OK
+and back leave it up) and no reply is recorded; ``wrong_account`` → the impostor's content and
+``account_handle``; ``server_error`` → the error screen; ``never_loads`` → the loading
+spinner; ``slow`` → dump and screenshot delayed by ``slow_ms``; ``changed_dom`` → every
+app resource-id gets the prefix ``x2_`` (``x2_thread_row``). Clearing a fault shows the page.
+
+Behaviour: a tap hits the topmost clickable, enabled view at the point (nothing: nothing
+happens); a tap on an EditText focuses it; ``type`` appends to the focused input (none: ignored,
+``"typed": false``), ``clear`` empties it; an empty EditText reports its hint as its text, as
+real dumps do. Typed text stays in its composer (per page) until sent or cleared. A swipe
+starting inside a list scrolls it by the finger's vertical travel (``y1 - y2``; no fling),
+clamped at both ends. Lists are virtualised: only rows intersecting the viewport are in the
+tree, their views' bounds clipped to it. Back closes a dialog, then a thread (→ inbox) or the
+comment sheet (→ posts), then the Posts tab (→ Inbox), then sends the app to the background
+(it resumes as it was). ``app/stop`` kills the app (the session is kept); installing a version
+stops it; uninstalling forgets the session. Sending: ``send_button`` calls
+``state.record_reply(account, "dm", thread_id, text, None)``; ``comment_send`` calls
+``record_reply(account, "comment", post_id, text, <the comment whose Reply was tapped, or
+None>)``; blank text is not sent. Times show absolute UTC to the minute ("Jan 5, 2025 14:05"),
+so the same state and verbs give the same dump and the same PNG bytes (the status bar clock is
+fixed at 12:00). No view holds a message, thread or post id. XML-invalid characters are
+written as "." (Android's dumper does the same); text is drawn with DejaVu Sans, left to right,
+without shaping or emoji glyphs.
+
+OCR-only rows: a DM or comment whose id number is divisible by 4 (``m4``, ``c12``) and whose
+text is 1-200 printable ASCII / Latin-1 characters is drawn as a custom view: its
+``message_text`` / ``comment_text`` is an ``android.view.View`` with ``text=""`` and the bounds of
+the drawn lines, while the PNG shows the text (28 px, dark on light, wrapped in the bubble).
+``sandbox.device.is_ocr_only(message)`` is the rule; ``GET /admin/devices/{serial}/ocr`` lists the
+OCR-only views on screen now: ``{rows: [{kind, message_id, text, lines, resource_id, bounds,
+frame, clipped, covered}]}`` (``clipped``: partly scrolled out; ``covered``: under a dialog).
+
+Deep links (``open_url``): ``sandbox://inbox``, ``sandbox://inbox/{thread_id}``,
+``sandbox://posts``, ``sandbox://posts/{post_id}`` (its comment sheet). They open the app there
+(behind the login screen when signed out: logging in lands on the link); an unknown thread or
+post falls back to its tab; any other URL is refused (400).
+
+Device API (guarded like the admin API; JSON bodies; ``{"ok": true}`` unless said):
+``GET /device/{serial}/dump`` (XML) · ``GET …/screenshot`` (PNG) · ``GET …/info`` →
+``{serial, state: "device", screen_on, locked, model, android, window_size: [720, 1280],
+foreground: {package, activity}, packages: {name: version}}`` · ``GET …/foreground`` →
+``{package, activity}`` · ``POST …/tap {x, y}`` · ``POST …/type {text}`` → ``{typed}`` ·
+``POST …/clear`` → ``{cleared}`` · ``POST …/swipe {x1, y1, x2, y2, duration_s}`` ·
+``POST …/back`` · ``POST …/app/start {package, activity?}`` (``.InboxActivity`` or
+``.PostsActivity``; the launcher package goes home; 400 when not installed) ·
+``POST …/app/stop {package}`` · ``POST …/open_url {url}``. Admin: ``GET /admin/devices`` ·
+``POST /admin/devices {serial?, app_version?}`` (default ``sandbox-N`` and ``3.2.0``; ``null``:
+not installed) · ``GET /admin/devices/{serial}`` (info plus ``shows``: launcher, login,
+challenge, error, loading or content; ``stack``, ``dialogs``, ``windows``, ``signed_in``) ·
+``DELETE /admin/devices/{serial}`` · ``POST /admin/devices/{serial}/app {version}`` (``null``
+uninstalls) · ``POST /admin/devices/{serial}/dialog {kind}`` ·
+``GET /admin/devices/{serial}/ocr``.
+Errors: ``{"error": ...}``, 404 unknown device, 400 refused verb, 403 guard, 422 bad body.
 """
 
 from sandbox.client import SandboxClient

@@ -25,7 +25,7 @@ from sandbox.state import SandboxState, clean_text
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
-def _guard(request: Request) -> None:
+def guard(request: Request) -> None:
     token: str | None = request.app.state.admin_token
     if token:
         given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
@@ -37,7 +37,7 @@ def _guard(request: Request) -> None:
         raise HTTPException(403, "admin API is loopback-only without INBOX_AGENT_SANDBOX_TOKEN")
 
 
-router = APIRouter(prefix="/admin", dependencies=[Depends(_guard)])
+router = APIRouter(prefix="/admin", dependencies=[Depends(guard)])
 
 
 def _state(request: Request) -> SandboxState:
@@ -55,7 +55,7 @@ def _cleaned(value: Any) -> Any:
     return value
 
 
-class _Body(BaseModel):
+class CleanBody(BaseModel):
     """A request body whose strings are cleaned before they are validated (pydantic
     refuses a lone surrogate, and its refusal, which quotes it, could not be sent)."""
 
@@ -65,7 +65,7 @@ class _Body(BaseModel):
         return _cleaned(data)
 
 
-class MessageIn(_Body):
+class MessageIn(CleanBody):
     account: str
     kind: Literal["comment", "dm"]
     author: str = Field(min_length=1)
@@ -77,14 +77,14 @@ class MessageIn(_Body):
     image: str | None = None
 
 
-class PostIn(_Body):
+class PostIn(CleanBody):
     account: str
     caption: str
     image: str | None = None
     time: datetime | None = None
 
 
-class SeedIn(_Body):
+class SeedIn(CleanBody):
     seed: int = 1
     posts_per_account: int = Field(3, ge=0, le=100)
     comments_per_post: int = Field(30, ge=0, le=20000)
@@ -92,7 +92,7 @@ class SeedIn(_Body):
     messages_per_thread: int = Field(8, ge=0, le=20000)
 
 
-class BulkIn(_Body):
+class BulkIn(CleanBody):
     account: str
     kind: Literal["comment", "dm"]
     count: int = Field(ge=1, le=50000)
@@ -101,13 +101,13 @@ class BulkIn(_Body):
     author: str | None = None
 
 
-class FaultIn(_Body):
+class FaultIn(CleanBody):
     account: str
     mode: str
     slow_ms: int | None = Field(None, ge=0, le=600000)
 
 
-class SessionIn(_Body):
+class SessionIn(CleanBody):
     account: str
 
 

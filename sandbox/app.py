@@ -23,6 +23,8 @@ from starlette.responses import StreamingResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sandbox.admin import router as admin_router
+from sandbox.device import DeviceFarm
+from sandbox.device import router as device_router
 from sandbox.state import CHALLENGE_CODE, Account, Post, SandboxState
 from sandbox.views import Renderer, media_svg
 
@@ -66,6 +68,8 @@ def create_app(state: SandboxState, *, admin_token: str | None = None) -> FastAP
     app.state.stopping = threading.Event()
     app.add_middleware(_SlowMiddleware, state=state)
     app.include_router(admin_router)
+    app.state.devices = DeviceFarm(state)
+    app.include_router(device_router)
     ui = Renderer()
 
     def html(name: str, status: int = 200, **ctx: Any) -> HTMLResponse:

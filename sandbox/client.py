@@ -11,6 +11,7 @@ import json
 import os
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -150,6 +151,59 @@ class SandboxClient:
         """A fresh session (``cookie`` name and ``token``) for ``account``, without the form."""
         result: dict[str, Any] = self._call("POST", "/session", json={"account": account})
         return result
+
+    # -- Android devices (see sandbox.device) ----------------------------------------------
+
+    def add_device(
+        self, serial: str | None = None, *, app_version: str | None = None, installed: bool = True
+    ) -> dict[str, Any]:
+        """A fresh device (an existing ``serial`` is wiped) with the app at ``app_version``
+        (default: the sandbox's current version), or without it (``installed=False``).
+        Returns what the device shows (see ``device``)."""
+        body: dict[str, Any] = {"serial": serial}
+        if not installed:
+            body["app_version"] = None
+        elif app_version is not None:
+            body["app_version"] = app_version
+        result: dict[str, Any] = self._call("POST", "/devices", json=body)
+        return result
+
+    def devices(self) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = self._call("GET", "/devices")["devices"]
+        return rows
+
+    def device(self, serial: str) -> dict[str, Any]:
+        """What ``serial`` shows: its info, ``shows`` (launcher, login, challenge, error,
+        loading, content), back ``stack``, raised ``dialogs`` and ``windows``."""
+        result: dict[str, Any] = self._call("GET", f"/devices/{_seg(serial)}")
+        return result
+
+    def remove_device(self, serial: str) -> None:
+        self._call("DELETE", f"/devices/{_seg(serial)}")
+
+    def set_app_version(self, serial: str, version: str | None) -> dict[str, Any]:
+        """Install ``version`` of the app on ``serial`` (None: uninstall)."""
+        result: dict[str, Any] = self._call(
+            "POST", f"/devices/{_seg(serial)}/app", json={"version": version}
+        )
+        return result
+
+    def raise_dialog(self, serial: str, kind: str) -> dict[str, Any]:
+        """Show a dialog over the app: ``rate_limit``, ``update``, ``notifications``,
+        ``survey``."""
+        result: dict[str, Any] = self._call(
+            "POST", f"/devices/{_seg(serial)}/dialog", json={"kind": kind}
+        )
+        return result
+
+    def ocr_rows(self, serial: str) -> list[dict[str, Any]]:
+        """The OCR-only rows on ``serial``'s screen now, with their true text and bounds."""
+        rows: list[dict[str, Any]] = self._call("GET", f"/devices/{_seg(serial)}/ocr")["rows"]
+        return rows
+
+
+def _seg(value: str) -> str:
+    return quote(value, safe="")
 
 
 def _reason(data: Any, resp: httpx.Response) -> str:

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
+from agent import takeover as takeovers
 from agent.commands.context import console, print_json, state
 from agent.errors import UserError
 from agent.review import actions
@@ -247,10 +248,16 @@ WorkspaceArg = Annotated[str, typer.Argument(help="Workspace id.")]
 def takeover(ctx: typer.Context, workspace: WorkspaceArg, who: AsUser = "") -> None:
     """Take over a workspace's live session: sweeps and the outbox leave it alone."""
     rt, user = _open(ctx, who)
-    actions.take_over(rt.store, workspace, user, log=rt.log)
+    taken = takeovers.take_over(rt, workspace, user)
     console.print(
         f"{workspace} is yours until `inbox-agent review handback {workspace}`", markup=False
     )
+    if taken.device is not None and not taken.device_held:
+        console.print(
+            f"device {taken.device} is still in use (a sweep is finishing): it is yours once "
+            "that sweep ends; no new sweep starts on this workspace",
+            markup=False,
+        )
     loaded = rt.catalog.workspaces.get(workspace)
     if loaded is not None:
         devices = {d: e.model for d, e in rt.catalog.devices.items()}
@@ -262,5 +269,5 @@ def takeover(ctx: typer.Context, workspace: WorkspaceArg, who: AsUser = "") -> N
 def handback(ctx: typer.Context, workspace: WorkspaceArg, who: AsUser = "") -> None:
     """Hand a taken-over workspace back to automation."""
     rt, user = _open(ctx, who)
-    actions.hand_back(rt.store, workspace, user, log=rt.log)
+    takeovers.hand_back(rt, workspace, user)
     console.print(f"{workspace} handed back: sweeps and replies resume", markup=False)

@@ -16,6 +16,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
+from agent import takeover
 from agent.review import actions
 from agent.review.auth import authenticate, require_visible
 from agent.review.context import (
@@ -349,13 +350,7 @@ def workspace_page(
 
 
 def _device_of(request: Request, workspace: str) -> DeviceEntry | None:
-    """The device an Android workspace runs on (None for a browser workspace)."""
-    catalog = state_of(request).runtime.catalog
-    loaded = catalog.workspaces.get(workspace)
-    env = loaded.model.environment if loaded is not None else None
-    if not isinstance(env, AndroidDevice) or env.device not in catalog.devices:
-        return None
-    return catalog.devices[env.device].model
+    return state_of(request).runtime.catalog.device_of(workspace)
 
 
 @router.get("/workspaces/{workspace}/screen.png")
@@ -396,13 +391,11 @@ def _open_command(request: Request, workspace: str) -> str | None:
 
 @router.post("/workspaces/{workspace}/takeover")
 def takeover_form(request: Request, viewer: FormViewer, workspace: str) -> Response:
-    rt = state_of(request).runtime
-    actions.take_over(rt.store, workspace, viewer.user, log=rt.log)
+    takeover.take_over(state_of(request).runtime, workspace, viewer.user)
     return RedirectResponse(f"/workspaces/{workspace}?done=takeover", status_code=303)
 
 
 @router.post("/workspaces/{workspace}/handback")
 def handback_form(request: Request, viewer: FormViewer, workspace: str) -> Response:
-    rt = state_of(request).runtime
-    actions.hand_back(rt.store, workspace, viewer.user, log=rt.log)
+    takeover.hand_back(state_of(request).runtime, workspace, viewer.user)
     return RedirectResponse(f"/workspaces/{workspace}?done=handback", status_code=303)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import adbutils
@@ -87,8 +87,8 @@ class U2Backend:
                     f"device {self.serial!r} is not ready after {timeout_s:g}s "
                     f"(adb sees: {self._listing()})"
                 ) from exc
-            # Handing uiautomator2 the adb device skips its own unbounded-looking
-            # wait-for-device loop; it then pushes and starts its on-device server.
+            # Handing uiautomator2 the adb device skips its own fixed 10 s wait-for-device
+            # loop; it then pushes and starts its on-device server.
             return u2.connect(self._adb.device(self.serial))
 
     def _listed(self) -> bool:
@@ -242,11 +242,8 @@ class U2Backend:
         stop = getattr(self._d, "stop_uiautomator", None)
         if stop is None:
             return
-        try:
-            with self._mapped("close"):
-                stop(wait=False)
-        except (DriverCrashed, DriverTimeout):
-            pass
+        with suppress(DriverCrashed, DriverTimeout), self._mapped("close"):
+            stop(wait=False)
 
 
 def _screen_on(dumpsys_power: str) -> bool | None:
