@@ -191,6 +191,7 @@ class Outbox:
             "reply_text": fresh.text,
             "item_message_id": item.message_id or "",
             "item_text": item.text,
+            "item_kind": item.kind,
             "item_author": item.author,
             "account_name": account.lstrip("@"),
         }

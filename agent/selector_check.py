@@ -113,6 +113,7 @@ def check_selectors(rt: Runtime, workspace_id: str) -> CheckReport:
                         "thread": item.thread,
                         "item_message_id": item.message_id,
                         "item_text": item.text,
+                        "item_kind": item.kind,
                         "item_author": item.author,
                         "account_name": ws.environment.expected_account.lstrip("@"),
                         "reply_text": "",

@@ -72,6 +72,7 @@ class SweepResult:
     missed: int = 0  # items a full pass found that incremental sweeps had missed
     full_pass: bool = False
     evidence: str | None = None
+    screen_tree: str | None = None  # a device's screen tree at the stop (evidence)
     reply: dict[str, Any] | None = None  # reply flows: what send_reply found and did
 
     def to_dict(self) -> dict[str, Any]:
@@ -427,6 +428,7 @@ class Sweeper:
         except FlowStop as stop:
             result.status, result.stop_reason, result.message = "stopped", stop.reason, stop.message
             result.evidence = self._stop_screenshot(driver, evidence) or stop.evidence.screenshot
+            result.screen_tree = self._stop_tree(driver, evidence)
             self.log.append(
                 ws.id,
                 "stop",
@@ -434,6 +436,7 @@ class Sweeper:
                 reason=stop.reason,
                 message=stop.message,
                 screenshot=result.evidence,
+                screen_tree=result.screen_tree,
                 url=stop.evidence.url or self._current_url(driver),
             )
         except (DriverError, FlowDefinitionError) as exc:
@@ -498,7 +501,7 @@ class Sweeper:
         """Sign the workspace's profile in with its login flow (password from the environment)."""
         ws = self.catalog.workspace(workspace_id)
         env = ws.environment
-        if ws.flows.login is None or not isinstance(env, BrowserProfile) or env.login is None:
+        if ws.flows.login is None or env.login is None:
             raise UserError(f"workspace {ws.id} has no login flow and login settings")
         password = os.environ.get(env.login.password_env)
         if not password:
@@ -518,6 +521,17 @@ class Sweeper:
             return None
         try:
             return str(driver.current_url())
+        except DriverError:
+            return None
+
+    def _stop_tree(self, driver: Any, evidence: EvidenceStore) -> str | None:
+        """A device's screen tree at the stop (a browser's page is in its screenshot)."""
+        if driver is None:
+            return None
+        try:
+            if driver.app_in_front() is None:
+                return None
+            return str(evidence.save_tree(driver.screen_tree()))
         except DriverError:
             return None
 

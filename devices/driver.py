@@ -57,7 +57,7 @@ class ExtractedItem:
     box: tuple[float, float, float, float] | None = None  # x, y, width, height in page pixels
     is_group: bool = False  # the group's own element: the items nested in it reply to it
     ocr: dict[str, float] = field(default_factory=dict)  # field -> OCR confidence (0-1), if read so
-    partial: bool = False  # cut by the edge of a scrolling list: shown whole on another screen
+    cut: Literal["top", "bottom"] | None = None  # touches that edge of a scrolling list
 
 
 @dataclass
@@ -146,6 +146,10 @@ class Driver(Protocol):
     def app_in_front(self) -> str | None:
         """Devices: the package of the window in front (a dialog's, when one covers the app).
         Browsers: None."""
+        ...
+
+    def dialog_in_front(self) -> bool:
+        """Devices: a dialog window (smaller than the screen) is in front. Browsers: False."""
         ...
 
     def app_version(self, package: str) -> str | None:

@@ -22,6 +22,14 @@ Box = tuple[float, float, float, float]
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 
+def _word(word: str) -> str:
+    """Undo tesseract's one common confusion on sans-serif UI text: a capital I drawn as a
+    plain bar read as "|" ("Can | get a refund", "|'m"): a bar as a word is an I."""
+    if word == "|" or word.startswith(("|'", "|’")):
+        return "I" + word[1:]
+    return word
+
+
 @dataclass
 class TesseractOcr:
     """Reads a box of a PNG screenshot. ``scale`` upscales the crop; ``threshold`` (0-255)
@@ -83,6 +91,6 @@ class TesseractOcr:
             key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
             lines.setdefault(key, []).append(word)
             confidences.append(conf)
-        text = " ".join(" ".join(words) for _, words in sorted(lines.items()))
+        text = " ".join(" ".join(_word(w) for w in words) for _, words in sorted(lines.items()))
         confidence = sum(confidences) / len(confidences) / 100 if confidences else 0.0
         return text, round(confidence, 3)

@@ -394,6 +394,9 @@ class PlaywrightDriver:
     def app_version(self, package: str) -> str | None:
         return None
 
+    def dialog_in_front(self) -> bool:
+        return False
+
     def set_deadline(self, at: float | None) -> None:
         if self._watchdog is not None:
             self._watchdog.deadline = at

@@ -84,6 +84,9 @@ class Collector:
         self.unreadable_boxes: list[tuple[float, float, float, float]] = []
         self.missing: dict[str, int] = {}
         self.read_boxes: dict[str, tuple[float, float, float, float]] = {}
+        self.scrolled = False  # the list moved since the first read
+        self.at_end = False  # the list cannot move further
+        self.dropped_cut = 0  # rows the last read left for another screen
 
     def run(self) -> dict[str, Any]:
         """Read until a fully seen group (or the end), then store everything new, oldest first.
@@ -111,8 +114,14 @@ class Collector:
                 break
             if reached_seen and self.stops:
                 break
-            if not self._load_more(scrolls):
+            if self.at_end:
                 break
+            if not self._load_more(scrolls):
+                if not self.dropped_cut:
+                    break
+                self.at_end = True  # the rows at the far edge are whole now: read them once
+                continue
+            self.scrolled = True
             scrolls += 1
         self._emit()
         unreadable = self._report_unreadable()
@@ -158,8 +167,6 @@ class Collector:
         by_key: dict[str, tuple[str, str]] = {}
         for x in extraction.items:
             missing = self._missing(x)
-            if missing and x.partial:
-                continue  # cut by the list's edge: read whole on the screen before or after
             if missing:
                 sig = tuple(sorted(x.fields.items()))
                 self._unreadable_one(sig, x.fields, x.box, missing, occurrences)
@@ -167,7 +174,7 @@ class Collector:
             item = self._item(x)
             if item is None:
                 continue
-            if x.box is not None and (not x.partial or item.key not in self.read_boxes):
+            if x.box is not None:
                 self.read_boxes[item.key] = x.box
             said = (item.author, item.text)
             if by_key.setdefault(item.key, said) != said:
@@ -224,18 +231,40 @@ class Collector:
         """
         d = self.r.driver
         start = max(0, self.roots_read - 1)
-        extraction = d.extract(self.item_sel, self.queries, group=self.group_sel, start=start)
+        extraction = self._whole(
+            d.extract(self.item_sel, self.queries, group=self.group_sel, start=start)
+        )
         if start:
             first = extraction.groups[0] if extraction.groups else []
             keys = [c.key for c in (self._item(x) for x in first) if c is not None]
             if keys != self.last_root_keys:
                 start = 0
-                extraction = d.extract(self.item_sel, self.queries, group=self.group_sel)
+                extraction = self._whole(
+                    d.extract(self.item_sel, self.queries, group=self.group_sel)
+                )
         total = start + len(extraction.groups)
         if extraction.groups:
             last = extraction.groups[-1]
             self.last_root_keys = [c.key for c in (self._item(x) for x in last) if c is not None]
         self.roots_read = total
+        return extraction
+
+    def _whole(self, extraction: Extraction) -> Extraction:
+        """Without the rows a phone's list may have cut: those touching the edge the list
+        scrolls towards (unless it is at its end) or the edge it came from (unless nothing
+        was scrolled yet). Each is read whole on the screen after or before; a row read in
+        half would be stored without its time, or twice."""
+        ahead, behind = ("top", "bottom") if self.spec.scroll == "up" else ("bottom", "top")
+        cut = [
+            x
+            for x in extraction.items
+            if (x.cut == ahead and not self.at_end) or (x.cut == behind and self.scrolled)
+        ]
+        self.dropped_cut = len(cut)
+        if cut:
+            dropped = {id(x) for x in cut}
+            groups = [[x for x in g if id(x) not in dropped] for g in extraction.groups]
+            extraction.groups = [g for g in groups if g]
         return extraction
 
     def _ordered(self, groups: list[list[ExtractedItem]]) -> list[list[ExtractedItem]]:
@@ -354,7 +383,7 @@ class Collector:
         out = dict(self.read_boxes)
         for x in extraction.items:
             c = self._item(x)
-            if c is not None and x.box is not None and not (x.partial and c.key in out):
+            if c is not None and x.box is not None and x.cut is None:
                 out[c.key] = x.box
         return out
 
@@ -421,7 +450,7 @@ class Collector:
             value = " ".join((f.get("thread") or "").split())
             thread = thread_id(value, self.page_url) if value else self.thread
         # A shown time ("3h") changes between sweeps: only an ISO time may fingerprint an item.
-        stays = when.absolute or (self.spec.clock_times_stay and when.clock)
+        stays = when.absolute or (self.spec.shown_times_stay and bool(when.text))
         fingerprint_time = when.text if stays else None
         message_id = (f.get("id") or "").strip() or content_id(
             shown_handle or author, text, thread, fingerprint_time

@@ -31,6 +31,18 @@ class EvidenceStore:
             self.written += 1
         return path
 
+    def save_tree(self, xml: str) -> Path:
+        """Store a device's screen tree (the uiautomator dump a stop was decided on)."""
+        data = xml.encode("utf-8")
+        digest = hashlib.sha256(data).hexdigest()
+        path = self.root / digest[:2] / f"{digest}.xml"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_bytes(data)
+            os.replace(tmp, path)
+        return path
+
     def save_screen(self, png: bytes) -> Path:
         """Store a full screen, re-encoded with PNG optimisation (lossless)."""
         with Image.open(io.BytesIO(png)) as img:

@@ -219,10 +219,10 @@ class CollectSpec(ConfigModel):
         description="collapse: every run of whitespace in the text is one space (a page's "
         "indentation is not the message); keep: the text as the page holds it",
     )
-    clock_times_stay: bool = Field(
+    shown_times_stay: bool = Field(
         False,
-        description="the clock time under each message never changes (chat bubbles: 10:42): "
-        "it tells two identical messages of one author apart",
+        description="the time shown under each message never changes (a chat bubble's "
+        "10:42, a date): it tells two identical messages of one author apart",
     )
     scroll: Literal["down", "up"] = Field(
         "down",
@@ -267,6 +267,11 @@ class ForEachSpec(ConfigModel):
     match: str | None = Field(
         None, description="visit only the entry whose thread is this (e.g. '{thread}')"
     )
+    only_with: SelectorName | None = Field(
+        None,
+        description="visit only entries showing this inside them (an unread badge), so a "
+        "sweep opens only what changed; full passes (sweep --full) visit every entry",
+    )
     max: int = Field(50, ge=1, le=10_000)
     steps: builtins.list[Step] = Field(min_length=1)
 
@@ -295,6 +300,26 @@ class IfVisibleSpec(ConfigModel):
 
 class IfVisible(StepOptions):
     if_visible: IfVisibleSpec
+
+
+class IfKindSpec(ConfigModel):
+    """Reply flows: steps for one kind of item (a DM is answered in its chat, a comment
+    under its post), where the screen alone cannot tell (an app opens where it was left)."""
+
+    kind: Literal["comment", "dm"]
+    then: list[Step] = Field(default_factory=list)
+    otherwise: list[Step] = Field(default_factory=list, alias="else")
+
+    model_config = ConfigModel.model_config | {"populate_by_name": True}
+
+    @field_validator("then", "otherwise", mode="before")
+    @classmethod
+    def _bare_words(cls, value: Any) -> Any:
+        return _expand_bare_steps(value)
+
+
+class IfKind(StepOptions):
+    if_kind: IfKindSpec
 
 
 class Screenshot(StepOptions):
@@ -351,6 +376,7 @@ STEP_TYPES: dict[str, type[StepOptions]] = {
     "collect": Collect,
     "for_each": ForEach,
     "if_visible": IfVisible,
+    "if_kind": IfKind,
     "screenshot": Screenshot,
     "reload": Reload,
     "back": Back,
@@ -387,6 +413,7 @@ Step = Annotated[
     | Annotated[Collect, Tag("collect")]
     | Annotated[ForEach, Tag("for_each")]
     | Annotated[IfVisible, Tag("if_visible")]
+    | Annotated[IfKind, Tag("if_kind")]
     | Annotated[Screenshot, Tag("screenshot")]
     | Annotated[Reload, Tag("reload")]
     | Annotated[Back, Tag("back")]
@@ -444,6 +471,8 @@ class Flow(ConfigModel):
                     out.update(step.collect.fields.truncated.selector_names())
             elif isinstance(step, IfVisible):
                 out.add(step.if_visible.selector)
+            elif isinstance(step, ForEach) and step.for_each.only_with:
+                out.add(step.for_each.only_with)
         return out
 
     def selector_names(self) -> set[str]:
@@ -461,6 +490,8 @@ def walk(steps: list[Any]) -> list[Any]:
             out.extend(walk(step.for_each.steps))
         elif isinstance(step, IfVisible):
             out.extend(walk(step.if_visible.then) + walk(step.if_visible.otherwise))
+        elif isinstance(step, IfKind):
+            out.extend(walk(step.if_kind.then) + walk(step.if_kind.otherwise))
     return out
 
 
@@ -488,7 +519,8 @@ def _selectors_of(step: Any) -> list[str]:
     if isinstance(step, ForEach):
         spec_fe = step.for_each
         fields = (spec_fe.link, spec_fe.latest, spec_fe.thread)
-        return [spec_fe.list, *[n for f in fields if f is not None for n in f.selector_names()]]
+        names = [spec_fe.list, *[n for f in fields if f is not None for n in f.selector_names()]]
+        return names + ([spec_fe.only_with] if spec_fe.only_with else [])
     if isinstance(step, IfVisible):
         return [step.if_visible.selector]
     if isinstance(step, SendReply):
@@ -503,6 +535,7 @@ _rebuild: tuple[type[ConfigModel], ...] = (
     *STEP_TYPES.values(),
     ForEachSpec,
     IfVisibleSpec,
+    IfKindSpec,
 )
 for _model in _rebuild:
     _model.model_rebuild()

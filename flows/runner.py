@@ -50,6 +50,7 @@ from flows.models import (
     Flow,
     ForEach,
     ForEachSpec,
+    IfKind,
     IfVisible,
     Open,
     Reload,
@@ -170,6 +171,8 @@ class FlowRunner:
         for reason, name in self.pack.screens.items():
             if self.driver.is_visible(self.selector(name)) is not None:
                 raise FlowStop(reason, f"the screen shows {name}")
+        if self.pack.surface == "android" and self.driver.dialog_in_front():
+            raise FlowStop("unexpected_dialog", "a dialog the pack does not list covers the app")
         app = self.pack.app.package if self.pack.app is not None else None
         front = self.driver.app_in_front() if app is not None else None
         if app is not None and front is not None and front != app:
@@ -283,6 +286,13 @@ class FlowRunner:
             branch = step.if_visible.then if shown else step.if_visible.otherwise
             self._steps(branch, f"{path}.{'then' if shown else 'else'}.")
             return {"visible": shown}
+        if isinstance(step, IfKind):
+            if "item_kind" not in self.ctx.variables:
+                raise FlowDefinitionError("if_kind runs only in a reply flow started by the outbox")
+            hit = self.ctx.variables["item_kind"] == step.if_kind.kind
+            branch = step.if_kind.then if hit else step.if_kind.otherwise
+            self._steps(branch, f"{path}.{'then' if hit else 'else'}.")
+            return {"kind": self.ctx.variables["item_kind"]}
         if isinstance(step, Screenshot):
             where = self.hooks.screenshot(step.screenshot, d.screenshot())
             return {"name": step.screenshot, "path": where}
@@ -350,6 +360,8 @@ class FlowRunner:
             for n, f in (("link", spec.link), ("latest", spec.latest), ("thread", spec.thread))
             if f is not None
         ]
+        if spec.only_with:
+            queries.append(FieldQuery("changed", self.selector(spec.only_with)))
         extraction = self.driver.extract(entries, queries)
         self._note_fields(extraction.field_matches, extraction.match)
         self.note_fallback_items(extraction.fallback_counts)
@@ -377,6 +389,8 @@ class FlowRunner:
             first = extraction.items[unreadable[0]]
             self.report_unreadable(spec.list, len(unreadable), lacking, first.box, first.fields)
         seen = self._entries_seen(spec, [row for i, row in rows if i not in unreadable], base)
+        if spec.only_with and not self.ctx.full_pass and wanted is None:
+            seen |= {id(row) for _, row in rows if row.fields.get("changed") is None}
         skipped = 0
         for i, row in rows:
             self._check_deadline()

@@ -25,7 +25,6 @@ _ABBREVIATIONS = (
 )
 
 How = Literal["iso", "shown", "unreadable"]
-CLOCK_TIME = re.compile(r"(?i)\d{1,2}[:.]\d{2}(\s?[ap]\.?m\.?)?")
 
 
 @dataclass(frozen=True)
@@ -35,11 +34,6 @@ class ShownTime:
     text: str
     at: datetime | None
     how: How
-
-    @property
-    def clock(self) -> bool:
-        """A clock time ("10:42", "9:05 PM"), as chats show under each message."""
-        return bool(CLOCK_TIME.fullmatch(self.text.strip()))
 
     @property
     def absolute(self) -> bool:

@@ -66,6 +66,7 @@ class AndroidDevice(ConfigModel):
     device: Identifier = Field(description="id of an entry in devices/")
     app_package: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)+$")
     expected_account: str
+    login: Login | None = None
 
 
 Environment = Annotated[BrowserProfile | AndroidDevice, Field(discriminator="kind")]

@@ -21,7 +21,7 @@ import io
 import statistics
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from lxml import etree
 from PIL import Image
@@ -72,6 +72,7 @@ class AndroidDriver:
         # screens items were read on: (page offset, png, visible top, visible bottom in page px)
         self._kept: list[tuple[float, bytes, float, float]] = []
         self.ocr_reads = 0
+        self._window: tuple[int, int] | None = None  # the screen's size, asked once
 
     # -- lifecycle ---------------------------------------------------------------
     def start(self) -> AndroidDriver:
@@ -93,8 +94,8 @@ class AndroidDriver:
         self.deadline = at
 
     def viewport(self) -> tuple[float, float]:
-        size = self.screen().size() or self.backend.window_size()
-        return float(size[0]), float(size[1])
+        width, height = self.window_size()
+        return float(width), float(height)
 
     def app_in_front(self) -> str | None:
         """The package of what is in front: a system dialog (a permission prompt) whatever its
@@ -102,7 +103,7 @@ class AndroidDriver:
         launcher), else the app itself. A launcher's strip or the status bar is not in front."""
         screen = self.screen()
         packages = screen.packages()
-        width, height = screen.size() or self.backend.window_size()
+        width, height = self.window_size()
         for pkg in packages:
             if pkg in SYSTEM_DIALOGS and pkg != self.package:
                 return pkg
@@ -148,6 +149,23 @@ class AndroidDriver:
 
     def foreground(self) -> Foreground:
         return self.backend.foreground()
+
+    def dialog_in_front(self) -> bool:
+        """The active window is a dialog: its root covers less than 90% of the screen (a
+        uiautomator dump holds the active window; an app's own page fills the screen)."""
+        windows = [bounds_of(n) for n in self.screen().root.iterchildren("node")]
+        areas = [b[2] * b[3] for b in windows if b is not None and has_area(b)]
+        width, height = self.window_size()
+        return bool(areas) and max(areas) < 0.9 * width * height
+
+    def window_size(self) -> tuple[int, int]:
+        """The screen's size in pixels (asked once; the dump's extent if the device cannot say)."""
+        if self._window is None:
+            size = self.backend.window_size()
+            if not (size[0] and size[1]):
+                size = self.screen().size() or size
+            self._window = size
+        return self._window
 
     def app_version(self, package: str) -> str | None:
         return self.backend.app_version(package)
@@ -318,7 +336,7 @@ class AndroidDriver:
         area = self._scroll_area(screen)
         for g in groups:
             for x in g:
-                x.partial = _cut(x.box, area, self._offset)
+                x.cut = _cut(x.box, area, self._offset)
         if any(g for g in groups):
             self._keep_screen(area)
         return Extraction(
@@ -424,7 +442,7 @@ class AndroidDriver:
                 best = box
         if best is not None:
             return best
-        w, h = screen.size() or self.backend.window_size()
+        w, h = self.window_size()
         return 0.0, 0.0, float(w), float(h)
 
     def _swipe(self, dy: int) -> tuple[Screen, Screen]:
@@ -509,13 +527,18 @@ class AndroidDriver:
         return etree.tostring(self.screen().root, encoding="unicode", pretty_print=True)
 
 
-def _cut(box: Box | None, area: Box, offset: float) -> bool:
-    """Whether a row's box (page pixels) touches the top or bottom edge of the scrolling
-    list (screen pixels): the list cut it, and a scroll shows it whole."""
-    if box is None:
-        return False
+def _cut(box: Box | None, area: Box, offset: float) -> Literal["top", "bottom"] | None:
+    """Which edge of the scrolling list (screen pixels) a row's box (page pixels) touches,
+    when it is shorter than the list: the list may have cut it there. A row as tall as the
+    list is never shown whole: it is read as it is."""
+    if box is None or box[3] >= area[3] - 2:
+        return None
     top, bottom = box[1] - offset, box[1] + box[3] - offset
-    return top <= area[1] + 1 or bottom >= area[1] + area[3] - 1
+    if top <= area[1] + 1:
+        return "top"
+    if bottom >= area[1] + area[3] - 1:
+        return "bottom"
+    return None
 
 
 def _moved(before: Screen, after: Screen, fallback: int) -> float:

@@ -187,9 +187,10 @@ def test_whatsapp_thread_bubbles_texts_times_and_ticks(
             FieldQuery("own", pack.selector("own_message"), include_self=True),
         ],
     )
-    # Every bubble, the cut one marked partial (the collect reads it on another screen).
-    assert [(x.fields["text"], x.fields["time"], x.box, x.partial) for x in read.items] == [
-        (b.text, b.time, truth.as_xywh(b.box), not b.whole) for b in bubbles
+    # Every bubble, the cut one marked as touching the list's top edge (the collect reads
+    # it on another screen).
+    assert [(x.fields["text"], x.fields["time"], x.box, x.cut) for x in read.items] == [
+        (b.text, b.time, truth.as_xywh(b.box), None if b.whole else "top") for b in bubbles
     ]
     # A self-chat: every bubble is the account's own (ticks), none is received.
     assert all(b.outgoing for b in bubbles)
