@@ -37,7 +37,14 @@ import sqlalchemy as sa
 
 from agent.errors import InboxAgentError
 from agent.store.engine import Store
-from agent.store.leases import acquire_lease, lease_holders, release_lease, renew_lease
+from agent.store.leases import (
+    acquire_lease,
+    lease_holders,
+    pid_alive,
+    reclaim_dead_lease,
+    release_lease,
+    renew_lease,
+)
 from agent.store.types import utcnow
 from devices.models import DeviceEntry
 from workspaces.leases import LeaseHeld
@@ -260,10 +267,17 @@ def try_lease_device(
     *,
     ttl_s: float = DEFAULT_TTL_S,
     now: Clock = utcnow,
+    alive: Callable[[int], bool] = pid_alive,
 ) -> DeviceLease | None:
-    """Take the first free slot of ``device`` for ``holder``; None when every slot is held."""
+    """Take the first free slot of ``device`` for ``holder``; None when every slot is held.
+    A slot whose holder was a process on this host that has died is taken at once."""
     for slot, resource in enumerate(slot_resources(device)):
         if acquire_lease(store, resource, holder, ttl_s, now=now()):
+            return DeviceLease(store, device.id, slot, holder, ttl_s, now)
+    for slot, resource in enumerate(slot_resources(device)):  # a holder here that died
+        if reclaim_dead_lease(store, resource, alive=alive) and acquire_lease(
+            store, resource, holder, ttl_s, now=now()
+        ):
             return DeviceLease(store, device.id, slot, holder, ttl_s, now)
     return None
 

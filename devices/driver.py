@@ -47,6 +47,7 @@ class FieldQuery:
     relation_selector: Selector | None = None
     include_self: bool = False  # the item's own element may be the one the selector matches
     ocr: bool = False  # read the element's pixels (devices whose custom views have no text)
+    presence: bool = False  # only whether it is there: "" when found, None when not
 
 
 @dataclass
@@ -57,7 +58,8 @@ class ExtractedItem:
     box: tuple[float, float, float, float] | None = None  # x, y, width, height in page pixels
     is_group: bool = False  # the group's own element: the items nested in it reply to it
     ocr: dict[str, float] = field(default_factory=dict)  # field -> OCR confidence (0-1), if read so
-    cut: Literal["top", "bottom"] | None = None  # touches that edge of a scrolling list
+    # touches that edge of a scrolling list; "both": taller than the list, never shown whole
+    cut: Literal["top", "bottom", "both"] | None = None
 
 
 @dataclass

@@ -39,6 +39,13 @@ def storable(text: str) -> str:
     return joined.replace("\x00", "\ufffd")
 
 
+def _said(x: ExtractedItem) -> tuple[str, str] | None:
+    """(author, text) of a row, whitespace collapsed; None without both."""
+    author = " ".join((x.fields.get("author") or "").split())
+    text = " ".join((x.fields.get("text") or "").split())
+    return (author, text) if author and text else None
+
+
 class Collector:
     """One collect step: read groups newest first, stop at the first fully seen group."""
 
@@ -54,7 +61,7 @@ class Collector:
         own_marker = runner.pack.own_marker
         if own_marker:
             marker = runner.selector(own_marker)
-            self.queries.append(FieldQuery("own", marker, include_self=True))
+            self.queries.append(FieldQuery("own", marker, include_self=True, presence=True))
         url = runner.driver.current_url()
         self.page_url = url
         variables = {**runner.ctx.variables, "page_path": urlsplit(url).path, "page_url": url}
@@ -87,6 +94,8 @@ class Collector:
         self.scrolled = False  # the list moved since the first read
         self.at_end = False  # the list cannot move further
         self.dropped_cut = 0  # rows the last read left for another screen
+        self.whole: set[tuple[str, str]] = set()  # (author, text) of rows seen whole
+        self.cut_rows: dict[tuple[str, str], ExtractedItem] = {}  # seen only cut, so far
 
     def run(self) -> dict[str, Any]:
         """Read until a fully seen group (or the end), then store everything new, oldest first.
@@ -123,6 +132,8 @@ class Collector:
                 continue
             self.scrolled = True
             scrolls += 1
+        if not (reached_seen and self.stops) and not hit_limit:
+            self._cut_rows_left()
         self._emit()
         unreadable = self._report_unreadable()
         stats = self.r.stats
@@ -167,6 +178,8 @@ class Collector:
         by_key: dict[str, tuple[str, str]] = {}
         for x in extraction.items:
             missing = self._missing(x)
+            if missing and x.cut == "both" and self._part_of_cut_row(x):
+                continue  # the middle of a towering row read from its top before
             if missing:
                 sig = tuple(sorted(x.fields.items()))
                 self._unreadable_one(sig, x.fields, x.box, missing, occurrences)
@@ -201,6 +214,10 @@ class Collector:
             self.unreadable_boxes.append(box)
         for name in missing:
             self.missing[name] = self.missing.get(name, 0) + 1
+
+    def _part_of_cut_row(self, x: ExtractedItem) -> bool:
+        text = " ".join((x.fields.get("text") or "").split())
+        return bool(text) and any(text == said[1] for said in self.cut_rows)
 
     @staticmethod
     def _missing(x: ExtractedItem) -> list[str]:
@@ -261,11 +278,30 @@ class Collector:
             if (x.cut == ahead and not self.at_end) or (x.cut == behind and self.scrolled)
         ]
         self.dropped_cut = len(cut)
+        for x in extraction.items:
+            said = _said(x)
+            if x.cut in (None, "both") and said is not None:
+                self.whole.add(said)  # read as it is: shown whole, or as much as ever shows
+        for x in cut:  # kept aside: a row taller than the list is never shown whole
+            said = _said(x)
+            if said is not None and said not in self.whole and "text" not in x.ocr:
+                self.cut_rows[said] = x  # (pixels cut in half read as nonsense: never kept)
         if cut:
             dropped = {id(x) for x in cut}
             groups = [[x for x in g if id(x) not in dropped] for g in extraction.groups]
             extraction.groups = [g for g in groups if g]
         return extraction
+
+    def _cut_rows_left(self) -> None:
+        """Rows only ever seen cut by the list's edge (taller than the list): read as they
+        were seen with their author and text, so a long message is never lost."""
+        rows = [x for said, x in self.cut_rows.items() if said not in self.whole]
+        for x in rows:
+            item = self._item(x)
+            if item is not None and x.box is not None:
+                self.read_boxes.setdefault(item.key, x.box)
+        if rows:
+            self._take([[x] for x in rows])
 
     def _ordered(self, groups: list[list[ExtractedItem]]) -> list[list[ExtractedItem]]:
         """Groups newest first (the order _take stops in and the batch is reversed from)."""
@@ -471,11 +507,20 @@ class Collector:
             own=own,
             author_handle=shown_handle,
             posted_text=when.text or None,
-            posted_how=when.how if self.spec.fields.posted_at is not None else None,
+            posted_how=self._how(x, when),
             truncated=bool(f.get("truncated") is not None),
             ocr_confidence=min(x.ocr.values()) if x.ocr else None,
             ocr_fields=sorted(x.ocr),
         )
+
+    def _how(self, x: ExtractedItem, when: ShownTime) -> str | None:
+        """How the time was read; a row taller than the list (read cut, or as much as ever
+        shows) may show no time on any one screen: not a time the pack failed to read."""
+        if self.spec.fields.posted_at is None:
+            return None
+        if x.cut is not None and x.fields.get("posted_at") is None:
+            return None
+        return when.how
 
     def _time(self, shown: str | None) -> ShownTime:
         """The shown time read once per text (items are parsed several times per step)."""

@@ -270,15 +270,33 @@ class ForEachSpec(ConfigModel):
     only_with: SelectorName | None = Field(
         None,
         description="visit only entries showing this inside them (an unread badge), so a "
-        "sweep opens only what changed; full passes (sweep --full) visit every entry",
+        "sweep opens only what changed; full passes (sweep --full, full_every) visit all",
+    )
+    full_every: int | None = Field(
+        None,
+        ge=1,
+        le=10_000,
+        description="with only_with: visit every entry every N sweeps (and on the first), "
+        "for messages someone read elsewhere before the sweep saw them",
     )
     max: int = Field(50, ge=1, le=10_000)
+    scroll: bool = Field(
+        False,
+        description="scroll the list for more entries after the ones on screen (a phone's "
+        "list holds only the rows it shows); each entry is visited once, by thread or link",
+    )
     steps: builtins.list[Step] = Field(min_length=1)
 
     @field_validator("steps", mode="before")
     @classmethod
     def _bare_words(cls, value: Any) -> Any:
         return _expand_bare_steps(value)
+
+    @model_validator(mode="after")
+    def _scroll_needs_identity(self) -> ForEachSpec:
+        if self.scroll and self.link is None and self.thread is None:
+            raise ValueError("scroll needs link or thread: how else is an entry known twice")
+        return self
 
 
 class ForEach(StepOptions):

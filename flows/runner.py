@@ -14,6 +14,8 @@ from __future__ import annotations
 import contextlib
 import re
 import time
+from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -78,6 +80,20 @@ __all__ = [
 
 NAVIGATION = (Open, Tap, Back, Reload)
 MAX_DIALOGS = 5  # dismissed in a row before the flow stops: something keeps raising them
+
+
+@dataclass
+class _EntryWalk:
+    """Where a for_each is in its list: entries visited and skipped, by thread or link."""
+
+    done: set[str] = field(default_factory=set)
+    shared: set[str] = field(default_factory=set)  # threads two entries on one screen share
+    unreadable: set[tuple[tuple[str, str], ...]] = field(default_factory=set)
+    visited: int = 0
+    skipped: int = 0
+    scrolls: int = 0
+    on_screen: int = 0
+    matched: bool = False
 
 
 class FlowRunner:
@@ -353,7 +369,33 @@ class FlowRunner:
 
     # -- for_each ----------------------------------------------------------------
     def _for_each(self, step: ForEach, path: str, t: float) -> dict[str, Any]:
+        """Visit the list's entries; with ``scroll``, screen by screen down the list (a
+        phone's list holds only the rows it shows), each entry once by its thread or link."""
         spec = step.for_each
+        wanted = render(spec.match, self.ctx.variables) if spec.match is not None else None
+        state = _EntryWalk()
+        while True:
+            self._for_each_screen(spec, path, t, wanted, state)
+            if not spec.scroll or self.ctx.probe or state.visited + state.skipped >= spec.max:
+                break
+            if wanted is not None and state.matched:
+                break
+            if not self.driver.scroll():
+                break
+            state.scrolls += 1
+        if wanted is not None and not state.matched:
+            raise ElementNotFound(
+                f"no entry of {spec.list!r} has thread {wanted!r} ({state.on_screen} entries "
+                f"on screen{f', {state.scrolls} scrolls' if state.scrolls else ''})"
+            )
+        out = {"entries": state.visited + state.skipped, "skipped_unchanged": state.skipped}
+        if spec.scroll:
+            out["scrolls"] = state.scrolls
+        return out
+
+    def _for_each_screen(
+        self, spec: ForEachSpec, path: str, t: float, wanted: str | None, state: _EntryWalk
+    ) -> None:
         entries = self.selector(spec.list)
         queries = [
             self.field_query(n, f)
@@ -361,62 +403,82 @@ class FlowRunner:
             if f is not None
         ]
         if spec.only_with:
-            queries.append(FieldQuery("changed", self.selector(spec.only_with)))
+            queries.append(FieldQuery("changed", self.selector(spec.only_with), presence=True))
         extraction = self.driver.extract(entries, queries)
         self._note_fields(extraction.field_matches, extraction.match)
         self.note_fallback_items(extraction.fallback_counts)
         base = self.driver.current_url()
-        rows = list(enumerate(extraction.items))
-        wanted = render(spec.match, self.ctx.variables) if spec.match is not None else None
-        if wanted is not None:
-            rows = [(i, row) for i, row in rows if self._entry_thread(row, base) == wanted]
-            if not rows:
-                raise ElementNotFound(
-                    f"no entry of {spec.list!r} has thread {wanted!r} "
-                    f"({len(extraction.items)} entries on screen)"
-                )
-        rows = rows[: 1 if self.ctx.probe else spec.max]
+        state.on_screen = len(extraction.items)
         needed = [n for n, f in (("link", spec.link), ("thread", spec.thread)) if f is not None]
-        missing = {
-            i: [n for n in needed if not (row.fields.get(n) or "").strip()] for i, row in rows
-        }
-        unreadable = [i for i, lacks in missing.items() if lacks]
+        rows: list[tuple[int, ExtractedItem]] = []
+        unreadable: list[tuple[int, ExtractedItem, list[str]]] = []
+        for i, row in enumerate(extraction.items):
+            lacks = [n for n in needed if not (row.fields.get(n) or "").strip()]
+            if lacks and spec.scroll and row.cut in ("top", "bottom"):
+                continue  # cut by the list's edge: read whole on the next screen
+            if lacks:
+                sig = tuple(sorted((k, v or "") for k, v in row.fields.items()))
+                if sig not in state.unreadable:
+                    state.unreadable.add(sig)
+                    unreadable.append((i, row, lacks))
+                continue
+            identity = self._entry_thread(row, base) if needed else None
+            if identity is not None and identity in state.done:
+                continue
+            if wanted is not None and self._entry_thread(row, base) != wanted:
+                continue
+            rows.append((i, row))
         if unreadable and not self.ctx.probe:  # counted and logged, never skipped silently
             lacking: dict[str, int] = {}
-            for i in unreadable:
-                for name in missing[i]:
+            for _, _, lacks in unreadable:
+                for name in lacks:
                     lacking[name] = lacking.get(name, 0) + 1
-            first = extraction.items[unreadable[0]]
+            first = unreadable[0][1]
             self.report_unreadable(spec.list, len(unreadable), lacking, first.box, first.fields)
-        seen = self._entries_seen(spec, [row for i, row in rows if i not in unreadable], base)
-        if spec.only_with and not self.ctx.full_pass and wanted is None:
+        room = 1 if self.ctx.probe else spec.max - state.visited - state.skipped
+        rows = rows[: max(0, room)]
+        seen = self._entries_seen(spec, [row for _, row in rows], base)
+        every = spec.full_every
+        full = self.ctx.full_pass or bool(every and self.ctx.sweep_number % every == 0)
+        if spec.only_with and not full and wanted is None:
             seen |= {id(row) for _, row in rows if row.fields.get("changed") is None}
-        skipped = 0
+        # Known again on a later screen by thread or link (two entries on one screen may
+        # share a name: both are visited, and reported: their items share one thread).
+        threads = [t for t in (self._entry_thread(row, base) for _, row in rows) if t]
+        shared = [t for t, n in Counter(threads).items() if n > 1 and t not in state.shared]
+        if shared and not self.ctx.probe:
+            state.shared.update(shared)
+            first = next(row for _, row in rows if self._entry_thread(row, base) == shared[0])
+            extra = sum(threads.count(t) - 1 for t in shared)
+            self.report_unreadable(
+                spec.list, extra, {"thread (not unique)": extra}, first.box, first.fields
+            )
+        state.done.update(threads)
         for i, row in rows:
             self._check_deadline()
-            if i in unreadable:
-                continue
+            entry_thread = self._entry_thread(row, base)
+            state.matched = state.matched or wanted is not None
             if id(row) in seen:
-                skipped += 1
+                state.skipped += 1
                 continue
+            state.visited += 1
             if spec.link is not None:
                 self.open(urljoin(base, row.fields.get("link") or ""), t)
                 self.check_screens()
             else:
                 self._note(self.driver.tap(entries, nth=i, timeout_s=t))
                 self.check_screens()
-            entry_thread = self._entry_thread(row, base)
             saved = self.ctx.variables.get("entry_thread")
             if entry_thread is not None:
                 self.ctx.variables["entry_thread"] = entry_thread
             try:
-                self._steps(spec.steps, f"{path}.{i + 1}.")
+                number = state.visited + state.skipped
+                self._steps(spec.steps, f"{path}.{number}.")
             finally:
                 if saved is None:
                     self.ctx.variables.pop("entry_thread", None)
                 else:
                     self.ctx.variables["entry_thread"] = saved
-        return {"entries": len(rows), "skipped_unchanged": skipped}
 
     def report_unreadable(
         self,

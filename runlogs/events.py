@@ -44,6 +44,10 @@ EVENT_TYPES: frozenset[str] = frozenset(
         "items_unreadable",
         "reply_sending",
         "screenshot",
+        "dialog_dismissed",  # a harmless dialog the pack lists was tapped away
+        "device_held",  # a takeover holds the workspace's device
+        "device_released",  # ... and handed it back
+        "device_lease_lost",  # another holder took the device mid-run: the run stops
     }
 )
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, update
@@ -96,6 +96,38 @@ def release_lease(store: Store, resource: str, holder: str) -> bool:
         )
         result = session.execute(stmt)
         return bool(getattr(result, "rowcount", 0))
+
+
+def reclaim_dead_lease(store: Store, resource: str, *, alive: Callable[[int], bool]) -> bool:
+    """Free ``resource`` when its holder was a process on this host that no longer exists
+    (killed, crashed): waiting for its lease to expire would only idle the device. A holder
+    on another host is never judged from here; its lease expires as usual."""
+    host = socket.gethostname()
+    with store.session() as session:
+        row = session.exec(select(Lease).where(Lease.resource == resource)).first()
+        if row is None or row.host != host or row.pid is None or alive(row.pid):
+            return False
+        stmt = delete(Lease).where(
+            Lease.resource == resource,  # type: ignore[arg-type]
+            Lease.holder == row.holder,  # type: ignore[arg-type]
+            Lease.pid == row.pid,  # type: ignore[arg-type]
+        )
+        return bool(getattr(session.execute(stmt), "rowcount", 0))
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists on this host (a zombie counts as gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ", 1)[1][:1] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 def lease_holder(store: Store, resource: str, *, now: datetime | None = None) -> Lease | None:

@@ -377,7 +377,9 @@ class AndroidDriver:
                 if target is not None and alt > 0:
                     via_fallback[name] = via_fallback.get(name, 0) + 1
             value: str | None = None
-            if target is not None:
+            if target is not None and f.presence:
+                value = ""
+            elif target is not None:
                 if f.attr is not None:
                     value = target.get(f.attr)
                 else:
@@ -464,9 +466,13 @@ class AndroidDriver:
         nothing moved (the end)."""
         area = self._scroll_area(self.screen())
         distance = int(area[3] * SCROLL_SHARE)
+        shown = self._shot  # the list's pixels before, when this screen was captured
         before, after = self._swipe(-distance if up else distance)
         if before.signature() == after.signature():
-            return False
+            # The same tree can still have moved: inside a row taller than the list only
+            # the pixels change. Compare the list's own area (not the clock above it).
+            if shown is None or _area_pixels(shown, area) == _area_pixels(self._png(), area):
+                return False
         if up:
             self._offset -= _moved(after, before, distance)
         else:
@@ -527,12 +533,20 @@ class AndroidDriver:
         return etree.tostring(self.screen().root, encoding="unicode", pretty_print=True)
 
 
-def _cut(box: Box | None, area: Box, offset: float) -> Literal["top", "bottom"] | None:
+def _area_pixels(png: bytes, area: Box) -> bytes:
+    with Image.open(io.BytesIO(png)) as img:
+        x, y, w, h = (int(v) for v in area)
+        return img.crop((x, y, x + w, y + h)).tobytes()
+
+
+def _cut(box: Box | None, area: Box, offset: float) -> Literal["top", "bottom", "both"] | None:
     """Which edge of the scrolling list (screen pixels) a row's box (page pixels) touches,
     when it is shorter than the list: the list may have cut it there. A row as tall as the
-    list is never shown whole: it is read as it is."""
-    if box is None or box[3] >= area[3] - 2:
+    list is never shown whole ("both"): it is read as it is."""
+    if box is None:
         return None
+    if box[3] >= area[3] - 2:
+        return "both"
     top, bottom = box[1] - offset, box[1] + box[3] - offset
     if top <= area[1] + 1:
         return "top"

@@ -5,7 +5,9 @@ number in its id is divisible by 4 (``m4``, ``m8``, ``c12`` ...) and its text is
 text a custom view can draw: 1 to 200 characters, every one printable ASCII or Latin-1
 (U+0020-U+007E, U+00A0-U+00FF). Its text view is then an ``android.view.View`` with
 ``text=""`` and the bounds of the drawn lines. Messages with emoji, right-to-left or invisible
-characters, control characters or very long texts always carry their text in the tree.
+characters, control characters or very long texts always carry their text in the tree, and
+so do the brand's own replies: a reply flow confirms a send by reading the brand's messages,
+and a confirmation read by OCR could miss a sent reply and send it again.
 
 ``ocr_rows(frame)`` lists the OCR-only views a rendered screen holds, with their true text
 (the admin API serves it at ``GET /admin/devices/{serial}/ocr``).
@@ -30,6 +32,8 @@ def _plain(ch: str) -> bool:
 
 def is_ocr_only(message: Message) -> bool:
     """Whether ``message`` is drawn without text in the screen tree (see the module doc)."""
+    if message.from_brand:  # the brand's own replies keep their text (see the module doc)
+        return False
     found = _DIGITS.search(message.id)
     if found is None or int(found.group(1)) % 4 != 0:
         return False

@@ -294,7 +294,32 @@ def test_a_killed_holders_device_is_free_once_its_lease_expires(db_url: str) -> 
         assert [(h.holder, h.pid) for h in device_holders(store, phone(), now=clock)] == [
             ("doomed", pid)
         ]
-        assert try_lease_device(store, phone(), "next", now=clock) is None
+        # Judged as if from another host (the holder's liveness cannot be seen): expiry.
+        unknown = lambda pid: True  # noqa: E731
+        assert try_lease_device(store, phone(), "next", now=clock, alive=unknown) is None
         clock.advance(1)  # T0+60: the dead holder's lease has expired
+        lease = try_lease_device(store, phone(), "next", now=clock, alive=unknown)
+        assert lease is not None and lease.resource == resource
+
+
+def test_a_dead_holder_on_this_host_frees_its_device_at_once(db_url: str) -> None:
+    """No idle minute after a crash here: the holder's process is gone, so its slot is
+    taken at once, and a live holder's slot never is."""
+    with open_store(db_url):
+        pass
+    ctx = multiprocessing.get_context("fork")
+    ready = ctx.Queue()
+    proc = ctx.Process(target=_hold_until_killed, args=(db_url, T0, ready))
+    proc.start()
+    try:
+        resource, _pid = ready.get(timeout=60)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.join(timeout=30)
+    clock = Clock(T0)
+    with open_store(db_url) as store:
+        clock.advance(1)  # long before the lease's expiry
         lease = try_lease_device(store, phone(), "next", now=clock)
         assert lease is not None and lease.resource == resource
+        # "next" is alive (this process): a third holder does not get its slot.
+        assert try_lease_device(store, phone(), "third", now=clock) is None
