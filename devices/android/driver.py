@@ -468,11 +468,12 @@ class AndroidDriver:
         distance = int(area[3] * SCROLL_SHARE)
         shown = self._shot  # the list's pixels before, when this screen was captured
         before, after = self._swipe(-distance if up else distance)
-        if before.signature() == after.signature():
-            # The same tree can still have moved: inside a row taller than the list only
-            # the pixels change. Compare the list's own area (not the clock above it).
-            if shown is None or _area_pixels(shown, area) == _area_pixels(self._png(), area):
-                return False
+        # The same tree can still have moved: inside a row taller than the list only the
+        # pixels change. Compare the list's own area (not the clock above it).
+        if before.signature() == after.signature() and (
+            shown is None or _area_pixels(shown, area) == _area_pixels(self._png(), area)
+        ):
+            return False
         if up:
             self._offset -= _moved(after, before, distance)
         else:

@@ -23,7 +23,7 @@ from devices.errors import DriverError
 from devices.models import DeviceEntry
 from workspaces.paths import DB_ENV, Home
 
-runner = CliRunner()
+runner = CliRunner(env={"COLUMNS": "300"})  # tables on one line each
 
 PACK = """\
 id: chat-android
