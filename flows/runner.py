@@ -94,6 +94,7 @@ class _EntryWalk:
     scrolls: int = 0
     on_screen: int = 0
     matched: bool = False
+    at_end: bool = False
 
 
 class FlowRunner:
@@ -308,7 +309,7 @@ class FlowRunner:
             hit = self.ctx.variables["item_kind"] == step.if_kind.kind
             branch = step.if_kind.then if hit else step.if_kind.otherwise
             self._steps(branch, f"{path}.{'then' if hit else 'else'}.")
-            return {"kind": self.ctx.variables["item_kind"]}
+            return {"item_kind": self.ctx.variables["item_kind"]}
         if isinstance(step, Screenshot):
             where = self.hooks.screenshot(step.screenshot, d.screenshot())
             return {"name": step.screenshot, "path": where}
@@ -378,10 +379,11 @@ class FlowRunner:
             self._for_each_screen(spec, path, t, wanted, state)
             if not spec.scroll or self.ctx.probe or state.visited + state.skipped >= spec.max:
                 break
-            if wanted is not None and state.matched:
+            if (wanted is not None and state.matched) or state.at_end:
                 break
             if not self.driver.scroll():
-                break
+                state.at_end = True  # the rows at the bottom edge are whole now
+                continue
             state.scrolls += 1
         if wanted is not None and not state.matched:
             raise ElementNotFound(
@@ -414,8 +416,10 @@ class FlowRunner:
         unreadable: list[tuple[int, ExtractedItem, list[str]]] = []
         for i, row in enumerate(extraction.items):
             lacks = [n for n in needed if not (row.fields.get(n) or "").strip()]
-            if lacks and spec.scroll and row.cut in ("top", "bottom"):
-                continue  # cut by the list's edge: read whole on the next screen
+            if spec.scroll and (
+                (row.cut == "bottom" and not state.at_end) or (row.cut == "top" and state.scrolls)
+            ):
+                continue  # cut by the list's edge: read whole on the next (or last) screen
             if lacks:
                 sig = tuple(sorted((k, v or "") for k, v in row.fields.items()))
                 if sig not in state.unreadable:
