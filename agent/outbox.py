@@ -100,16 +100,21 @@ class Outbox:
                 ready.append((entry, checked))
         if not ready:
             return results
+
+        def held(holder: str) -> list[SendResult]:
+            return results + [
+                SendResult(e.id or 0, e.item_id, ws.id, e.state, error=f"taken over by {holder}")
+                for e, _ in ready
+            ]
+
         try:
+            holder = sweeper.taken_over_by(ws.id)  # before waiting for a device a person holds
+            if holder:
+                return held(holder)
             with sweeper.leased(ws):
                 holder = sweeper.taken_over_by(ws.id)
                 if holder:
-                    return results + [
-                        SendResult(
-                            e.id or 0, e.item_id, ws.id, e.state, error=f"taken over by {holder}"
-                        )
-                        for e, _ in ready
-                    ]
+                    return held(holder)
                 driver = None
                 try:
                     for entry, item in ready:

@@ -314,6 +314,8 @@ class Sweeper:
 
         close_stale_runs(self.store, self.log, workspace=ws.id, catalog=self.catalog)
         started = time.monotonic()
+        if self.taken_over_by(ws.id):  # before waiting for a device the person holds
+            return self._held(ws, started)
         try:
             with self.leased(ws):
                 if self.taken_over_by(ws.id):
