@@ -303,8 +303,9 @@ class ForEach(StepOptions):
     for_each: ForEachSpec
 
 
-class IfVisibleSpec(ConfigModel):
-    selector: SelectorName
+class Branches(ConfigModel):
+    """The two branches of a condition: ``then`` and ``else``."""
+
     then: list[Step] = Field(default_factory=list)
     otherwise: list[Step] = Field(default_factory=list, alias="else")
 
@@ -314,26 +315,21 @@ class IfVisibleSpec(ConfigModel):
     @classmethod
     def _bare_words(cls, value: Any) -> Any:
         return _expand_bare_steps(value)
+
+
+class IfVisibleSpec(Branches):
+    selector: SelectorName
 
 
 class IfVisible(StepOptions):
     if_visible: IfVisibleSpec
 
 
-class IfKindSpec(ConfigModel):
+class IfKindSpec(Branches):
     """Reply flows: steps for one kind of item (a DM is answered in its chat, a comment
     under its post), where the screen alone cannot tell (an app opens where it was left)."""
 
     kind: Literal["comment", "dm"]
-    then: list[Step] = Field(default_factory=list)
-    otherwise: list[Step] = Field(default_factory=list, alias="else")
-
-    model_config = ConfigModel.model_config | {"populate_by_name": True}
-
-    @field_validator("then", "otherwise", mode="before")
-    @classmethod
-    def _bare_words(cls, value: Any) -> Any:
-        return _expand_bare_steps(value)
 
 
 class IfKind(StepOptions):
@@ -552,6 +548,7 @@ _rebuild: tuple[type[ConfigModel], ...] = (
     StepOptions,
     *STEP_TYPES.values(),
     ForEachSpec,
+    Branches,
     IfVisibleSpec,
     IfKindSpec,
 )

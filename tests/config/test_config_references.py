@@ -98,8 +98,8 @@ def test_a_verified_pack_says_what_it_was_verified_against(
 ) -> None:
     builtin = tmp_path / "builtin-selectors"
     builtin.mkdir()
-    sandbox = (builtin_selectors_dir() / "sandbox-web.yaml").read_text()
-    (builtin / "sandbox-web.yaml").write_text(sandbox)
+    for name in ("sandbox-web.yaml", "sandbox-android.yaml"):  # the example home's packs
+        (builtin / name).write_text((builtin_selectors_dir() / name).read_text())
     (builtin / "x-web.yaml").write_text(
         "id: x-web\nplatform: x\nsurface: web\n"
         'verified: "replayed real saved pages of x.com, 2025"\n'

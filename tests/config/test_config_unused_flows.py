@@ -75,13 +75,14 @@ def test_an_unused_flow_that_fits_one_pack_is_fine(home: Home) -> None:
 
 def test_an_unused_flow_whose_names_are_split_over_packs_names_the_closest(home: Home) -> None:
     path = home.root / "flows/split.yaml"
-    # account_handle is in sandbox-web; profile_link only in x-web
+    # account_handle is in both sandbox packs; profile_link only in x-web. Equally close
+    # packs: the first by id is named.
     path.write_text("id: split\nsteps:\n  - wait_for: account_handle\n  - tap: profile_link\n")
     code, out = run(home)
     assert code == 1
     assert problems(out, path) == [
         f"{path}:4:5: steps[1].tap: flow 'split' fits no selector pack: the closest, "
-        "'sandbox-web', lacks profile_link"
+        "'sandbox-android', lacks profile_link"
     ], out
 
 

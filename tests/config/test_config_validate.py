@@ -22,7 +22,7 @@ EXAMPLE = "workspaces/sandbox-acme-web.yaml"
 def test_example_home_is_valid(home: Home) -> None:
     code, out = run(home, "validate")
     assert code == 0, out
-    assert "ok: 4 files checked (1 devices, 3 workspaces)" in out
+    assert "ok: 6 files checked (2 devices, 4 workspaces)" in out
 
 
 def _line_of(text: str, needle: str) -> int:
