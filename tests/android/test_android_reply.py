@@ -12,34 +12,12 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from sqlmodel import select
-
 from agent.outbox import Outbox
 from agent.runtime import Runtime
-from agent.store import Item, OutboxEntry, text_hash
+from agent.store import Item
 from sandbox.testing import RunningSandbox
 from tests.android.conftest import WS, fresh_home, stored
-
-
-def _approve(rt: Runtime, item: Item, text: str) -> OutboxEntry:
-    with rt.store.session() as s:
-        entry = OutboxEntry(
-            item_id=item.id or 0,
-            workspace=WS,
-            thread=item.thread,
-            text=text,
-            text_hash=text_hash(text),
-            approved_by="user:ann",
-        )
-        s.add(entry)
-        s.flush()
-        s.refresh(entry)
-    return entry
-
-
-def _entries(rt: Runtime) -> list[OutboxEntry]:
-    with rt.store.session() as s:
-        return list(s.exec(select(OutboxEntry)).all())
+from tests.outbox.conftest import approve, outbox_entries
 
 
 def _swept_item(rt: Runtime, author: str, text: str) -> Item:
@@ -55,7 +33,7 @@ def test_an_approved_dm_reply_is_sent_once_and_a_second_send_does_nothing(
     rt = fresh_home(tmp_path, sandbox, seed=None)
     sandbox.client.post_message(account="acme", kind="dm", author="dana.k", text="Where is it?")
     item = _swept_item(rt, "dana.k", "Where is it?")
-    _approve(rt, item, "It left our depot today, dana!")
+    approve(rt, item, "It left our depot today, dana!")
     (first,) = Outbox(rt).send()
     assert first.state == "sent", first.error
     assert not first.already_posted
@@ -76,7 +54,7 @@ def test_a_comment_reply_lands_under_the_right_comment(
         account="acme", kind="comment", author="omar", text="Is it vegan?", thread=post["id"]
     )
     item = _swept_item(rt, "omar", "Is it vegan?")
-    _approve(rt, item, "Yes, every piece is vegan, Omar.")
+    approve(rt, item, "Yes, every piece is vegan, Omar.")
     (result,) = Outbox(rt).send()
     assert result.state == "sent", result.error
     (reply,) = sandbox.client.replies("acme")
@@ -114,7 +92,7 @@ def test_killing_the_sender_at_random_moments_never_sends_twice_or_loses_a_reply
         (item,) = [x for x in stored(rt) if x.author == f"customer{i}"]
         text = f"Answer {i}: thanks for asking!"
         texts.append(text)
-        _approve(rt, item, text)
+        approve(rt, item, text)
         proc = _send_process(str(rt.home.root))
         try:
             proc.wait(timeout=rng.uniform(0.2, 2.5))
@@ -132,7 +110,7 @@ def test_killing_the_sender_at_random_moments_never_sends_twice_or_loses_a_reply
         if not Outbox(rt).pending():
             break
     sent = Counter(r["text"] for r in sandbox.client.replies("acme"))
-    entries = {e.text: e for e in _entries(rt)}
+    entries = {e.text: e for e in outbox_entries(rt)}
     assert set(entries) == set(texts)
     for text in texts:
         entry = entries[text]

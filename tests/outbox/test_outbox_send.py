@@ -13,15 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel import select
 
 from agent.config import Loaded, load_catalog
 from agent.outbox import Outbox
 from agent.runtime import Runtime, open_runtime
 from agent.scaffold import init_home
-from agent.store import Item, ItemCreate, OutboxEntry, Takeover, add_item, text_hash
+from agent.store import Item, ItemCreate, OutboxEntry, Takeover, add_item
 from agent.sweep import SweepResult
 from sandbox.testing import RunningSandbox
+from tests.outbox.conftest import approve, outbox_entries
 from workspaces.paths import Home
 
 ACME = "sandbox-acme-web"
@@ -71,32 +71,11 @@ def _comment_item(
     return item, msg
 
 
-def _approve(rt: Runtime, item: Item, text: str) -> OutboxEntry:
-    with rt.store.session() as s:
-        entry = OutboxEntry(
-            item_id=item.id or 0,
-            workspace=ACME,
-            thread=item.thread,
-            text=text,
-            text_hash=text_hash(text),
-            approved_by="user:ann",
-        )
-        s.add(entry)
-        s.flush()
-        s.refresh(entry)
-    return entry
-
-
-def _entries(rt: Runtime) -> list[OutboxEntry]:
-    with rt.store.session() as s:
-        return list(s.exec(select(OutboxEntry)).all())
-
-
 def test_approved_reply_is_sent_once_and_a_second_send_does_nothing(
     rt: Runtime, sandbox: RunningSandbox
 ) -> None:
     item = _dm_item(rt, sandbox, "dana", "Where is my parcel?")
-    _approve(rt, item, "Hi Dana, it left our warehouse today.")
+    approve(rt, item, "Hi Dana, it left our warehouse today.")
     first = Outbox(rt).send()
     assert [r.state for r in first] == ["sent"]
     assert Outbox(rt).send() == []  # nothing pending any more
@@ -112,7 +91,7 @@ def test_crash_between_sent_and_recorded_is_caught_by_the_thread_check(
     rt: Runtime, sandbox: RunningSandbox
 ) -> None:
     item = _dm_item(rt, sandbox, "eli", "Do you ship to Lisbon?")
-    entry = _approve(rt, item, "Yes, we ship to Portugal in 3 days.")
+    entry = approve(rt, item, "Yes, we ship to Portugal in 3 days.")
     assert Outbox(rt).send()[0].state == "sent"
     with rt.store.session() as s:  # as if the process died before recording "sent"
         row = s.get(OutboxEntry, entry.id)
@@ -129,7 +108,7 @@ def test_private_data_in_a_public_comment_reply_is_blocked(
 ) -> None:
     post = sandbox.client.add_post("acme", "Launch day")
     item, _ = _comment_item(rt, sandbox, post["id"], "fay", "How do I reach you?")
-    _approve(rt, item, "Email our manager at jane.doe@acme.example or call +1 415 555 0100")
+    approve(rt, item, "Email our manager at jane.doe@acme.example or call +1 415 555 0100")
     result = Outbox(rt).send()[0]
     assert result.state == "failed" and "private_data" in (result.error or "")
     assert sandbox.client.replies("acme") == []
@@ -141,7 +120,7 @@ def test_comment_reply_lands_under_the_right_comment(rt: Runtime, sandbox: Runni
         account="acme", kind="comment", author="gus", text="nice", thread=post["id"]
     )
     item, msg = _comment_item(rt, sandbox, post["id"], "hal", "Is the red one back in stock?")
-    _approve(rt, item, "It is, in all sizes!")
+    approve(rt, item, "It is, in all sizes!")
     assert Outbox(rt).send()[0].state == "sent"
     (reply,) = sandbox.client.replies("acme")
     assert reply["in_reply_to"] == msg["id"] != other["id"]
@@ -149,7 +128,7 @@ def test_comment_reply_lands_under_the_right_comment(rt: Runtime, sandbox: Runni
 
 def test_a_taken_over_workspace_is_left_alone(rt: Runtime, sandbox: RunningSandbox) -> None:
     item = _dm_item(rt, sandbox, "ivy", "hello?")
-    _approve(rt, item, "Hi Ivy!")
+    approve(rt, item, "Hi Ivy!")
     with rt.store.session() as s:
         s.add(Takeover(workspace=ACME, user="ann"))
     result = Outbox(rt).send()[0]
@@ -162,13 +141,13 @@ def test_a_failing_reply_is_retried_then_marked_failed(
     rt: Runtime, sandbox: RunningSandbox
 ) -> None:
     item = _dm_item(rt, sandbox, "jo", "refund?")
-    _approve(rt, item, "Let me check.")
+    approve(rt, item, "Let me check.")
     sandbox.client.fault("acme", "rate_limited")
     outbox = Outbox(rt, max_attempts=2)
     assert outbox.send()[0].state == "approved"  # first failure: kept for a retry
     final = outbox.send()[0]
     assert final.state == "failed" and "rate_limited" in (final.error or "")
-    (entry,) = _entries(rt)
+    (entry,) = outbox_entries(rt)
     assert entry.state == "failed" and entry.attempts == 2 and entry.last_error
     assert sandbox.client.replies("acme") == []
 
@@ -202,14 +181,14 @@ def test_a_reply_flow_that_sends_nothing_names_the_branch_it_took(
     (flows / "sandbox-reply.yaml").write_text(COMMENTS_ONLY_SEND)  # replaces the built-in
     rt.catalog = load_catalog(rt.home).raise_for_problems()
     item = _dm_item(rt, sandbox, "kai", "is it in stock?")
-    _approve(rt, item, "Yes, it is.")
+    approve(rt, item, "Yes, it is.")
     result = Outbox(rt).send()[0]
     reason = (
         "the reply flow 'sandbox-reply' ran no send_reply step for a dm item: check its "
         "if_visible branches (if_visible 'post_detail' (step 2): not shown, the else branch ran)"
     )
     assert (result.state, result.error) == ("approved", reason)
-    (entry,) = _entries(rt)
+    (entry,) = outbox_entries(rt)
     assert entry.last_error == reason
     assert sandbox.client.replies("acme") == []
 
@@ -223,7 +202,7 @@ def test_an_entry_its_reply_flow_cannot_answer_fails_before_the_browser_starts(
     rt.catalog.flows["sandbox-reply"] = Loaded(dm_only, loaded.doc, loaded.builtin)
     post = sandbox.client.add_post("acme", "Spring sale")
     item, _ = _comment_item(rt, sandbox, post["id"], "lou", "Any discount?")
-    _approve(rt, item, "20% off all week!")
+    approve(rt, item, "20% off all week!")
     result = Outbox(rt).send()[0]
     assert result.state == "failed"
     assert result.error == (
@@ -280,7 +259,7 @@ def test_killing_the_sender_at_random_points_never_sends_twice_or_loses_a_reply(
         item = _dm_item(rt, sandbox, f"customer{i}", f"question number {i}")
         text = f"Answer {i}: thanks for asking!"
         texts.append(text)
-        _approve(rt, item, text)
+        approve(rt, item, text)
         proc = _send_process(str(rt.home.root))
         try:
             proc.wait(timeout=rng.uniform(0.3, 3.0))
@@ -307,7 +286,7 @@ def test_killing_the_sender_at_random_points_never_sends_twice_or_loses_a_reply(
             break
     assert final is not None
     sent = Counter(r["text"] for r in sandbox.client.replies("acme"))
-    entries = {e.text: e for e in _entries(rt)}
+    entries = {e.text: e for e in outbox_entries(rt)}
     assert set(entries) == set(texts)
     for text in texts:
         entry = entries[text]
@@ -326,7 +305,7 @@ def test_a_reply_to_the_oldest_of_200_messages_loads_older_ones_and_is_sent_once
     item = _dm_item(rt, sandbox, "olga", "My first message: where is order 17?")
     for n in range(199):  # newer messages push it off the thread's first screens
         sandbox.client.post_message(account="acme", kind="dm", author="olga", text=f"ping {n}")
-    _approve(rt, item, "Hi Olga, order 17 ships tomorrow.")
+    approve(rt, item, "Hi Olga, order 17 ships tomorrow.")
     result = Outbox(rt).send()
     assert [r.state for r in result] == ["sent"], [r.error for r in result]
     replies = sandbox.client.replies("acme")
