@@ -336,7 +336,8 @@ class Collector:
         if self._at_end():
             return False
         # At the bottom: a lazily loading page appends here, or this is the end.
-        return d.wait_for_count(self.item_sel, before, timeout_s=min(self.t, LAZY_LOAD_WAIT_S))
+        wait = min(self.t, self.spec.end_wait_s)
+        return wait > 0 and d.wait_for_count(self.item_sel, before, timeout_s=wait)
 
     def _at_end(self) -> bool:
         marker = self.spec.end_marker

@@ -234,6 +234,13 @@ class CollectSpec(ConfigModel):
     )
     max_items: int = Field(5000, ge=1, le=1_000_000)
     max_scrolls: int = Field(200, ge=0, le=100_000)
+    end_wait_s: float = Field(
+        2.0,
+        ge=0,
+        le=60,
+        description="at the end of the list, how long more may take to load (lazy loading); "
+        "0 for a list that holds everything it has (a phone's list of stored messages)",
+    )
 
     @property
     def stops_at_seen(self) -> bool:

@@ -30,12 +30,15 @@ def sandbox() -> Iterator[RunningSandbox]:
         yield sb
 
 
-def fresh_home(tmp_path: Path, sandbox: RunningSandbox, *, seed: int | None = 1) -> Runtime:
-    """A new home, the sandbox reseeded and its phone wiped, the app signed in."""
+def fresh_home(
+    tmp_path: Path, sandbox: RunningSandbox, *, seed: int | None = 1, **size: int
+) -> Runtime:
+    """A new home, the sandbox reseeded (``size``: the seed's sizes) and its phone wiped,
+    the app signed in."""
     if seed is None:
         sandbox.client.reset()
     else:
-        sandbox.client.seed(seed)
+        sandbox.client.seed(seed, **size)
     sandbox.client.add_device(SERIAL)  # an existing serial is wiped, like a fresh emulator
     home = Home(tmp_path / "home")
     init_home(home)
