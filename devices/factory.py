@@ -57,13 +57,18 @@ def browser_settings(places: Places, ws: Workspace) -> BrowserSettings:
     )
 
 
+def sandbox_url(entry: DeviceEntry) -> str:
+    """A sandbox device's platform URL, variables expanded, without a trailing slash."""
+    url = entry.sandbox_url or "${INBOX_AGENT_SANDBOX_URL:-http://127.0.0.1:8765}"
+    return expand_env(url).rstrip("/")
+
+
 def device_backend(entry: DeviceEntry, *, package: str | None = None) -> DeviceBackend:
     """The backend a device entry names, connected."""
     if entry.driver == "sandbox":
         from devices.android.sandbox_backend import SandboxDeviceBackend
 
-        url = expand_env(entry.sandbox_url or "${INBOX_AGENT_SANDBOX_URL:-http://127.0.0.1:8765}")
-        return SandboxDeviceBackend(url.rstrip("/"), entry.serial or entry.id)
+        return SandboxDeviceBackend(sandbox_url(entry), entry.serial or entry.id)
     if entry.driver == "uiautomator2":
         from devices.android.u2_backend import U2Backend
 

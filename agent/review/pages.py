@@ -46,7 +46,6 @@ from agent.review.queries import (
 from agent.store import User
 from devices.errors import DriverError
 from devices.factory import device_backend
-from devices.models import DeviceEntry
 from workspaces.models import AndroidDevice
 
 router = APIRouter()
@@ -344,13 +343,9 @@ def workspace_page(
         workspace=workspace,
         held=held,
         open_command=_open_command(request, workspace),
-        device=_device_of(request, workspace),
+        device=state_of(request).runtime.catalog.device_of(workspace),
         done=DONE.get(done or ""),
     )
-
-
-def _device_of(request: Request, workspace: str) -> DeviceEntry | None:
-    return state_of(request).runtime.catalog.device_of(workspace)
 
 
 @router.get("/workspaces/{workspace}/screen.png")
@@ -359,7 +354,7 @@ def device_screen(request: Request, viewer: PageViewer, workspace: str) -> Respo
     st = state_of(request)
     if workspace not in viewer.workspaces:
         raise NotFound(f"no workspace {workspace!r}")
-    device = _device_of(request, workspace)
+    device = st.runtime.catalog.device_of(workspace)
     with st.runtime.store.session() as s:
         held = active_takeover(s, workspace)
     if device is None or held is None:

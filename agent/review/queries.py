@@ -29,6 +29,7 @@ from sqlmodel import Session, col, func, select
 from agent.review.errors import ReviewError
 from agent.store import Decision, Item, ItemStatus, OutboxEntry, Review, Takeover, utcnow
 from devices.errors import DriverError
+from devices.factory import sandbox_url
 from devices.models import DeviceEntry
 from devices.playwright_driver import chromium_path as _chromium
 from flows.runner import expand_env
@@ -352,9 +353,8 @@ def open_session_command(
     if entry is None:
         return f"scrcpy -s <serial of {env.device}>  # then open {env.app_package}"
     if entry.driver == "sandbox":
-        url = expand_env(entry.sandbox_url or "${INBOX_AGENT_SANDBOX_URL:-http://127.0.0.1:8765}")
         serial = entry.serial or entry.id
-        screen = f"{url.rstrip('/')}/device/{serial}/screenshot"
+        screen = f"{sandbox_url(entry)}/device/{serial}/screenshot"
         return f"the sandbox device {serial}: its screen is {screen}"
     serial = shlex.quote(entry.serial or "SERIAL")
     where = socket.gethostname()

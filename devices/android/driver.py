@@ -392,22 +392,18 @@ class AndroidDriver:
         return out
 
     def _related(self, el: Any, relation: str, selector: Selector, screen: Screen) -> Any:
+        ancestors = {id(a) for a in el.iterancestors()}
         for index in range(len(selector.alternatives)):
-            candidates = find_all(screen.root, selector, index)
-            if not candidates:
-                continue
+            candidates = screen.everywhere(selector, index)
             if relation == "closest":
-                ancestors = {id(a) for a in el.iterancestors()}
                 for n in reversed(candidates):  # the nearest ancestor comes last in doc order
                     if id(n) in ancestors:
                         return n
-            else:
-                order = {id(n): i for i, n in enumerate(screen.root.iter())}
-                mine = order[id(el)]
-                ancestors = {id(a) for a in el.iterancestors()}
-                before = [n for n in candidates if order[id(n)] < mine and id(n) not in ancestors]
-                if before:
-                    return before[-1]
+                continue
+            mine = screen.position(el)
+            before = [n for n in candidates if screen.position(n) < mine and id(n) not in ancestors]
+            if before:
+                return before[-1]
         return None
 
     def _ocr(self, node: Any) -> tuple[str, float]:

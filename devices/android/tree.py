@@ -15,7 +15,7 @@ class or its last part) and ``xpath`` (XPath 1.0 over the ``node`` tree).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lxml import etree
 
@@ -54,6 +54,9 @@ class Screen:
 
     xml: str
     root: etree._Element
+    _found: dict[tuple[str, str, bool], list[etree._Element]] = field(default_factory=dict)
+    _order: dict[int, int] | None = None
+    _held: list[etree._Element] = field(default_factory=list)
 
     @classmethod
     def parse(cls, xml: str) -> Screen:
@@ -63,6 +66,23 @@ class Screen:
             raise DriverError(f"the device's screen tree is not XML: {exc}") from exc
         _normalise(root)
         return cls(xml, root)
+
+    def everywhere(self, selector: Selector, index: int) -> list[etree._Element]:
+        """What alternative ``index`` matches on the whole screen (searched once a screen)."""
+        loc = selector.alternatives[index]  # by what it matches: selectors are rebuilt often
+        key = (loc.kind, loc.value, loc.exact)
+        if key not in self._found:
+            self._found[key] = find_all(self.root, selector, index)
+        return self._found[key]
+
+    def position(self, node: etree._Element) -> int:
+        """The node's place in document order."""
+        if self._order is None:
+            # lxml makes a new proxy for an element nobody holds: keep them all, so their
+            # ids stay theirs while the screen lives.
+            self._held = list(self.root.iter())
+            self._order = {id(n): i for i, n in enumerate(self._held)}
+        return self._order[id(node)]
 
     @property
     def nodes(self) -> list[etree._Element]:
