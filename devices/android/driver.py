@@ -392,7 +392,8 @@ class AndroidDriver:
         return out
 
     def _related(self, el: Any, relation: str, selector: Selector, screen: Screen) -> Any:
-        ancestors = {id(a) for a in el.iterancestors()}
+        held = list(el.iterancestors())  # held: lxml keeps one proxy (one id) per live element
+        ancestors = {id(a) for a in held}
         for index in range(len(selector.alternatives)):
             candidates = screen.everywhere(selector, index)
             if relation == "closest":
