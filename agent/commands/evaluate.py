@@ -33,8 +33,9 @@ def triage(
     ] = None,
 ) -> None:
     """Per-class precision/recall/F1, confusion matrices and stop-rule recall."""
-    from agent.triage import evaluation
+    from agent.commands._dev import dev_module
 
+    evaluation = dev_module("evaluation")
     folder = data or REPO.parent / "shared" / "data"
     if not (folder / "youtube_spam").is_dir() or not (folder / "intents").is_dir():
         raise UserError(f"{folder}: no youtube_spam/ and intents/ here (use --data DIR)")

@@ -123,13 +123,16 @@ def train(
     ] = None,
 ) -> None:
     """Rebuild the shipped intent and spam models from the project's training data."""
-    from agent.triage import training
+    from agent.commands._dev import dev_module
 
+    training = dev_module("training")
     data_dir = data or training.DATA_DIR
     if not (data_dir / "examples.tsv").is_file():
         raise UserError(f"{data_dir}: no examples.tsv here")
     target = out or training.MODEL_PATH
     models = training.build(data_dir, target)
     for name, model in models.items():
-        typer.echo(f"{name}: {len(model.classes)} classes, temperature {model.temperature:.3f}")
+        temperature = getattr(model, "temperature", None)
+        extra = f", temperature {temperature:.3f}" if temperature is not None else ""
+        typer.echo(f"{name}: {len(model.classes)} heads/classes{extra}")
     typer.echo(f"wrote {target}")

@@ -1,6 +1,6 @@
 """What a person does in the review queue: approve, edit, reject, escalate, assign, resolve,
-restore a dropped item ("not spam"), take over and hand back. The web UI, the JSON API
-and the CLI all call these functions.
+restore a dropped item ("not spam"), correct its triage (intent, priority, queue), take
+over and hand back. The web UI, the JSON API and the CLI all call these functions.
 
 Each action runs in one transaction that first *locks the item* (a no-op UPDATE
 of its row: SQLite takes its write lock, PostgreSQL a row lock), then checks
@@ -12,12 +12,14 @@ entry and one clear refusal. An approval is also refused (``InvalidState``) when
 the item's workspace has no reply flow, or one that does not answer the item's
 kind (``handles``): nothing would ever send it, so nothing is queued. Every action
 is recorded as a ``Review`` row and, after the commit, as an activity-log event with
-the actor ``user:NAME``.
+the actor ``user:NAME``. What a person changes of triage's conclusions (``correct``, and
+the draft ``reject`` throws away) is also kept as a label (``agent.store.corrections``),
+in the same transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -26,6 +28,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from agent.review.auth import can_see, has_role
+from agent.review.choices import check_correction
 from agent.review.errors import InvalidState, NotAllowed, NotFound, ReviewError, StaleDraft
 from agent.review.queries import PENDING, active_takeover, draft_hash, latest_decision, valid_id
 from agent.store import (
@@ -43,7 +46,9 @@ from agent.store import (
     text_hash,
     utcnow,
 )
+from agent.store.corrections import record
 from agent.store.items import dialect_insert
+from agent.store.models import CorrectionField
 from runlogs import ActivityLog
 
 if TYPE_CHECKING:
@@ -51,6 +56,8 @@ if TYPE_CHECKING:
 
 MAX_REPLY_CHARS = 5000
 MAX_NOTE_CHARS = 2000
+EDITED_BY = "edited by "  # a draft_source a reviewer wrote, not a saved reply's id
+REJECTED_BY = "draft rejected by "
 
 
 @dataclass
@@ -242,7 +249,7 @@ def save_draft(
         text = _clean(text, MAX_REPLY_CHARS, "draft")
         decision = decision or _decision_for(s, item)
         decision.draft = text
-        decision.draft_source = f"edited by {user.name}"
+        decision.draft_source = f"{EDITED_BY}{user.name}"
         s.add(decision)
         item.status = ItemStatus.IN_REVIEW.value
         s.add(item)
@@ -265,7 +272,7 @@ def _simple(
     state_check: Callable[[Item], None] = _check_pending,
     **event: Any,
 ) -> Item:
-    """The shape shared by reject, escalate, assign, resolve and restore.
+    """The shape shared by reject, escalate, assign, resolve, restore and correct.
 
     ``change`` may return more fields for the activity-log event.
     """
@@ -294,12 +301,19 @@ def reject(
     seen_draft_hash: str | None = None,
     log: ActivityLog | None = None,
 ) -> Item:
-    """Reject the draft: it is discarded and the item stays in review for a written reply."""
+    """Reject the draft: it is discarded and the item stays in review for a written reply.
+
+    A draft that was there is recorded as a ``draft`` correction (new value ``rejected``,
+    old value the saved reply it came from, if it came from one).
+    """
 
     def change(s: Session, item: Item, user: User) -> None:
         decision = _decision_for(s, item)
+        if decision.draft:
+            saved = _saved_reply(decision)
+            record(s, item, CorrectionField.DRAFT, saved, "rejected", user.name)
         decision.draft = None
-        decision.draft_source = f"draft rejected by {user.name}"
+        decision.draft_source = f"{REJECTED_BY}{user.name}"
         s.add(decision)
         item.status = ItemStatus.IN_REVIEW.value
 
@@ -307,6 +321,71 @@ def reject(
         target, item_id, user, ReviewAction.REJECT, note=reason,
         seen_draft_hash=seen_draft_hash, log=log, change=change,
     )  # fmt: skip
+
+
+def _saved_reply(decision: Decision) -> str | None:
+    """The id of the saved reply the draft came from (triage names it in ``draft_source``;
+    a reviewer's edit or rejection names the reviewer instead)."""
+    source = decision.draft_source
+    if not source or source.startswith((EDITED_BY, REJECTED_BY)):
+        return None
+    return source
+
+
+def correct(
+    target: Session | Store,
+    item_id: int,
+    user: User,
+    *,
+    intent: str | None = None,
+    priority: str | None = None,
+    queue: str | None = None,
+    note: str | None = None,
+    seen_draft_hash: str | None = None,
+    intents: Collection[str] | None = None,
+    log: ActivityLog | None = None,
+) -> Item:
+    """Correct what triage concluded: the latest decision's intent, priority or queue.
+
+    None leaves a field as it is. ``intents`` are the ones triage can assign (default:
+    the default taxonomy's; the web passes the home's); a priority is one of
+    ``PRIORITIES``; a queue is any short name (the page offers the routing rules').
+    Each field whose value really changes is recorded as a correction; a request that
+    changes nothing is refused. The item stays where it is in the workflow (any status:
+    a resolved item's label may be wrong too), and nothing is approved or sent.
+    """
+    wanted: dict[CorrectionField, str | None] = {
+        CorrectionField.INTENT: intent,
+        CorrectionField.PRIORITY: priority,
+        CorrectionField.QUEUE: queue,
+    }
+
+    def change(s: Session, item: Item, user: User) -> dict[str, Any]:
+        given = check_correction(wanted, intents)
+        decision = _decision_for(s, item)
+        changed: dict[str, dict[str, str | None]] = {}
+        for name, new in given.items():
+            old = getattr(decision, name.value)
+            if record(s, item, name, old, new, user.name) is not None:
+                setattr(decision, name.value, new)
+                changed[name.value] = {"old": old, "new": new}
+        if not changed:
+            raise ReviewError(
+                f"nothing to correct: item {item.id} already has that "
+                f"{', '.join(n.value for n in given)}"
+            )
+        decision.why = [*decision.why, f"corrected by {user.name}: {', '.join(changed)}"]
+        s.add(decision)
+        return {"changed": changed}
+
+    return _simple(
+        target, item_id, user, ReviewAction.CORRECT, note=note,
+        seen_draft_hash=seen_draft_hash, log=log, change=change, state_check=_any_state,
+    )  # fmt: skip
+
+
+def _any_state(item: Item) -> None:
+    """A correction is a label: it applies in every status and changes none."""
 
 
 def escalate(

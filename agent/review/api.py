@@ -23,10 +23,12 @@ from agent.review.queries import (
     active_takeovers,
     check_filter,
     item_detail,
+    latest_decision,
     queue,
     visible_item,
 )
 from agent.store import Decision, Item, OutboxEntry, Takeover
+from agent.store.corrections import item_corrections
 
 router = APIRouter(prefix="/api")
 
@@ -104,6 +106,7 @@ def get_item(request: Request, viewer: PageViewer, item_id: ItemId) -> dict[str,
         if item is None:
             raise NotFound(f"no item {item_id}")
         d = item_detail(s, item)
+        corrections = item_corrections(s, item_id)
     others = st.presence.viewed(item_id, viewer.user.name)
     return {
         **_item(d.item, full=True),
@@ -114,6 +117,7 @@ def get_item(request: Request, viewer: PageViewer, item_id: ItemId) -> dict[str,
         "thread": [_item(t) for t in d.thread],
         "reviews": [r.model_dump() for r in d.reviews],
         "outbox": [o.model_dump() for o in d.outbox],
+        "corrections": [c.model_dump() for c in corrections],
         "takeover": _takeover(d.takeover),
         "also_viewing": [name for name, _ago in others],
     }
@@ -132,6 +136,16 @@ class NoteBody(BaseModel):
 
 class AssignBody(BaseModel):
     owner: str = Field(max_length=200)
+    draft_hash: str | None = Field(None, max_length=64)
+
+
+class CorrectBody(BaseModel):
+    """Null (or absent) leaves a field as it is; a bad value is a 400 naming the field."""
+
+    intent: str | None = Field(None, max_length=10_000)
+    priority: str | None = Field(None, max_length=10_000)
+    queue: str | None = Field(None, max_length=10_000)
+    note: str | None = Field(None, max_length=10_000)
     draft_hash: str | None = Field(None, max_length=64)
 
 
@@ -216,6 +230,22 @@ def restore(request: Request, viewer: ApiWriter, item_id: ItemId, body: NoteBody
         rt.store, item_id, viewer.user, rt.triage().not_spam, note=body.reason, log=rt.log
     )
     return _status(item)
+
+
+@router.post("/items/{item_id}/correct")
+def correct(
+    request: Request, viewer: ApiWriter, item_id: ItemId, body: CorrectBody
+) -> dict[str, Any]:
+    st = state_of(request)
+    rt = st.runtime
+    item = actions.correct(
+        rt.store, item_id, viewer.user, intent=body.intent, priority=body.priority,
+        queue=body.queue, note=body.note, seen_draft_hash=body.draft_hash,
+        intents=st.intents(), log=rt.log,
+    )  # fmt: skip
+    with rt.store.session() as s:
+        decision = latest_decision(s, item_id)
+    return {**_status(item), "decision": _decision(decision)}
 
 
 @router.get("/workspaces")

@@ -19,6 +19,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from agent import takeover
 from agent.review import actions
 from agent.review.auth import authenticate, require_visible
+from agent.review.choices import known_queues
 from agent.review.context import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
@@ -44,6 +45,7 @@ from agent.review.queries import (
     visible_item,
 )
 from agent.store import User
+from agent.store.corrections import item_corrections
 from devices.errors import DriverError
 from devices.factory import device_backend
 from workspaces.models import AndroidDevice
@@ -57,6 +59,7 @@ DONE = {
     "assign": "Reassigned.",
     "resolve": "Resolved without a reply.",
     "restore": "Not spam: triaged again and back in the queue.",
+    "correct": "Triage corrected: the change is kept as a label. The item stays where it was.",
     "takeover": "You hold this workspace's session: automation leaves it alone.",
     "handback": "Handed back: automation may use the workspace again.",
 }
@@ -195,8 +198,19 @@ def item_page(
         if item is None:
             raise NotFound(f"no item {item_id}")
         detail = item_detail(s, item)
+        corrections = item_corrections(s, item_id)
     others = st.presence.viewed(item_id, viewer.user.name)
-    return st.render("item.html", viewer=viewer, d=detail, others=others, done=DONE.get(done or ""))
+    return st.render(
+        "item.html",
+        viewer=viewer,
+        d=detail,
+        others=others,
+        done=DONE.get(done or ""),
+        corrections=corrections,
+        intents=st.intents(),
+        priorities=PRIORITIES,
+        queues=known_queues(st.runtime.home, st.runtime.catalog),
+    )
 
 
 @router.get("/items/{item_id}/evidence/{kind}")
@@ -326,6 +340,28 @@ def restore_form(
     rt = state_of(request).runtime
     actions.restore(rt.store, item_id, viewer.user, rt.triage().not_spam, note=note, log=rt.log)
     return _back(item_id, "restore")
+
+
+@router.post("/items/{item_id}/correct")
+def correct_form(
+    request: Request,
+    viewer: FormViewer,
+    item_id: ItemId,
+    intent: Annotated[str, Form()] = "",
+    priority: Annotated[str, Form()] = "",
+    queue: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+    draft_hash: Annotated[str, Form()] = "",
+) -> Response:
+    """The "Correct triage" form: an empty choice leaves that field as it is."""
+    st = state_of(request)
+    rt = st.runtime
+    actions.correct(
+        rt.store, item_id, viewer.user, intent=intent or None, priority=priority or None,
+        queue=queue or None, note=note, seen_draft_hash=draft_hash or None,
+        intents=st.intents(), log=rt.log,
+    )  # fmt: skip
+    return _back(item_id, "correct")
 
 
 @router.get("/workspaces/{workspace}")

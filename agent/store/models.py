@@ -82,6 +82,16 @@ class ReviewAction(StrEnum):
     RESTORE = "restore"
     TAKEOVER = "takeover"
     HANDBACK = "handback"
+    CORRECT = "correct"
+
+
+class CorrectionField(StrEnum):
+    """What a reviewer's correction of triage changed (a ``corrections`` row's ``field``)."""
+
+    INTENT = "intent"
+    PRIORITY = "priority"
+    QUEUE = "queue"
+    DRAFT = "draft"  # the draft was rejected: new_value "rejected", old_value its saved reply
 
 
 class OutboxState(StrEnum):
@@ -254,6 +264,27 @@ class Review(ReviewBase, table=True):
     """One thing a person did to an item in the review queue."""
 
     __tablename__ = "reviews"
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = _time()
+
+
+class CorrectionBase(SQLModel):
+    item_id: int = Field(foreign_key="items.id", index=True)
+    workspace: str = Field(max_length=200, index=True)
+    field: str = Field(max_length=16)  # a CorrectionField
+    old_value: str | None = Field(default=None, max_length=200)
+    new_value: str | None = Field(default=None, max_length=200)
+    reviewer: str = Field(max_length=200)
+
+
+class Correction(CorrectionBase, table=True):
+    """A reviewer changed what triage concluded: a label, with who and when.
+
+    The workspace is copied from the item so labels can be read per client without a join.
+    """
+
+    __tablename__ = "corrections"
 
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = _time()

@@ -30,8 +30,10 @@ from workspaces.source import Document, Loc, YamlSourceError, load_yaml
 from workspaces.validation import error_message, problem_at
 
 DATA_DIR = Path(__file__).parent / "data"
+MODEL_PATH = DATA_DIR / "model.npz"  # the shipped models (built by `inbox-agent triage train`)
 DEFAULT_STAGES = (
     "normalize",
+    "scams",
     "spam",
     "duplicates",
     "intent",
@@ -48,6 +50,14 @@ class _Strict(BaseModel):
 
 class Thresholds(_Strict):
     intent_review: float = Field(0.5, ge=0, le=1)  # calibrated confidence below this: review
+    # calibrated confidence needed for a draft (at or above intent_review)
+    draft: float = Field(0.6, ge=0, le=1)
+    # "needs a person" score at or above this pauses; None: the threshold chosen at
+    # training time (the most recall at <= 15% false pauses, out of fold on real messages)
+    needs_person: float | None = Field(None, ge=0, le=1)
+    # a "needs a person" score at or above this blocks a draft; None: chosen at training
+    # time (out-of-fold recall 0.98 of must-pause real messages)
+    draft_block: float | None = Field(None, ge=0, le=1)
     # spam probability at or above this: drop; None uses the threshold chosen at training
     # time (the lowest reaching 97.5% precision on videos left out, ``select_spam``)
     spam_drop: float | None = Field(None, ge=0, le=1)
@@ -122,6 +132,9 @@ class TriageConfig(_Strict):
     # an author with an earlier item in the workspace that was not spam (kept by triage,
     # or restored by a person) is a known customer: the spam filter never drops them
     trust_known_authors: bool = True
+    # the workspace's own handles besides the item's account: a handle that resembles one
+    # of them (``@brand.support``) is a lookalike (``scam.lookalike``)
+    own_handles: list[str] = []
     taxonomy: Taxonomy
     routing: Routing
     knowledge: Knowledge

@@ -147,6 +147,9 @@ class Work:
     feat_idx: np.ndarray | None = None
     feat_val: np.ndarray | None = None
     word_hashes: list[int] | None = None
-    scores: tuple[np.ndarray, np.ndarray] | None = None  # (intent, spam) probabilities
-    hits: list[RuleHit] = field(default_factory=list)
+    # (intent, spam, needs-a-person heads) probabilities
+    scores: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    hits: list[RuleHit] = field(default_factory=list)  # stop rules: each pauses the item
+    scam_hits: list[RuleHit] = field(default_factory=list)  # scams: kept, moderated at P1
+    needs_person: float = 0.0  # the learned "needs a person" score (0-1)
     dropped: bool = False

@@ -2,7 +2,7 @@
 
 Default order (configuration, ``TriageConfig.stages``)::
 
-    normalize → spam → duplicates → intent → stop_rules → priority → routing → draft
+    normalize → scams → spam → duplicates → intent → stop_rules → priority → routing → draft
 
 Each stage is one method that reads and writes the item's ``Work`` and appends
 its reasons to ``decision.why``. A stage drops an item by raising ``DropItem``
@@ -13,9 +13,17 @@ Known customers: once an author has had an item that was neither dropped nor rea
 as spam (``remember_author``; a sweep seeds these from the store), the spam filter
 never drops that author in the same workspace again; their items go to review.
 
+Stop rules are the deterministic rules plus the learned "needs a person" score: when
+no rule fired and the score reaches its threshold, the item pauses with
+``<family>.model`` (the family head scoring highest names the family). Scams aimed at
+the brand's customers (``agent.triage.scams``) are never dropped: they are moderated at
+P1 with the reason in ``why``.
+
 The action is settled last: pause (stop rule or unknown owner; never a draft) >
-drop > escalate (P1, or a route that says so) > review. Low-confidence intents
-are reviewed, never escalated or drafted on a guess.
+drop > escalate (P1, a scam, or a route that says so) > review. Low-confidence intents
+are reviewed, never escalated or drafted on a guess. A draft needs all of: no stop
+rule, no scam, a "needs a person" score well below its threshold, an intent confidence
+at ``thresholds.draft`` and an approved intent.
 """
 
 from __future__ import annotations
@@ -27,22 +35,26 @@ from pathlib import Path
 
 import numpy as np
 
-from agent.triage import rules
+from agent.triage import rules, scams
 from agent.triage.clusters import ClusterIndex
-from agent.triage.config import TriageConfig, load_config
+from agent.triage.config import MODEL_PATH, TriageConfig, load_config
 from agent.triage.drafts import make_draft
 from agent.triage.errors import DropItem
 from agent.triage.features import featurize_words
-from agent.triage.linear import SoftmaxModel, load_models
+from agent.triage.linear import HeadsModel, SoftmaxModel, load_heads, load_models
 from agent.triage.models import Decision, TriageInput, Work
 from agent.triage.normalize import detect_language, fold, normalize
 from agent.triage.routing import Router
-from agent.triage.training import MODEL_PATH
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
     e = np.exp(z - z.max())
     out: np.ndarray = e / e.sum()
+    return out
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    out: np.ndarray = 1.0 / (1.0 + np.exp(-z))
     return out
 
 
@@ -79,15 +91,35 @@ class Pipeline:
         models = load_models(model_path, ("intent", "spam"))
         self.intent_model: SoftmaxModel = models["intent"]
         self.spam_model: SoftmaxModel = models["spam"]
+        self.heads: HeadsModel = load_heads(model_path, "pause")
         self.clusters = ClusterIndex(self.config.dedup)
         self._known_authors: set[tuple[str, str]] = set()
         self.router = Router(self.config.routing.rules)
         self._spam_col = self.spam_model.classes.index("spam")
         # both models read the same features: one gather and one product score them
         n_intents = len(self.intent_model.classes)
-        self._joint_w = np.hstack((self.intent_model.weights, self.spam_model.weights))
-        self._joint_b = np.concatenate((self.intent_model.bias, self.spam_model.bias))
+        n_spam = len(self.spam_model.classes)
+        self._joint_w = np.hstack(
+            (self.intent_model.weights, self.spam_model.weights, self.heads.weights)
+        )
+        self._joint_b = np.concatenate(
+            (self.intent_model.bias, self.spam_model.bias, self.heads.bias)
+        )
         self._split = n_intents
+        self._split_heads = n_intents + n_spam
+        head_cols = {name: k for k, name in enumerate(self.heads.classes)}
+        self._any_col = head_cols["any"]
+        self._family_cols = [
+            (name, k)
+            for name, k in head_cols.items()
+            if name in self.config.taxonomy.pause_families
+        ]
+        needs = self.config.thresholds.needs_person
+        self.needs_person = needs if needs is not None else float(self.heads.thresholds[0])
+        block = self.config.thresholds.draft_block
+        self._draft_block = min(
+            block if block is not None else self.heads.draft_block, self.needs_person
+        )
         self._inv_t_intent = np.float32(1.0 / self.intent_model.temperature)
         self._inv_t_spam = np.float32(1.0 / self.spam_model.temperature)
         drop = self.config.thresholds.spam_drop
@@ -97,6 +129,7 @@ class Pipeline:
         ]
         tax = self.config.taxonomy
         self._pause_families = list(tax.pause_families)
+        self._brands: dict[str | None, scams.Brand] = {}
 
     # -- public API ---------------------------------------------------------------
 
@@ -159,21 +192,40 @@ class Pipeline:
             work.feat_idx, work.feat_val, work.word_hashes = featurize_words(work.folded, work.text)
         return work.feat_idx, work.feat_val
 
-    def _scores(self, work: Work) -> tuple[np.ndarray, np.ndarray]:
-        """(intent probabilities, spam probabilities), calibrated; computed once per item."""
+    def _scores(self, work: Work) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(intent, spam, needs-a-person heads) probabilities; computed once per item."""
         if work.scores is None:
             idx, val = self._features(work)
             # np.take gathers rows about twice as fast as fancy indexing
             logits = val @ np.take(self._joint_w, idx, axis=0) + self._joint_b
             work.scores = (
                 _softmax(logits[: self._split] * self._inv_t_intent),
-                _softmax(logits[self._split :] * self._inv_t_spam),
+                _softmax(logits[self._split : self._split_heads] * self._inv_t_spam),
+                _sigmoid(logits[self._split_heads :]),
             )
         return work.scores
+
+    def _brand(self, account: str | None) -> scams.Brand:
+        brand = self._brands.get(account)
+        if brand is None:
+            brand = self._brands[account] = scams.Brand.of([account, *self.config.own_handles])
+        return brand
+
+    def stage_scams(self, work: Work) -> None:
+        if not work.folded:
+            self.stage_normalize(work)
+        item = work.item
+        work.scam_hits = scams.check(work.text, work.folded, item.author, self._brand(item.account))
+        for hit in work.scam_hits:
+            work.decision.why.append(f"{hit.rule_id}: {hit.evidence}")
 
     def stage_spam(self, work: Work) -> None:
         p = float(self._scores(work)[1][self._spam_col])
         work.decision.spam_score = p
+        if work.scam_hits:
+            if p >= self.spam_drop:
+                work.decision.why.append(f"spam.kept:scam p={p:.2f}")
+            return
         if p >= self.spam_drop and self.is_known_author(work.item):
             work.decision.why.append(f"spam.overruled:known_author p={p:.2f}")
         elif p >= self.spam_drop:
@@ -208,6 +260,10 @@ class Pipeline:
         d = work.decision
         d.intent, d.confidence = self.intent_model.classes[best], float(probs[best])
         d.why.append(f"intent.model:{d.intent} p={d.confidence:.2f}")
+        if work.scam_hits and "spam" in self.intent_model.classes:
+            d.intent, d.confidence = "spam", 1.0  # a scam: the model's reading stays in why
+            d.why.append(f"intent.rule:{work.scam_hits[0].rule_id}->spam")
+            return
         if d.confidence < self.config.thresholds.intent_review:
             d.why.append(f"intent.low_confidence<{self.config.thresholds.intent_review}")
 
@@ -216,6 +272,13 @@ class Pipeline:
             self.stage_normalize(work)
         work.hits = rules.run(work.folded, self._pause_families)
         d = work.decision
+        heads = self._scores(work)[2]
+        work.needs_person = float(heads[self._any_col])
+        if not work.hits and work.needs_person >= self.needs_person and self._family_cols:
+            family, col = max(self._family_cols, key=lambda fc: heads[fc[1]])
+            evidence = f"p={work.needs_person:.2f} {family} p={heads[col]:.2f}"
+            work.hits.append(rules.RuleHit(f"{family}.model", family, evidence))
+            d.why.append(f"needs_person.model: {evidence} >= {self.needs_person:.2f}")
         for hit in work.hits:
             d.why.append(f"rule:{hit.rule_id}")
         if not work.dropped:
@@ -246,7 +309,7 @@ class Pipeline:
         d = work.decision
         prio = tax.priority_by_intent.get(d.intent, "P3")
         reason = f"priority.intent:{d.intent}"
-        for hit in work.hits:
+        for hit in [*work.hits, *work.scam_hits]:
             raised = tax.priority_by_rule_family.get(hit.family)
             if raised and _PRIORITY_RANK[raised] > _PRIORITY_RANK[prio]:
                 prio, reason = raised, f"priority.rule:{hit.rule_id}"
@@ -264,8 +327,8 @@ class Pipeline:
             "workspace": item.workspace,
             "kind": item.kind,
             "lang": d.lang,
-            "rule_family": [h.family for h in work.hits],
-            "rule_id": [h.rule_id for h in work.hits],
+            "rule_family": [h.family for h in [*work.hits, *work.scam_hits]],
+            "rule_id": [h.rule_id for h in [*work.hits, *work.scam_hits]],
         }
         rule = self.router.route(attrs)
         if rule is None or not rule.actions.owner:
@@ -284,7 +347,13 @@ class Pipeline:
     def stage_draft(self, work: Work) -> None:
         self._settle(work)
         d = work.decision
-        if d.action != "review" or d.confidence < self.config.thresholds.intent_review:
+        th = self.config.thresholds
+        if d.action != "review" or work.scam_hits:
+            return
+        if d.confidence < max(th.intent_review, th.draft):
+            return
+        if work.needs_person >= self._draft_block:  # near a stop: a person writes the reply
+            d.why.append(f"draft.blocked:needs_person p={work.needs_person:.2f}")
             return
         made = make_draft(work.item, d.intent, d.lang, self.config.knowledge)
         if made is not None:
@@ -319,7 +388,7 @@ class Pipeline:
             d.draft = d.draft_source = None
         elif work.dropped:
             d.action = "drop"
-        elif d.action == "escalate" or (
+        elif work.scam_hits or d.action == "escalate" or (
             d.priority in self.config.taxonomy.escalate_priorities
             and d.confidence >= self.config.thresholds.intent_review
         ):
@@ -332,6 +401,7 @@ STAGES = {
     name: getattr(Pipeline, f"stage_{name}")
     for name in (
         "normalize",
+        "scams",
         "spam",
         "duplicates",
         "intent",

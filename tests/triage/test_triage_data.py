@@ -6,7 +6,7 @@ import json
 import re
 
 from agent.triage.normalize import fold, normalize
-from agent.triage.training import DATA_DIR, INTENTS, read_own_examples
+from triage_dev.training import DATA_DIR, INTENTS, read_own_examples
 
 _WORD = re.compile(r"[^\W_]+")
 

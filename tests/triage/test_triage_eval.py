@@ -29,7 +29,7 @@ def test_eval_needs_data(tmp_path: Path) -> None:
 
 
 def test_bootstrap_interval_brackets_the_estimate_and_narrows_with_data() -> None:
-    from agent.triage.eval_report import bootstrap_interval
+    from triage_dev.eval_report import bootstrap_interval
 
     gold = ["spam", "ham"] * 50
     pred = ["spam", "ham"] * 45 + ["ham", "spam"] * 5  # 90% right: P = R = F1 = 0.9

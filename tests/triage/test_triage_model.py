@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 
 from agent.triage.features import N_FEATURES, featurize
-from agent.triage.linear import SparseRows, fit_temperature, load_models, train_softmax
+from agent.triage.linear import SparseRows, load_heads, load_models
 from agent.triage.normalize import detect_language, fold, normalize
-from agent.triage.training import INTENTS, MODEL_PATH
+from triage_dev.fitting import fit_binary, fit_softmax, fit_temperature
+from triage_dev.training import INTENTS, MODEL_PATH, PAUSE_HEADS
 
 
 def test_features_are_deterministic_and_normalized() -> None:
@@ -27,17 +28,32 @@ def test_shipped_model_loads_with_taxonomy() -> None:
     assert models["intent"].classes == list(INTENTS)
     assert models["spam"].classes == ["ham", "spam"]
     assert 0.05 <= models["intent"].temperature <= 5
+    heads = load_heads(MODEL_PATH, "pause")
+    assert heads.classes == list(PAUSE_HEADS)
+    # drafts are blocked from a lower "needs a person" score than the one that pauses
+    assert 0 < heads.draft_block <= heads.thresholds[0] < 1
 
 
 def test_training_is_reproducible_and_temperature_fits() -> None:
-    texts = ["love it", "great thanks", "refund now", "money back please"] * 3
-    y = np.array([0, 0, 1, 1] * 3)
+    texts = ["love it", "great thanks", "refund now", "money back please", "hi there"] * 3
+    y = np.array([0, 0, 1, 1, 2] * 3)
     x = SparseRows.stack([featurize(t) for t in texts])
-    m1 = train_softmax(x, y, ["praise", "refund"], steps=30)
-    m2 = train_softmax(x, y, ["praise", "refund"], steps=30)
+    classes = ["praise", "refund", "general"]
+    m1 = fit_softmax(x, y, classes)
+    m2 = fit_softmax(x, y, classes)
     assert np.array_equal(m1.weights, m2.weights)
     assert m1.proba_many(x).argmax(axis=1).tolist() == y.tolist()
     assert fit_temperature(m1, x, y) > 0
+
+
+def test_binary_fit_is_the_two_class_case() -> None:
+    texts = ["love it", "great thanks", "refund now", "money back please"] * 3
+    y = np.array([0, 0, 1, 1] * 3)
+    x = SparseRows.stack([featurize(t) for t in texts])
+    model = fit_binary(x, y, ("no", "refund"), np.ones(len(y)), c=10.0)
+    p = model.proba_many(x)[:, 1]
+    assert (p[y == 1] > 0.5).all() and (p[y == 0] < 0.5).all()
+    assert not model.weights[:, 0].any()  # logits [0, w.x + b]
 
 
 def test_shape_features_read_the_unfolded_text() -> None:
@@ -52,7 +68,7 @@ def test_shape_features_read_the_unfolded_text() -> None:
 
 
 def test_spam_threshold_keeps_its_logit_margin_under_temperature() -> None:
-    from agent.triage.training import _at_temperature
+    from triage_dev.training import _at_temperature
 
     assert _at_temperature(0.5, 2.0) == 0.5
     assert _at_temperature(0.8, 1.0) == 0.8
@@ -68,7 +84,7 @@ def test_character_ngrams_see_punctuation_and_links() -> None:
 def test_spam_class_weight_scales_only_spam_rows() -> None:
     import numpy as np
 
-    from agent.triage.training import Example, _spam_weights
+    from triage_dev.training import Example, _spam_weights
 
     rows = [Example("a", "spam"), Example("b", "ham"), Example("c", "ham")]
     base = np.ones(3)
@@ -77,7 +93,7 @@ def test_spam_class_weight_scales_only_spam_rows() -> None:
 
 
 def test_nb_ratio_signs_and_unseen_features() -> None:
-    from agent.triage.linear import nb_ratio
+    from triage_dev.fitting import nb_ratio
 
     rows = [featurize("free followers click here"), featurize("where is my order")]
     x = SparseRows.stack(rows * 3)
@@ -92,7 +108,7 @@ def test_nb_ratio_signs_and_unseen_features() -> None:
 
 
 def test_feature_cache_featurizes_each_text_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    from agent.triage import training
+    from triage_dev import training
 
     cache = training.FeatureCache()
     texts = ["Where is my ORDER?? 😡", "free followers", "Where is my ORDER?? 😡"]

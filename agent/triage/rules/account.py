@@ -37,6 +37,11 @@ RULES = Family(
             r"\bquelqu'un (?:s'est connecte|a change|a pirate|utilise) ",
             r"\bjemand hat (?:sich )?(?:in )?mein(?:en)? (?:konto|account|passwort)",
             r"\bunbefugte?r? zugriff\b",
+            r"\b(?:someone|somebody) (?:created|made|opened|is using) (?:an )?account with my (?:email|e-mail|number|name|card)",  # noqa: E501
+            r"\b(?:someone|somebody) (?:is )?(?:using|used) my (?:account|card|email|e-mail|number)\b",  # noqa: E501
+            r"\b(?:ported|moved|transferred) (?:my (?:number|line)|out) without (?:my )?(?:consent|permission|authori[sz]ation)",  # noqa: E501
+            r"\bjemand hat sich (?:in |bei )?(?:mein(?:em|en)?|meinem) (?:konto|account) (?:eingeloggt|angemeldet)",  # noqa: E501
+            r"\bquelqu'un (?:a acces|s'est connecte) a mon compte\b",
         ],
     },
 )

@@ -17,6 +17,7 @@ RULES = Family(
             r"\bjournaliste\b",
             r"\bjournalistin\b",
             r"\bredakteur(?:in)?\b",
+            r"\b(?:for|writing for|write for) (?:a|an|our|my) (?:\w+ ){0,3}(?:newsletter|podcast|magazine|blog|newspaper|column|outlet)\b",  # noqa: E501
         ],
         "media_request": [
             r"\b(?:press|media) (?:inquiry|enquiry|request)\b",
@@ -27,6 +28,12 @@ RULES = Family(
             r"\bpour un article\b",
             r"\brecherchiere\b",
             r"\bstellungnahme\b",
+            r"\b(?:go|going|went|take this|taking this) (?:to|public to) (?:the )?(?:press|media|news)\b",  # noqa: E501
+            r"\b(?:it|this) will be (?:in|on) (?:the )?news\b|\bgoing public\b",
+            r"\b(?:contact|call|tell) (?:the )?(?:local )?(?:news|press|media|tv station)\b",
+            r"\b(?:ir|irei|vou|voy|vamos) a (?:la )?(?:prensa|imprensa|los medios)\b|\bimprensa\b",
+            r"\b(?:presse|medien) (?:informieren|einschalten|kontaktieren)\b",
+            r"\b(?:contacter|alerter) (?:la presse|les medias)\b",
         ],
     },
 )

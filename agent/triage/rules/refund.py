@@ -19,6 +19,32 @@ RULES = Family(
             r"\bruckbuchung",
             r"\blastschrift (?:zuruck|widerruf)",
         ],
+        # a charge the customer says is wrong: twice, extra, unexplained, taken, not returned
+        "disputed_charge": [
+            r"\b(?:charg|bill|debit)(?:ed|ing) (?:me |us |my \w+ )?(?:twice|2x|two times|again|double|extra|more|wrong(?:ly)?|incorrectly|for nothing|without)",  # noqa: E501
+            r"\b(?:charg|bill|debit)(?:ed|ing) (?:me |us )?for (?:a|an|the|something|things|\d)\w* (?:i|we) (?:didn'?t|did not|never|don'?t)",  # noqa: E501
+            r"\b(?:double|twice|over|wrongly|un(?:fairly|authori[sz]ed)) ?-?(?:charg|bill|debit)",
+            r"\bover ?charg|\bover ?bill",
+            r"\bunauthori[sz]ed (?:charge|transaction|payment|debit|purchase)",
+            r"\bfraud(?:ulent)? (?:charges?|transactions?|payments?)|\bused for fraud\b",
+            r"\b(?:went|gone|is) missing from my (?:account|card|wallet|balance)",
+            r"\b(?:took|taken|take|stole|stealing|deduct(?:ed|ing)?) (?:my|our) (?:money|credit|cash|funds|airtime|balance)",  # noqa: E501
+            r"\bdeduct(?:ed|ing|ion)\b",
+            r"\b(?:want|need|give me|gimme) (?:my|our) (?:money|bread|cash|funds)\b(?! back)",
+            r"\bwon'?t give (?:it|my money|the money) back\b",
+            r"\b(?:reversal|reverse (?:the|this|my) (?:transaction|charge|payment))",
+            r"\bfees? (?:i|we) (?:should not|shouldn'?t) (?:have )?(?:had to )?pa(?:y|id)\b",
+            r"\bpay for (?:my|the) (?:repair|screen|damage|replacement)",
+            r"\bcompensat",
+            r"\bme (?:cobraron|han cobrado|cobran|cobro) (?:dos veces|de mas|doble|otra vez|sin)",
+            r"\bcobro (?:doble|duplicado|indebido)|\bdoble cobro\b",
+            r"\b(?:cobraram|cobrou|me cobraram) (?:duas vezes|a mais|em dobro|de novo|sem)",
+            r"\bcobranca (?:indevida|duplicada|em dobro)",
+            r"\b(?:debite|preleve|facture)s? (?:deux fois|a tort|en double|sans)",
+            r"\bdouble (?:prelevement|facturation|debit)\b",
+            r"\b(?:doppelt|zweimal) (?:abgebucht|berechnet|belastet|bezahlt)",
+            r"\bfalsch (?:abgebucht|berechnet|abgerechnet)\b",
+        ],
         "dispute": [
             r"\bdisput(?:e|ing)\b",
             r"\bcontest(?:ing)? (?:this|the) charge",

@@ -29,10 +29,10 @@ from pathlib import Path
 import numpy as np
 
 from agent.triage.config import TriageConfig, load_config
-from agent.triage.eval_report import ClassReport, render
 from agent.triage.models import TriageInput
 from agent.triage.pipeline import Pipeline
-from agent.triage.training import (
+from triage_dev.eval_report import ClassReport, render
+from triage_dev.training import (
     BITEXT_TO_INTENT,
     DATA_DIR,
     INTENTS,

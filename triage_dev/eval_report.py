@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from agent.triage.training import DATA_DIR, SPAM_PRECISION
+from triage_dev.training import DATA_DIR, SPAM_PRECISION
 
 NOTES_PATH = DATA_DIR / "eval-notes.md"  # "How to read these numbers": the team's notes
 MAX_CUSTOMER_DROP = 0.02  # the project's own bar: at most 2 in 100 real customers dropped
