@@ -29,6 +29,7 @@ from agent.store import Item, Review, ReviewAction, Store, status_after
 from agent.triage import Decision as TriageDecision
 from agent.triage import Pipeline, TriageConfig, TriageError, TriageInput, load_config
 from agent.triage.config import Origin, read_document, validate_config
+from agent.triage.corrections import memory_path
 from agent.triage.errors import TriageConfigError
 from runlogs import ActivityLog
 from workspaces.errors import ConfigProblem
@@ -68,6 +69,9 @@ def workspace_config(home: Home, ws: Workspace) -> TriageConfig:
             actions["owner"] = owners.queues[queue]
         elif not actions.get("owner") and owners.default:
             actions["owner"] = owners.default
+    memory = memory_path(home.root, ws.id)
+    if memory.is_file():  # the reviewers' corrections (`inbox-agent triage train --workspace`)
+        data["corrections_path"] = str(memory)
     return validate_config(data, f"workspace {ws.id}", origins)
 
 

@@ -21,7 +21,7 @@ N_ITEMS = 20_000
 
 
 def _items() -> list[tuple[str, str, str]]:
-    path = Path(__file__).resolve().parents[1] / "agent" / "triage" / "data" / "heldout.jsonl"
+    path = Path(__file__).resolve().parents[1] / "triage_dev" / "data" / "heldout.jsonl"
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
     return [(r["text"], r["platform"], r["kind"]) for r in rows]
 

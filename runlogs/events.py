@@ -48,6 +48,7 @@ EVENT_TYPES: frozenset[str] = frozenset(
         "device_held",  # a takeover holds the workspace's device
         "device_released",  # ... and handed it back
         "device_lease_lost",  # another holder took the device mid-run: the run stops
+        "triage_trained",  # a workspace's correction memory was learned (triage train -w)
     }
 )
 

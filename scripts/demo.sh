@@ -40,6 +40,24 @@ echo "== a customer writes in while we watch"
 "$BIN/inbox-agent" sandbox post --account acme --kind dm --author "dana.k" \
   --text "Hi! My order #4411 arrived damaged, can I get a replacement? 📦" >/dev/null
 
+echo "== customers ask about the spring sale (triage reads these as product questions)"
+SALE=(
+  "is the spring sale still on? want to grab two of the bundles"
+  "hey is the spring sale bundle still available, looking to grab a couple"
+  "spring sale still running?? i want to grab the big bundle"
+  "can i still get the spring sale price on the bundle if i buy today"
+  "want to grab 3 bundles, is the spring sale price still valid"
+  "planning to grab the bundle in the spring sale, is it still on?"
+  "spring sale bundle still available? gonna buy a few for the office"
+  "is the spring sale done? was going to grab the bundle tonight"
+  "do you still do the spring sale price on bundles? want to grab four"
+  "quick one, spring sale still on? i want to grab the bundle before it ends"
+)
+for i in "${!SALE[@]}"; do
+  "$BIN/inbox-agent" sandbox post --account acme --kind dm --author "shopper$i" \
+    --text "${SALE[$i]}" >/dev/null
+done
+
 echo "== sweeping every workspace"
 set +e
 "$BIN/inbox-agent" sweep --all
@@ -55,6 +73,24 @@ if ! "$BIN/inbox-agent" users list --json | grep -q "\"$DEMO_USER\""; then
   printf '%s\n' "$DEMO_PASSWORD" | "$BIN/inbox-agent" users add "$DEMO_USER" --role admin --password-stdin
 fi
 "$BIN/inbox-agent" review list --as "$DEMO_USER" --workspace sandbox-acme-web | sed -n "1,20p"
+
+echo "== the reviewer corrects them (sales_lead, sales queue) and triage learns the corrections"
+SALE_IDS=$("$BIN/inbox-agent" review list --as "$DEMO_USER" --workspace sandbox-acme-web --json \
+  | "$BIN/python" -c 'import json, sys; print(" ".join(str(r["id"]) for r in map(json.loads, sys.stdin) if "spring sale" in r["text"]))')
+for id in $SALE_IDS; do
+  "$BIN/inbox-agent" review correct "$id" --as "$DEMO_USER" --intent sales_lead --queue sales \
+    --reason "wants to buy: sales" >/dev/null
+done
+"$BIN/inbox-agent" triage train --workspace sandbox-acme-web
+"$BIN/inbox-agent" eval triage --workspace sandbox-acme-web || true  # needs enough held out
+"$BIN/inbox-agent" sandbox post --account acme --kind dm --author "new.shopper" \
+  --text "is your spring sale still running, i want to grab a bundle or two" >/dev/null
+set +e
+"$BIN/inbox-agent" sweep sandbox-acme-web >/dev/null
+set -e
+echo "the next sweep decides a new message of that kind as the reviewer did:"
+"$BIN/inbox-agent" review list --as "$DEMO_USER" --workspace sandbox-acme-web --json \
+  | "$BIN/python" -c 'import json, sys; [print(" ", r["intent"], r["priority"], r["queue"], "|", r["text"]) for r in map(json.loads, sys.stdin) if r["author"] == "new.shopper"]'
 
 echo
 echo "review UI:    inbox-agent serve --port 8080   (user $DEMO_USER, password $DEMO_PASSWORD)"

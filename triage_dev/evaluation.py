@@ -28,10 +28,11 @@ from pathlib import Path
 
 import numpy as np
 
-from agent.triage.config import TriageConfig, load_config
+from agent.triage.config import DEFAULT_STAGES, TriageConfig, load_config
 from agent.triage.models import TriageInput
 from agent.triage.pipeline import Pipeline
 from triage_dev.eval_report import ClassReport, render
+from triage_dev.realtext import available
 from triage_dev.training import (
     BITEXT_TO_INTENT,
     DATA_DIR,
@@ -39,11 +40,14 @@ from triage_dev.training import (
     FeatureCache,
     read_bitext,
     read_own_examples,
+    read_real,
     read_youtube,
     train_spam_model,
 )
 
-EVAL_STAGES = ["normalize", "spam", "intent", "stop_rules", "priority", "routing", "draft"]
+# every default stage but the duplicate check (near-identical test rows must not drop each
+# other) and the corrections (a workspace's own)
+EVAL_STAGES = [s for s in DEFAULT_STAGES if s not in ("duplicates", "corrections")]
 
 
 def _pipeline(config: TriageConfig | None) -> Pipeline:
@@ -66,12 +70,16 @@ def eval_youtube(
     pred: list[str] = []
     folds = []
     features = FeatureCache()  # the folds share most of their rows
+    # the shipped filter also learns from the real development messages (as customers)
+    real = read_real("dev") if available() else []
+    if limit is not None:
+        real = real[: limit * 4]
     for video in videos:
         train = [e for e in youtube if e.group != video]
         if limit is not None:
             train = train[: limit * 8]
         test = [e for e in youtube if e.group == video][:limit]
-        model = train_spam_model(own, train, bitext_train, features)
+        model = train_spam_model(own, train, bitext_train, features, real)
         p = model.proba_many(features([e.text for e in test]))[:, model.classes.index("spam")]
         cut = threshold if threshold is not None else model.threshold
         fold_pred = ["spam" if x >= cut else "ham" for x in p]
@@ -197,6 +205,14 @@ def run(
     clinc = eval_clinc(data, pipe, limit)
     own = eval_heldout(pipe)
     customers = eval_customers(data, pipe, limit)
+    real = None
+    if available() and limit is None:
+        from triage_dev import real_report
+        from triage_dev.real_eval import headline
+
+        evaluated = real_report.evaluate(pipe)
+        real = real_report.render(evaluated)
+        test = headline(evaluated.test)
     yt_report = yt["report"]
     own_report = own["report"]
     assert isinstance(yt_report, ClassReport) and isinstance(own_report, ClassReport)
@@ -211,9 +227,12 @@ def run(
         "heldout_stop_rule_recall": float(own["stop_recall"]),  # type: ignore[arg-type]
         "customer_tweets_dropped": float(customers["dropped"]),  # type: ignore[arg-type]
     }
+    if real is not None:
+        numbers.update({f"real_test_{k}": v for k, v in test.items() if k != "n"})
     md = render(
-        yt, bitext, clinc, own, customers, numbers, data, limit, time.perf_counter() - start
-    )
+        yt, bitext, clinc, own, customers, numbers, data, limit, time.perf_counter() - start,
+        real,
+    )  # fmt: skip
     if report_path is not None:
         report_path.parent.mkdir(parents=True, exist_ok=True)
         report_path.write_text(md, encoding="utf-8")

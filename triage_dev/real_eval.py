@@ -105,6 +105,8 @@ def headline(res: RealResult) -> dict[str, float]:
         "p1_recall": _rate(res.pred_p1(), res.gold_p1()),
         "p1": float(res.gold_p1().sum()),
         "customers_dropped": _rate(res.dropped(), ~res.spam_gold()),
+        # what blocking drafts near a stop costs: messages that need no person and got one
+        "drafted_not_must": _rate(res.drafted(), ~must),
     }
 
 

@@ -443,9 +443,12 @@ def build(
 
 PAUSE_HEADS = ("any", "private_data", "refund", "legal", "safety", "account_compromise", "press")
 # Out of fold on the development part (rules and head together): the pause threshold is
-# the lowest whose false-pause rate stays at MAX_FALSE_PAUSE; below it, drafts are blocked
-# down to the score that reaches PAUSE_RECALL of the must-pause messages.
+# the one with the lowest cost, a missed must-pause costing MISS_COST false pauses (a false
+# pause costs a reviewer a minute; a miss can cost a customer's safety), among those whose
+# false-pause rate stays at MAX_FALSE_PAUSE; below it, drafts are blocked down to the
+# score that still reaches PAUSE_RECALL of the must-pause messages.
 MAX_FALSE_PAUSE = 0.15
+MISS_COST = 10.0
 PAUSE_RECALL = 0.98
 PAUSE_C = 0.3  # measured out of fold on the development part (AUC 0.845 with the weight below)
 PAUSE_REAL_WEIGHT = 48.0  # a labelled real message against a weakly labelled row (16: AUC 0.836)
@@ -529,9 +532,9 @@ def pause_thresholds(
 ) -> tuple[np.ndarray, float, np.ndarray]:
     """Thresholds from out-of-fold scores on the real rows (rules and ``any`` together).
 
-    Returns (thresholds: ``any`` pauses at the lowest score keeping false pauses at
-    MAX_FALSE_PAUSE, family heads only name the family; the draft block: the highest score
-    still reaching PAUSE_RECALL; the out-of-fold scores)."""
+    Returns (thresholds: ``any`` pauses at the cheapest score (MISS_COST) keeping false
+    pauses at MAX_FALSE_PAUSE, family heads only name the family; the draft block: the
+    highest score still reaching PAUSE_RECALL; the out-of-fold scores)."""
     from agent.triage import rules
 
     oof = np.zeros((len(real), len(PAUSE_HEADS)))
@@ -545,10 +548,14 @@ def pause_thresholds(
     thresholds = np.full(len(PAUSE_HEADS), 0.5)
     p = oof[:, 0]
     grid = np.round(np.arange(0.02, 0.99, 0.01), 2)
-    false_at = [float((ruled | (p >= t))[~must].mean()) for t in grid]
-    thresholds[0] = next((t for t, f in zip(grid, false_at, strict=True)
-                          if f <= MAX_FALSE_PAUSE), 0.99)  # fmt: skip
-    recall_at = [float((ruled | (p >= t))[must].mean()) for t in grid]
+    flagged = [ruled | (p >= t) for t in grid]
+    allowed = [
+        (MISS_COST * float((must & ~f).sum()) + float((~must & f).sum()), t)
+        for t, f in zip(grid, flagged, strict=True)
+        if float(f[~must].mean()) <= MAX_FALSE_PAUSE
+    ]
+    thresholds[0] = min(allowed)[1] if allowed else 0.99
+    recall_at = [float(f[must].mean()) for f in flagged]
     block = max((t for t, r in zip(grid, recall_at, strict=True) if r >= PAUSE_RECALL),
                 default=0.02)  # fmt: skip
     return thresholds, float(min(block, thresholds[0])), oof

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +22,7 @@ def _eval() -> None:
 
 @app.command("triage")
 def triage(
+    ctx: typer.Context,
     data: Annotated[
         Path | None,
         typer.Option("--data", help="Evaluation data folder (default: ../shared/data)."),
@@ -31,8 +33,19 @@ def triage(
     limit: Annotated[
         int | None, typer.Option("--limit", help="Use only the first N rows of each set.")
     ] = None,
+    workspace: Annotated[
+        str | None,
+        typer.Option(
+            "--workspace",
+            "-w",
+            help="Show what this workspace's reviewer corrections change, on held-out ones.",
+        ),
+    ] = None,
 ) -> None:
     """Per-class precision/recall/F1, confusion matrices and stop-rule recall."""
+    if workspace is not None:
+        corrections(ctx, workspace)
+        return
     from agent.commands._dev import dev_module
 
     evaluation = dev_module("evaluation")
@@ -43,3 +56,52 @@ def triage(
     for name, value in numbers.items():
         typer.echo(f"{name}: {value:.4f}")
     typer.echo(f"wrote {report}")
+
+
+def corrections(ctx: typer.Context, workspace: str) -> None:
+    """Agreement with the reviewers on the held-out corrected items (one in five), by the
+    shipped model alone and with a memory learned from the other corrections."""
+    from agent.commands.context import state
+    from agent.decide import workspace_config
+    from agent.runtime import open_runtime
+    from agent.store.corrections import corrections_for
+    from agent.triage import Pipeline, TriageInput
+    from agent.triage.corrections import held_out, labels_from, train_memory
+
+    home = state(ctx).home
+    runtime = open_runtime(home)
+    try:
+        loaded = runtime.catalog.workspaces.get(workspace)
+        if loaded is None:
+            known = ", ".join(sorted(runtime.catalog.workspaces)) or "none"
+            raise UserError(f"unknown workspace {workspace!r} (configured: {known})")
+        labels = labels_from(corrections_for(runtime.store, workspace))
+    finally:
+        runtime.store.close()
+    check = [label for label in labels if held_out(label.item_id)]
+    learn = [label for label in labels if not held_out(label.item_id)]
+    if not check or not learn:
+        raise UserError(
+            f"workspace {workspace!r} has {len(labels)} corrected item(s): too few to hold "
+            "one in five out (correct more items, then run this again)"
+        )
+    config = workspace_config(home, loaded.model).model_copy(update={"corrections_path": None})
+    shipped, adjusted = Pipeline(config), Pipeline(config, memory=train_memory(learn))
+    platform = loaded.model.platform
+
+    def decide(pipe: Pipeline) -> Callable[[str], object]:
+        def run(text: str) -> object:
+            pipe.reset()
+            return pipe.triage(TriageInput("eval", text, platform, workspace=workspace))
+
+        return run
+
+    from agent.triage.corrections import agreement
+
+    result = agreement(decide(shipped), decide(adjusted), check)
+    typer.echo(
+        f"{workspace}: {len(labels)} corrected item(s); learned from {len(learn)}, "
+        f"checked on {len(check)} held out ({result.fields} corrected field(s))"
+    )
+    typer.echo(f"  shipped model agrees with the reviewers: {result.shipped}/{result.fields}")
+    typer.echo(f"  with the corrections learned:            {result.adjusted}/{result.fields}")

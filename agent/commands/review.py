@@ -1,4 +1,4 @@
-"""``inbox-agent review list|show|approve|edit|reject|escalate|assign|resolve``: the review
+"""``inbox-agent review list|show|approve|edit|reject|correct|escalate|assign|resolve``: the review
 queue for people who live in a terminal.
 
 Every command acts as a review user (``--as NAME``, or ``INBOX_AGENT_USER``) with
@@ -86,6 +86,7 @@ def list_cmd(
                 {
                     "id": r.item.id, "workspace": r.item.workspace, "status": r.item.status,
                     "intent": d.intent if d else None, "priority": d.priority if d else None,
+                    "queue": d.queue if d else None,
                     "sla": r.sla, "left": r.left, "author": r.item.author,
                     "text": r.item.text[:280],
                 }
@@ -196,6 +197,28 @@ def reject(ctx: typer.Context, item_id: ItemArg, who: AsUser = "", reason: Reaso
     rt, user = _open(ctx, who)
     actions.reject(rt.store, item_id, user, reason=reason, log=rt.log)
     console.print(f"draft of item {item_id} rejected", markup=False)
+
+
+@app.command("correct")
+def correct(
+    ctx: typer.Context,
+    item_id: ItemArg,
+    who: AsUser = "",
+    intent: Annotated[str | None, typer.Option("--intent", help="The right intent.")] = None,
+    priority: Annotated[
+        str | None, typer.Option("--priority", help="The right priority: P1, P2, P3 or none.")
+    ] = None,
+    queue_name: Annotated[str | None, typer.Option("--queue", help="The right queue.")] = None,
+    note: Reason = None,
+) -> None:
+    """Correct triage's intent, priority or queue (recorded as a label; `triage train -w`
+    learns the workspace's corrections)."""
+    rt, user = _open(ctx, who)
+    actions.correct(
+        rt.store, item_id, user, intent=intent, priority=priority, queue=queue_name, note=note,
+        intents=known_intents(rt.home, rt.catalog), log=rt.log,
+    )  # fmt: skip
+    console.print(f"triage of item {item_id} corrected", markup=False)
 
 
 @app.command("escalate")

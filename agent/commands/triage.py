@@ -114,6 +114,7 @@ def triage(
 
 @app.command()
 def train(
+    ctx: typer.Context,
     data: Annotated[
         Path | None,
         typer.Option("--data", help="Folder with examples.tsv and open/ (default: shipped data)."),
@@ -121,8 +122,20 @@ def train(
     out: Annotated[
         Path | None, typer.Option("--out", help="Model file to write (default: shipped model).")
     ] = None,
+    workspace: Annotated[
+        str | None,
+        typer.Option(
+            "--workspace",
+            "-w",
+            help="Train this workspace's correction memory from its reviewers' corrections "
+            "(on top of the shipped model) instead of rebuilding the shipped model.",
+        ),
+    ] = None,
 ) -> None:
-    """Rebuild the shipped intent and spam models from the project's training data."""
+    """Rebuild the shipped models, or (--workspace) learn a workspace's corrections."""
+    if workspace is not None:
+        train_workspace(ctx, workspace)
+        return
     from agent.commands._dev import dev_module
 
     training = dev_module("training")
@@ -135,4 +148,37 @@ def train(
         temperature = getattr(model, "temperature", None)
         extra = f", temperature {temperature:.3f}" if temperature is not None else ""
         typer.echo(f"{name}: {len(model.classes)} heads/classes{extra}")
+    typer.echo(f"wrote {target}")
+
+
+def train_workspace(ctx: typer.Context, workspace: str) -> None:
+    """Build ``<home>/triage/<workspace>/corrections.npz`` from the store's corrections."""
+    from agent.commands.context import state
+    from agent.runtime import open_runtime
+    from agent.store.corrections import corrections_for
+    from agent.triage.corrections import held_out, labels_from, memory_path, train_memory
+
+    home = state(ctx).home
+    runtime = open_runtime(home)
+    if workspace not in runtime.catalog.workspaces:
+        known = ", ".join(sorted(runtime.catalog.workspaces)) or "none"
+        raise UserError(f"unknown workspace {workspace!r} (configured: {known})")
+    try:
+        labels = labels_from(corrections_for(runtime.store, workspace))
+    finally:
+        runtime.store.close()
+    if not labels:
+        raise UserError(f"workspace {workspace!r} has no reviewer corrections to learn from")
+    memory = train_memory(labels)
+    target = memory_path(home.root, workspace)
+    memory.save(target)
+    fields = sum(len(label.values) for label in labels)
+    kept = sum(held_out(label.item_id) for label in labels)
+    typer.echo(
+        f"{workspace}: {len(labels)} corrected item(s), {fields} corrected field(s); "
+        f"similarity {memory.similarity:.2f} (chosen without the {kept} held-out item(s))"
+    )
+    runtime.log.append(
+        workspace, "triage_trained", corrected_items=len(labels), similarity=memory.similarity
+    )
     typer.echo(f"wrote {target}")

@@ -38,6 +38,7 @@ DEFAULT_STAGES = (
     "duplicates",
     "intent",
     "stop_rules",
+    "corrections",
     "priority",
     "routing",
     "draft",
@@ -139,6 +140,8 @@ class TriageConfig(_Strict):
     routing: Routing
     knowledge: Knowledge
     model_path: str | None = None
+    # the workspace's correction memory (``triage train --workspace``); None: none
+    corrections_path: str | None = None
 
 
 Origin = tuple[Document, Loc]  # the file a section was written in, and its path there

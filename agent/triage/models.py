@@ -152,4 +152,5 @@ class Work:
     hits: list[RuleHit] = field(default_factory=list)  # stop rules: each pauses the item
     scam_hits: list[RuleHit] = field(default_factory=list)  # scams: kept, moderated at P1
     needs_person: float = 0.0  # the learned "needs a person" score (0-1)
+    correction: Any = None  # a corrected item this one is like (corrections.Match)
     dropped: bool = False

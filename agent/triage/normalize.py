@@ -1,4 +1,4 @@
-"""Text normalization and a tiny language guesser (en, es, pt, fr, de).
+"""Text normalization and language identification (en, es, pt, fr, de).
 
 ``normalize`` makes text comparable (NFKC, no zero-width or control characters,
 one space between words); ``fold`` is what rules and features read: casefolded
@@ -8,9 +8,14 @@ look the same. Emoji are kept: they carry meaning ("😡" vs "😍").
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lingua import LanguageDetector
 
 _INVISIBLE = re.compile(
     r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202f\u2060-\u206f\ufeff\ufffd]"
@@ -105,8 +110,17 @@ def fold(text: str) -> str:
     return text
 
 
-def detect_language(folded: str) -> str:
-    """Best guess among en/es/pt/fr/de by stopword hits; ``und`` when nothing matches."""
+def detect_language(folded: str, text: str | None = None) -> str:
+    """en/es/pt/fr/de, or ``und`` when there are no words.
+
+    Stopword hits decide when they are clear (at least two, twice the runner-up); the
+    rest (short or mixed texts, about a tenth of real messages) goes to lingua's detector
+    with its bundled models, restricted to the five languages, in its low-accuracy mode.
+    Measured on the team's 1,703 real labelled messages in these languages: stopwords
+    alone 0.960; lingua alone 0.993 (~650 us a message); both like this 0.984 at ~70 us
+    a message on average and ~30 MB of models (lingua's high-accuracy mode: 0.994, but
+    ~100 MB more per process). See docs/triage-eval.md.
+    """
     words = _WORD.findall(folded[:2000])
     if not words:
         return "und"
@@ -115,4 +129,24 @@ def detect_language(folded: str) -> str:
         for lang in _LANGS_OF.get(word, ()):
             scores[lang] += 1
     best = max(scores, key=scores.__getitem__)  # ties: the first in _STOPWORDS order
-    return best if scores[best] else "und"
+    runner_up = sorted(scores.values())[-2]
+    if scores[best] >= 2 and scores[best] >= 2 * runner_up:
+        return best
+    found = _lingua().detect_language_of((text or folded)[:2000])
+    return _LINGUA_CODES.get(found, best if scores[best] else "und")
+
+
+_LINGUA_CODES: dict[Any, str] = {}  # lingua.Language -> code, filled with the detector
+
+
+@functools.cache
+def _lingua() -> LanguageDetector:
+    from lingua import Language, LanguageDetectorBuilder
+
+    langs = {
+        Language.ENGLISH: "en", Language.SPANISH: "es", Language.PORTUGUESE: "pt",
+        Language.FRENCH: "fr", Language.GERMAN: "de",
+    }  # fmt: skip
+    _LINGUA_CODES.update(langs)
+    builder = LanguageDetectorBuilder.from_languages(*langs).with_low_accuracy_mode()
+    return builder.with_preloaded_language_models().build()

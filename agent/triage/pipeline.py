@@ -2,7 +2,8 @@
 
 Default order (configuration, ``TriageConfig.stages``)::
 
-    normalize → scams → spam → duplicates → intent → stop_rules → priority → routing → draft
+    normalize → scams → spam → duplicates → intent → stop_rules → corrections → priority
+    → routing → draft
 
 Each stage is one method that reads and writes the item's ``Work`` and appends
 its reasons to ``decision.why``. A stage drops an item by raising ``DropItem``
@@ -38,6 +39,7 @@ import numpy as np
 from agent.triage import rules, scams
 from agent.triage.clusters import ClusterIndex
 from agent.triage.config import MODEL_PATH, TriageConfig, load_config
+from agent.triage.corrections import CorrectionMemory
 from agent.triage.drafts import make_draft
 from agent.triage.errors import DropItem
 from agent.triage.features import featurize_words
@@ -59,6 +61,12 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 _PRIORITY_RANK = {"none": 0, "P3": 1, "P2": 2, "P1": 3}
+# stop-rule families a scam's own text trips without asking anything of the brand ("they
+# got my money back", "my account was hacked too"); private data, safety, legal and press
+# still pause it
+SCAM_IGNORES = frozenset({"refund", "account_compromise"})
+# the intent model may read "spam" only where the spam filter's score reaches this
+SPAM_INTENT_MIN = 0.5
 UNKNOWN_OWNER = "routing.unknown_owner"
 
 
@@ -85,13 +93,17 @@ def _timestamp(value: datetime | str | None) -> float:
 class Pipeline:
     """Triage items with one configuration; keeps duplicate-cluster state across calls."""
 
-    def __init__(self, config: TriageConfig | None = None) -> None:
+    def __init__(
+        self, config: TriageConfig | None = None, memory: CorrectionMemory | None = None
+    ) -> None:
         self.config = config if config is not None else load_config(None)
         model_path = Path(self.config.model_path) if self.config.model_path else MODEL_PATH
         models = load_models(model_path, ("intent", "spam"))
         self.intent_model: SoftmaxModel = models["intent"]
         self.spam_model: SoftmaxModel = models["spam"]
         self.heads: HeadsModel = load_heads(model_path, "pause")
+        path = self.config.corrections_path
+        self.memory = memory or (CorrectionMemory.load(Path(path)) if path else None)
         self.clusters = ClusterIndex(self.config.dedup)
         self._known_authors: set[tuple[str, str]] = set()
         self.router = Router(self.config.routing.rules)
@@ -183,7 +195,7 @@ class Pipeline:
     def stage_normalize(self, work: Work) -> None:
         work.text = normalize(work.item.text)
         work.folded = fold(work.text)
-        work.decision.lang = detect_language(work.folded)
+        work.decision.lang = detect_language(work.folded, work.text)
 
     def _features(self, work: Work) -> tuple[np.ndarray, np.ndarray]:
         if work.feat_idx is None or work.feat_val is None:
@@ -264,6 +276,13 @@ class Pipeline:
             d.intent, d.confidence = "spam", 1.0  # a scam: the model's reading stays in why
             d.why.append(f"intent.rule:{work.scam_hits[0].rule_id}->spam")
             return
+        if d.intent == "spam" and d.spam_score < SPAM_INTENT_MIN:
+            # the spam filter is the one judge of spam: a customer it keeps is a customer
+            # (sarcasm, emoji, prices), so the intent is the best reading that is not spam
+            order = np.argsort(probs)[::-1]
+            other = next(int(k) for k in order if self.intent_model.classes[k] != "spam")
+            d.intent, d.confidence = self.intent_model.classes[other], float(probs[other])
+            d.why.append(f"intent.not_spam:filter p={d.spam_score:.2f}->{d.intent}")
         if d.confidence < self.config.thresholds.intent_review:
             d.why.append(f"intent.low_confidence<{self.config.thresholds.intent_review}")
 
@@ -272,9 +291,15 @@ class Pipeline:
             self.stage_normalize(work)
         work.hits = rules.run(work.folded, self._pause_families)
         d = work.decision
+        if work.scam_hits:  # a scam's talk of refunds or hacked accounts asks nothing of us
+            for hit in [h for h in work.hits if h.family in SCAM_IGNORES]:
+                d.why.append(f"rule.ignored:{hit.rule_id} (scam)")
+            work.hits = [h for h in work.hits if h.family not in SCAM_IGNORES]
         heads = self._scores(work)[2]
         work.needs_person = float(heads[self._any_col])
-        if not work.hits and work.needs_person >= self.needs_person and self._family_cols:
+        # a scam is moderated whatever its score (the learned heads would read its story)
+        learned = not work.hits and not work.scam_hits and bool(self._family_cols)
+        if learned and work.needs_person >= self.needs_person:
             family, col = max(self._family_cols, key=lambda fc: heads[fc[1]])
             evidence = f"p={work.needs_person:.2f} {family} p={heads[col]:.2f}"
             work.hits.append(rules.RuleHit(f"{family}.model", family, evidence))
@@ -304,17 +329,42 @@ class Pipeline:
                     d.intent, d.confidence = target, 1.0
                     return
 
+    def stage_corrections(self, work: Work) -> None:
+        """Decide like a corrected item this one resembles (the workspace's memory)."""
+        if self.memory is None or not len(self.memory):
+            return
+        match = self.memory.nearest(*self._features(work))
+        if match is None:
+            return
+        d = work.decision
+        work.correction = match
+        d.why.append(
+            f"correction.like:item {match.item_id} by {match.reviewer} sim={match.similarity:.2f}"
+        )
+        intent = match.values.get("intent")
+        by_rule = any(h.rule_id in self.config.taxonomy.intent_by_rule for h in work.hits)
+        if intent and intent in self.config.taxonomy.intents and not by_rule:
+            if intent != d.intent:
+                d.why.append(f"intent.correction:{d.intent}->{intent}")
+            d.intent, d.confidence = intent, max(d.confidence, match.similarity)
+
     def stage_priority(self, work: Work) -> None:
         tax = self.config.taxonomy
         d = work.decision
         prio = tax.priority_by_intent.get(d.intent, "P3")
         reason = f"priority.intent:{d.intent}"
+        floor = "none"  # what a rule raised it to: a correction never goes below
         for hit in [*work.hits, *work.scam_hits]:
             raised = tax.priority_by_rule_family.get(hit.family)
             if raised and _PRIORITY_RANK[raised] > _PRIORITY_RANK[prio]:
                 prio, reason = raised, f"priority.rule:{hit.rule_id}"
+            if raised and _PRIORITY_RANK[raised] > _PRIORITY_RANK[floor]:
+                floor = raised
         if prio == "P2" and d.cluster_size >= tax.viral_cluster_size:
             prio, reason = "P1", f"priority.viral:cluster_size={d.cluster_size}"
+        corrected = work.correction.values.get("priority") if work.correction else None
+        if corrected in _PRIORITY_RANK and _PRIORITY_RANK[corrected] >= _PRIORITY_RANK[floor]:
+            prio, reason = corrected, f"priority.correction:item {work.correction.item_id}"
         d.priority = prio
         d.why.append(f"{reason}->{prio}")
 
@@ -341,6 +391,14 @@ class Pipeline:
         d.queue, d.owner, d.sla_minutes = act.queue, act.owner, act.sla_minutes
         d.escalation = list(act.escalation)
         d.why.append(f"route:{rule.name}")
+        queue = work.correction.values.get("queue") if work.correction else None
+        if queue and queue != d.queue:
+            owner = next(
+                (r.actions.owner for r in self.config.routing.rules if r.actions.queue == queue),
+                None,
+            )
+            d.why.append(f"route.correction:{d.queue}->{queue}")
+            d.queue, d.owner = queue, owner or d.owner
         if act.action == "escalate":
             d.action = "escalate"
 
@@ -351,6 +409,9 @@ class Pipeline:
         if d.action != "review" or work.scam_hits:
             return
         if d.confidence < max(th.intent_review, th.draft):
+            return
+        if work.correction is not None and work.correction.values.get("draft") == "rejected":
+            d.why.append(f"draft.blocked:rejected like item {work.correction.item_id}")
             return
         if work.needs_person >= self._draft_block:  # near a stop: a person writes the reply
             d.why.append(f"draft.blocked:needs_person p={work.needs_person:.2f}")
@@ -388,9 +449,13 @@ class Pipeline:
             d.draft = d.draft_source = None
         elif work.dropped:
             d.action = "drop"
-        elif work.scam_hits or d.action == "escalate" or (
-            d.priority in self.config.taxonomy.escalate_priorities
-            and d.confidence >= self.config.thresholds.intent_review
+        elif (
+            work.scam_hits
+            or d.action == "escalate"
+            or (
+                d.priority in self.config.taxonomy.escalate_priorities
+                and d.confidence >= self.config.thresholds.intent_review
+            )
         ):
             d.action = "escalate"
         else:
@@ -406,6 +471,7 @@ STAGES = {
         "duplicates",
         "intent",
         "stop_rules",
+        "corrections",
         "priority",
         "routing",
         "draft",

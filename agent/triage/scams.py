@@ -66,6 +66,8 @@ _RECOVERY = re.compile(
     rf"@\S+.{{0,60}}{_RECOVERED}|{_RECOVERED}.{{0,60}}@\S+",
     re.IGNORECASE | re.DOTALL,
 )
+_POINTS_TO_RE = re.compile(_POINTS_TO)
+_POINTS_TO_DESK = re.compile(_POINTS_TO + r"|\bthem\b|\bour (?:official|page)")
 _PHONE = re.compile(r"\+?\d[\d ()-]{8,}\d")
 _PRIZE = re.compile(
     r"\b(?:you(?:'ve| have)? (?:just )?won\b|(?:you|u|ur|you'?re) (?:one of )?(?:the |our |a )?"
@@ -162,19 +164,15 @@ def check(text: str, folded: str, author: str, brand: Brand) -> list[RuleHit]:
         hits.append(RuleHit("scam.lookalike", FAMILY, f"points to @{suspects[0]}"))
     others = [h for h in named if h.casefold() not in brand.handles]
     helpers = [h for h in others if _HELPER_HANDLE.search(h.casefold().translate(_SEPARATORS))]
-    recovery = _RECOVERY.search(folded)
-    contact = bool(others) or bool(_PHONE.search(folded)) or "whatsapp" in folded
     desks = [h for h in others if _desk_like(h)]
-    if (
-        desks
-        and not suspects
-        and re.search(_POINTS_TO + r"|\bthem\b|\bour (?:official|page)", folded)
-    ):
+    if desks and not suspects and _POINTS_TO_DESK.search(folded):
         hits.append(RuleHit("scam.lookalike", FAMILY, f"points to a service desk @{desks[0]}"))
-    if helpers and re.search(_POINTS_TO, folded):
+    if helpers and _POINTS_TO_RE.search(folded):
         hits.append(RuleHit("scam.recovery", FAMILY, f"points to @{helpers[0]}"))
-    elif recovery and contact:
-        hits.append(RuleHit("scam.recovery", FAMILY, recovery.group(0)[:60]))
+    elif others or "whatsapp" in folded or _PHONE.search(folded):  # someone to contact
+        recovery = _RECOVERY.search(folded)
+        if recovery:
+            hits.append(RuleHit("scam.recovery", FAMILY, recovery.group(0)[:60]))
     prize = _PRIZE.search(folded)
     if prize and (_CLAIM_BY.search(folded) or "@" in text or hits):
         hits.append(RuleHit("scam.giveaway", FAMILY, prize.group(0)[:60]))

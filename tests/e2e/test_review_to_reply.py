@@ -83,7 +83,8 @@ def test_sweep_review_approve_send_exactly_once(tmp_path: Path, sandbox: Running
         account="acme",
         kind="dm",
         author="dana",
-        text="Hi! My order #4411 arrived damaged, can I get a replacement?",
+        # an ordinary question (a message near a stop gets no draft: docs/triage-eval.md)
+        text="Hi! Loving the hoodie from order #4411, do you have it in blue too?",
     )
     assert sweeper.sweep(ACME).new_items == 1
     with rt.store.session() as s:
@@ -93,7 +94,7 @@ def test_sweep_review_approve_send_exactly_once(tmp_path: Path, sandbox: Running
     assert decision.draft and decision.draft_source  # order_issue is an approved intent
 
     base, server, thread = _serve(create_app(rt))
-    edited = "Hi Dana, so sorry! A replacement for order 4411 ships today."
+    edited = "Hi Dana, thank you! The blue one is back in stock for order 4411's size."
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(

@@ -47,6 +47,13 @@ RULES = Family(
             r"\b(?:numero de telefono|telefono|correo|direccion|email|endereco|telefone|numero) d(?:el|e la|o|a) (?:repartidor|repartidora|empleado|empleada|chica|chico|ganador|ganadora|entregador|funcionario|funcionaria|vendedor|vendedora|moca|cara)",  # noqa: E501
             r"\b(?:l'adresse|le numero|l'e-?mail|le telephone) d(?:e|u) (?:votre|la|ce|cette|l'|livreur|vendeu)",  # noqa: E501
             r"\b(?:adresse|telefonnummer|nummer|e-mail|handynummer) (?:von|vom|ihre[rs]?|eure[rs]?) (?:ihrem|eurem|dem|der|mitarbeiter|fahrer|gewinner)",  # noqa: E501
+            # another customer's order or details ("my neighbour's order, her name is ...")
+            r"\b(?:another|other|a different) (?:customer|person|user|passenger|guest)'?s? (?:order|details|address|phone|number|account|booking|info)",  # noqa: E501
+            r"\b(?:neighbou?r|ex|friend|roommate|flatmate|colleague|coworker|boss|sister|brother|cousin|aunt|uncle|wife|husband|girlfriend|boyfriend|partner)'?s? (?:order|parcel|package|delivery|address|phone|number|e-?mail|account|booking|details)\b",  # noqa: E501
+            r"\b(?:pedido|paquete|direccion|telefono|cuenta|datos) de (?:mi|otro|otra) (?:vecin[oa]|amig[oa]|ex|herman[oa]|cliente|persona)",  # noqa: E501
+            r"\b(?:pedido|encomenda|endereco|telefone|conta|dados) d[oa] (?:minha |meu |outr[oa] )?(?:vizinh[oa]|amig[oa]|ex|irm[aã]o?|cliente|pessoa)",  # noqa: E501
+            r"\b(?:commande|colis|adresse|numero|compte) de (?:ma |mon )?(?:voisin|voisine|ami|amie|ex|soeur|frere|un autre client)",  # noqa: E501
+            r"\b(?:bestellung|paket|adresse|nummer|konto|daten) (?:meiner|meines|eines anderen) (?:nachbar\w*|freund\w*|kunden|schwester|bruders)",  # noqa: E501
         ],
         "solicitation": [
             r"\b(?:send|give|dm|tell) (?:us|me) (?:your|ur) (?:card|credit card|cvv|password|pin|bank|login|ssn|social security)",  # noqa: E501

@@ -71,6 +71,9 @@ RULES = Family(
             r"\bsei onde (?:ela|ele|voce) mora\b",
             r"\bje sais ou (?:elle|il|tu) (?:habite|vit)\b",
             r"\bweiss,? wo (?:sie|er) wohnt\b",
+            r"\b(?:sie|er) soll(?:te)? (?:gut |besser |lieber )?aufpassen\b",
+            r"\b(?:elle|il) (?:ferait mieux de|doit) faire attention\b",
+            r"\b(?:que )?(?:ela|ele) (?:tome|tenha) cuidado\b",
         ],
         "harassment": [
             r"\bharass",
