@@ -28,9 +28,10 @@ from pathlib import Path
 
 import numpy as np
 
-from agent.triage.config import DEFAULT_STAGES, TriageConfig, load_config
+from agent.triage.config import DEFAULT_STAGES, MODEL_PATH, TriageConfig, load_config
+from agent.triage.linear import load_models
 from agent.triage.models import TriageInput
-from agent.triage.pipeline import Pipeline
+from agent.triage.pipeline import Pipeline, customer_reading
 from triage_dev.eval_report import ClassReport, render
 from triage_dev.realtext import available
 from triage_dev.training import (
@@ -70,6 +71,7 @@ def eval_youtube(
     pred: list[str] = []
     folds = []
     features = FeatureCache()  # the folds share most of their rows
+    intents = load_models(MODEL_PATH, ("intent",))["intent"]
     # the shipped filter also learns from the real development messages (as customers)
     real = read_real("dev") if available() else []
     if limit is not None:
@@ -80,9 +82,14 @@ def eval_youtube(
             train = train[: limit * 8]
         test = [e for e in youtube if e.group == video][:limit]
         model = train_spam_model(own, train, bitext_train, features, real)
-        p = model.proba_many(features([e.text for e in test]))[:, model.classes.index("spam")]
+        x_test = features([e.text for e in test])
+        p = model.proba_many(x_test)[:, model.classes.index("spam")]
         cut = threshold if threshold is not None else model.threshold
-        fold_pred = ["spam" if x >= cut else "ham" for x in p]
+        # as in the pipeline: a comment the intent model reads as a customer's problem is
+        # never dropped (the shipped intent model never saw a YouTube comment)
+        kept = [customer_reading(row, intents.classes) is not None
+                for row in intents.proba_many(x_test)]  # fmt: skip
+        fold_pred = ["spam" if x >= cut and not k else "ham" for x, k in zip(p, kept, strict=True)]
         fold = ClassReport(["spam", "ham"], [e.label for e in test], fold_pred)
         folds.append((video.split(":", 1)[1], model.c, model.spam_weight, cut, *fold.rows["spam"]))
         gold += [e.label for e in test]

@@ -67,6 +67,26 @@ _PRIORITY_RANK = {"none": 0, "P3": 1, "P2": 2, "P1": 3}
 SCAM_IGNORES = frozenset({"refund", "account_compromise"})
 # the intent model may read "spam" only where the spam filter's score reaches this
 SPAM_INTENT_MIN = 0.5
+# a customer's specific problem, read with this confidence, is never dropped as spam
+# ("the subscribe button crashes the app", "my giveaway gift card code doesn't work")
+CUSTOMER_INTENTS = frozenset(
+    {"order_issue", "billing_refund", "account_access", "bug_report", "outage", "complaint"}
+)
+CUSTOMER_READING_MIN = 0.4
+
+
+def customer_reading(probs: np.ndarray, classes: list[str]) -> tuple[str, float] | None:
+    """The most likely customer intent and its probability, when it reaches the minimum."""
+    best = max(
+        (k for k, name in enumerate(classes) if name in CUSTOMER_INTENTS),
+        key=lambda k: probs[k],
+        default=None,
+    )
+    if best is None or probs[best] < CUSTOMER_READING_MIN:
+        return None
+    return classes[best], float(probs[best])
+
+
 UNKNOWN_OWNER = "routing.unknown_owner"
 
 
@@ -121,6 +141,7 @@ class Pipeline:
         self._split_heads = n_intents + n_spam
         head_cols = {name: k for k, name in enumerate(self.heads.classes)}
         self._any_col = head_cols["any"]
+        self._p1_col = head_cols.get("p1")  # a model without it never raises to P1
         self._family_cols = [
             (name, k)
             for name, k in head_cols.items()
@@ -240,10 +261,18 @@ class Pipeline:
             return
         if p >= self.spam_drop and self.is_known_author(work.item):
             work.decision.why.append(f"spam.overruled:known_author p={p:.2f}")
+        elif p >= self.spam_drop and (reading := self.customer_reading(work)) is not None:
+            intent, q = reading
+            work.decision.why.append(f"spam.overruled:customer {intent} p={q:.2f} (spam {p:.2f})")
         elif p >= self.spam_drop:
             work.decision.intent, work.decision.priority = "spam", "none"
             work.decision.confidence = p
             raise DropItem("spam.model", f"spam probability {p:.2f}")
+
+    def customer_reading(self, work: Work) -> tuple[str, float] | None:
+        """(intent, probability) when the intent model reads a customer's specific problem
+        (CUSTOMER_INTENTS) at CUSTOMER_READING_MIN or more: never dropped as spam."""
+        return customer_reading(self._scores(work)[0], self.intent_model.classes)
 
     def stage_duplicates(self, work: Work) -> None:
         item = work.item
@@ -362,6 +391,10 @@ class Pipeline:
                 floor = raised
         if prio == "P2" and d.cluster_size >= tax.viral_cluster_size:
             prio, reason = "P1", f"priority.viral:cluster_size={d.cluster_size}"
+        if self._p1_col is not None and prio in ("P2", "P3") and work.scores is not None:
+            p1 = float(work.scores[2][self._p1_col])
+            if p1 >= self.heads.thresholds[self._p1_col]:
+                prio, reason = "P1", f"priority.model:p1 p={p1:.2f}"
         corrected = work.correction.values.get("priority") if work.correction else None
         if corrected in _PRIORITY_RANK and _PRIORITY_RANK[corrected] >= _PRIORITY_RANK[floor]:
             prio, reason = corrected, f"priority.correction:item {work.correction.item_id}"

@@ -96,6 +96,10 @@ def test_a_stop_rule_overrules_the_spam_filter_and_restores_the_intent() -> None
     d = pipe.triage(item("my order 55120 is late, reach me at ana.gomez@example.org", "o1"))
     assert d.action == "pause" and "private_data.email" in d.pause_reasons
     assert d.intent == "order_issue" and d.priority != "none"
+    # a customer's problem read by the intent model is kept before any stop rule is needed
+    assert any(w.startswith("spam.overruled:customer order_issue") for w in d.why)
+    d = pipe.triage(item("please write to ana.gomez@example.org", "o3"))  # no customer reading
+    assert d.action == "pause" and "private_data.email" in d.pause_reasons
     assert "spam.overruled:stop_rule" in d.why
     assert any(w.startswith("drop:spam.model") for w in d.why)  # the filter's verdict stays visible
     d = pipe.triage(item("does this come in a bigger size?", "o2"))
