@@ -31,7 +31,7 @@ import numpy as np
 from agent.triage.config import DEFAULT_STAGES, MODEL_PATH, TriageConfig, load_config
 from agent.triage.linear import load_models
 from agent.triage.models import TriageInput
-from agent.triage.pipeline import Pipeline, customer_reading
+from agent.triage.pipeline import CUSTOMER_MARGIN, Pipeline, customer_reading
 from triage_dev.eval_report import ClassReport, render
 from triage_dev.realtext import available
 from triage_dev.training import (
@@ -89,7 +89,11 @@ def eval_youtube(
         # never dropped (the shipped intent model never saw a YouTube comment)
         kept = [customer_reading(row, intents.classes) is not None
                 for row in intents.proba_many(x_test)]  # fmt: skip
-        fold_pred = ["spam" if x >= cut and not k else "ham" for x, k in zip(p, kept, strict=True)]
+        near = [cut <= x < cut + CUSTOMER_MARGIN for x in p]
+        fold_pred = [
+            "spam" if x >= cut and not (k and n) else "ham"
+            for x, k, n in zip(p, kept, near, strict=True)
+        ]
         fold = ClassReport(["spam", "ham"], [e.label for e in test], fold_pred)
         folds.append((video.split(":", 1)[1], model.c, model.spam_weight, cut, *fold.rows["spam"]))
         gold += [e.label for e in test]

@@ -70,22 +70,23 @@ def problem_lines(out: str, path: Path) -> list[str]:
         ("block nesting", lambda: block_nesting(10_000), 3, f"nested more than {MAX_DEPTH}"),
     ],
 )
-def test_a_hostile_file_is_one_problem_fast_and_small(
+def test_a_hostile_file_is_one_problem_and_small(
     home: Home, name: str, make, line: int, message: str
 ) -> None:
     path = home.root / "flows" / "evil.yaml"
     path.parent.mkdir(exist_ok=True)
     path.write_text(make())
     runner.invoke(app, ["--home", str(home.root), "validate"])  # imports and caches warmed up
-    code, out, seconds = validate(home)
+    code, out, _ = validate(home)  # the time is not asserted: tests hold no timings
     assert code == 1, out
     lines = problem_lines(out, path)
     assert len(lines) == 1, out
     assert re.match(re.escape(f"{path}:{line}:") + r"\d+: ", lines[0]), lines[0]
     assert message in lines[0]
     assert "1 problem in" in out and "Traceback" not in out and "MemoryError" not in out
-    assert seconds < 2.0, f"{name}: validate took {seconds:.2f} s"
-    assert peak_bytes(home) < 200 * MB
+    # bounded work shows as bounded memory: an expanded alias bomb or a 10,000-level tree
+    # would take far more
+    assert peak_bytes(home) < 200 * MB, name
 
 
 def test_a_50_mb_file_is_refused_unread(home: Home) -> None:
@@ -95,11 +96,10 @@ def test_a_50_mb_file_is_refused_unread(home: Home) -> None:
         while f.tell() < 50 * MB:
             f.write(chunk)
     runner.invoke(app, ["--home", str(home.root), "validate"])
-    code, out, seconds = validate(home)
+    code, out, _ = validate(home)
     assert code == 1
     lines = problem_lines(out, path)
     assert lines == [f"{path}:1:1: file is larger than {MAX_FILE_BYTES // MB} MiB"], out
-    assert seconds < 2.0
     # Reading it whole would take 50 MB: at most MAX_FILE_BYTES (2 MiB) is ever read.
     assert peak_bytes(home) < 20 * MB
 

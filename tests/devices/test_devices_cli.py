@@ -131,11 +131,13 @@ def test_list_and_show_name_who_holds_a_device(home: Home) -> None:
     assert "appium_token_env: GRID_TOKEN" in out and "on_busy: wait" in out
     assert "globex-chat: com.example.chat (pack chat-android: 3.2.x)" in out
     assert "#0 sweep globex-chat r-1 on" in out and "#1 free" in out
-    assert re.search(
+    held = re.search(
         rf"#0 sweep globex-chat r-1 on \S+ \(pid {os.getpid()}\) since \d{{4}}-\d\d-\d\d "
-        r"\d\d:\d\d:\d\dZ, expires in (599|600) s",
+        r"\d\d:\d\d:\d\dZ, expires in (\d+) s",
         out,
-    ), out
+    )
+    assert held is not None, out
+    assert 0 < int(held[1]) <= 600  # a 600 s lease, some of it gone on a busy machine
     data = json.loads(run(home, "show", "grid-1", "--json")[1])
     assert [s["holder"] for s in data["slots"]] == ["sweep globex-chat r-1", None]
     assert data["workspaces"][0]["pack_versions"] == ["3.2.x"]
