@@ -332,8 +332,12 @@ class Pipeline:
             work.hits = [h for h in work.hits if h.family not in SCAM_IGNORES]
         heads = self._scores(work)[2]
         work.needs_person = float(heads[self._any_col])
-        # a scam is moderated whatever its score (the learned heads would read its story)
-        learned = not work.hits and not work.scam_hits and bool(self._family_cols)
+        # a scam is moderated whatever its score (the learned heads would read its story);
+        # only a deterministic rule overrules a drop (spam, duplicate): a learned guess
+        # does not bring back "subscribe to my channel"
+        learned = (
+            not work.hits and not work.scam_hits and not work.dropped and bool(self._family_cols)
+        )
         if learned and work.needs_person >= self.needs_person:
             family, col = max(self._family_cols, key=lambda fc: heads[fc[1]])
             evidence = f"p={work.needs_person:.2f} {family} p={heads[col]:.2f}"
