@@ -557,6 +557,9 @@ def pause_thresholds(
     from agent.triage import rules
 
     oof = np.zeros((len(real), len(PAUSE_HEADS)))
+    if len(real) < folds or not any(e.families for e in real):
+        # no real labels (no ../shared/data): nothing to choose on, the plain defaults
+        return np.full(len(PAUSE_HEADS), 0.5), 0.25, oof
     for f in range(folds):
         train = [e for i, e in enumerate(real) if i % folds != f] + list(other)
         held = [i for i in range(len(real)) if i % folds == f]
