@@ -11,8 +11,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
+import yaml
 
 from agent.triage.models import Decision, TriageInput
 from agent.triage.pipeline import Pipeline
@@ -41,9 +44,7 @@ class RealResult:
         return self._arr(lambda r, d: r.label.must_pause)
 
     def held(self) -> np.ndarray:
-        return self._arr(
-            lambda r, d: d.action == "pause" or (d.action == "escalate" and not d.draft)
-        )
+        return self._arr(lambda r, d: held_back(d))
 
     def paused(self) -> np.ndarray:
         return self._arr(lambda r, d: d.action == "pause")
@@ -62,6 +63,29 @@ class RealResult:
 
     def spam_gold(self) -> np.ndarray:
         return self._arr(lambda r, d: r.label.intent == "spam")
+
+
+def held_back(d: Decision) -> bool:
+    """What a must-pause message needs: paused, or escalated without a draft."""
+    return d.action == "pause" or (d.action == "escalate" and d.draft is None)
+
+
+CASES = Path(__file__).resolve().parents[1] / "tests" / "triage" / "cases" / "failure_kinds.yaml"
+
+
+def load_cases() -> list[dict[str, Any]]:
+    """The failure-kind cases (written from the label guide alone)."""
+    data = yaml.safe_load(CASES.read_text(encoding="utf-8"))
+    assert isinstance(data, list)
+    return data
+
+
+def case_input(i: int, case: dict[str, Any]) -> TriageInput:
+    """A case as a public comment to its brand's account."""
+    return TriageInput(
+        f"case{i}", case["text"], "instagram", "comment", case.get("author", ""),
+        account=case["brand"].lstrip("@"),
+    )  # fmt: skip
 
 
 def triage_real(pipe: Pipeline, rows: Sequence[Labelled]) -> RealResult:

@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from agent.triage.models import TriageInput
 from agent.triage.pipeline import Pipeline
 from triage_dev.eval_report import ClassReport
@@ -21,10 +19,18 @@ from triage_dev.labels import (
     labelled,
     read_labels,
 )
-from triage_dev.real_eval import RealResult, bootstrap, by_language, headline, triage_real
+from triage_dev.real_eval import (
+    RealResult,
+    bootstrap,
+    by_language,
+    case_input,
+    headline,
+    held_back,
+    load_cases,
+    triage_real,
+)
 from triage_dev.realtext import outside_tweets, tweets
 
-CASES = Path(__file__).resolve().parents[1] / "tests" / "triage" / "cases" / "failure_kinds.yaml"
 HELDOUT = Path(__file__).parent / "data" / "heldout.jsonl"
 TARGETS = {  # issue 11, on the test part
     "intent_macro_f1": (0.80, ">="),
@@ -67,27 +73,16 @@ def _second_pass() -> dict[str, Any]:
 
 
 def _cases(pipe: Pipeline) -> tuple[dict[str, tuple[int, int]], int]:
-    data = yaml.safe_load(CASES.read_text(encoding="utf-8"))
     ok: Counter[str] = Counter()
     total: Counter[str] = Counter()
     drafts = 0
-    for i, case in enumerate(data):
+    for i, case in enumerate(load_cases()):
         pipe.reset()
-        d = pipe.triage(
-            TriageInput(
-                f"case{i}",
-                case["text"],
-                "instagram",
-                "comment",
-                case.get("author", ""),
-                account=case["brand"].lstrip("@"),
-            )  # fmt: skip
-        )
+        d = pipe.triage(case_input(i, case))
         kind = case["kind"]
         total[kind] += 1
-        held = d.action == "pause" or (d.action == "escalate" and d.draft is None)
         if case["must_pause"]:
-            good = held
+            good = held_back(d)
             drafts += d.draft is not None
         elif kind in ("recovery_scam", "fake_giveaway", "impersonation"):
             good = d.action != "drop" and d.priority == "P1" and d.queue == "moderation"
@@ -120,7 +115,7 @@ def _heldout(pipe: Pipeline) -> dict[str, Any]:
         pred.append(d.intent)
         if new.must_pause:
             must += 1
-            held += d.action == "pause" or (d.action == "escalate" and d.draft is None)
+            held += held_back(d)
             drafted += d.draft is not None
         else:
             false_pause += d.action == "pause"

@@ -12,6 +12,7 @@ the drop-rate measure may read it.
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import os
 import re
@@ -156,4 +157,10 @@ def messages(data: Path | None = None) -> list[RealMessage]:
 
 
 def by_id(data: Path | None = None) -> dict[str, RealMessage]:
-    return {m.id: m for m in messages(data)}
+    """Every labelled message by id, read once per folder (callers only read it)."""
+    return _by_id(data or shared_data_dir())
+
+
+@functools.cache
+def _by_id(folder: Path) -> dict[str, RealMessage]:
+    return {m.id: m for m in messages(folder)}

@@ -62,20 +62,16 @@ def corrections(ctx: typer.Context, workspace: str) -> None:
     """Agreement with the reviewers on the held-out corrected items (one in five), by the
     shipped model alone and with a memory learned from the other corrections."""
     from agent.commands.context import state
+    from agent.commands.triage import workspace_corrections
     from agent.decide import workspace_config
     from agent.runtime import open_runtime
-    from agent.store.corrections import corrections_for
-    from agent.triage import Pipeline, TriageInput
-    from agent.triage.corrections import held_out, labels_from, train_memory
+    from agent.triage import Decision, Pipeline, TriageInput
+    from agent.triage.corrections import agreement, held_out, train_memory
 
     home = state(ctx).home
     runtime = open_runtime(home)
     try:
-        loaded = runtime.catalog.workspaces.get(workspace)
-        if loaded is None:
-            known = ", ".join(sorted(runtime.catalog.workspaces)) or "none"
-            raise UserError(f"unknown workspace {workspace!r} (configured: {known})")
-        labels = labels_from(corrections_for(runtime.store, workspace))
+        labels = workspace_corrections(runtime, workspace)
     finally:
         runtime.store.close()
     check = [label for label in labels if held_out(label.item_id)]
@@ -85,18 +81,16 @@ def corrections(ctx: typer.Context, workspace: str) -> None:
             f"workspace {workspace!r} has {len(labels)} corrected item(s): too few to hold "
             "one in five out (correct more items, then run this again)"
         )
-    config = workspace_config(home, loaded.model).model_copy(update={"corrections_path": None})
+    ws = runtime.catalog.workspace(workspace)
+    config = workspace_config(home, ws).model_copy(update={"corrections_path": None})
     shipped, adjusted = Pipeline(config), Pipeline(config, memory=train_memory(learn))
-    platform = loaded.model.platform
 
-    def decide(pipe: Pipeline) -> Callable[[str], object]:
-        def run(text: str) -> object:
+    def decide(pipe: Pipeline) -> Callable[[str], Decision]:
+        def run(text: str) -> Decision:
             pipe.reset()
-            return pipe.triage(TriageInput("eval", text, platform, workspace=workspace))
+            return pipe.triage(TriageInput("eval", text, ws.platform, workspace=workspace))
 
         return run
-
-    from agent.triage.corrections import agreement
 
     result = agreement(decide(shipped), decide(adjusted), check)
     typer.echo(

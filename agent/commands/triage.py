@@ -13,11 +13,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import IO, Annotated, Any
+from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from agent.errors import UserError
+
+if TYPE_CHECKING:
+    from agent.runtime import Runtime
+    from agent.triage.corrections import Label
 
 app = typer.Typer(
     help="Triage items from a JSONL file (intent, priority, stop rules, routing, drafts).",
@@ -151,34 +155,40 @@ def train(
     typer.echo(f"wrote {target}")
 
 
+def workspace_corrections(runtime: Runtime, workspace: str) -> list[Label]:
+    """The workspace's reviewer corrections, one Label per corrected item (the workspace
+    must be configured)."""
+    from agent.store.corrections import corrections_for
+    from agent.triage.corrections import labels_from
+
+    runtime.catalog.workspace(workspace)  # UserError naming the configured ones
+    return labels_from(corrections_for(runtime.store, workspace))
+
+
 def train_workspace(ctx: typer.Context, workspace: str) -> None:
     """Build ``<home>/triage/<workspace>/corrections.npz`` from the store's corrections."""
     from agent.commands.context import state
     from agent.runtime import open_runtime
-    from agent.store.corrections import corrections_for
-    from agent.triage.corrections import held_out, labels_from, memory_path, train_memory
+    from agent.triage.corrections import held_out, memory_path, train_memory
 
     home = state(ctx).home
     runtime = open_runtime(home)
-    if workspace not in runtime.catalog.workspaces:
-        known = ", ".join(sorted(runtime.catalog.workspaces)) or "none"
-        raise UserError(f"unknown workspace {workspace!r} (configured: {known})")
     try:
-        labels = labels_from(corrections_for(runtime.store, workspace))
+        labels = workspace_corrections(runtime, workspace)
+        if not labels:
+            raise UserError(f"workspace {workspace!r} has no reviewer corrections to learn from")
+        memory = train_memory(labels)
+        target = memory_path(home.root, workspace)
+        memory.save(target)
+        runtime.log.append(
+            workspace, "triage_trained", corrected_items=len(labels), similarity=memory.similarity
+        )
     finally:
         runtime.store.close()
-    if not labels:
-        raise UserError(f"workspace {workspace!r} has no reviewer corrections to learn from")
-    memory = train_memory(labels)
-    target = memory_path(home.root, workspace)
-    memory.save(target)
     fields = sum(len(label.values) for label in labels)
     kept = sum(held_out(label.item_id) for label in labels)
     typer.echo(
         f"{workspace}: {len(labels)} corrected item(s), {fields} corrected field(s); "
         f"similarity {memory.similarity:.2f} (chosen without the {kept} held-out item(s))"
-    )
-    runtime.log.append(
-        workspace, "triage_trained", corrected_items=len(labels), similarity=memory.similarity
     )
     typer.echo(f"wrote {target}")

@@ -20,6 +20,7 @@ from markupsafe import Markup, escape
 
 from agent.config import Catalog
 from agent.review.auth import LoginLimiter, visible_workspaces
+from agent.review.choices import known_queues
 from agent.review.errors import NotFound
 from agent.review.queries import MAX_ID, known_intents, known_workspaces
 from agent.review.sessions import Presence, SessionStore, WebSession
@@ -63,6 +64,7 @@ class ReviewState:
     env: Environment = field(init=False)
     hashing: CapacityLimiter = field(init=False)
     _intents: tuple[Catalog | None, list[str]] = field(init=False, default=(None, []))
+    _queues: tuple[Catalog | None, list[str]] = field(init=False, default=(None, []))
 
     def __post_init__(self) -> None:
         self.env = Environment(
@@ -82,6 +84,15 @@ class ReviewState:
         if catalog is not self.runtime.catalog:
             known = known_intents(self.runtime.home, self.runtime.catalog)
             self._intents = (self.runtime.catalog, known)
+        return known
+
+    def queues(self) -> list[str]:
+        """The queues a reviewer may correct an item to (worked out once per loaded
+        catalog: each workspace's triage file is read, as for the intents)."""
+        catalog, known = self._queues
+        if catalog is not self.runtime.catalog:
+            known = known_queues(self.runtime.home, self.runtime.catalog)
+            self._queues = (self.runtime.catalog, known)
         return known
 
     def render(self, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:

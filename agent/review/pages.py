@@ -19,7 +19,6 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from agent import takeover
 from agent.review import actions
 from agent.review.auth import authenticate, require_visible
-from agent.review.choices import known_queues
 from agent.review.context import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
@@ -209,7 +208,7 @@ def item_page(
         corrections=corrections,
         intents=st.intents(),
         priorities=PRIORITIES,
-        queues=known_queues(st.runtime.home, st.runtime.catalog),
+        queues=st.queues(),
     )
 
 

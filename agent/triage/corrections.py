@@ -22,15 +22,18 @@ numbers and label strings (``np.savez``, no pickles) and no message text.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from agent.triage.errors import ModelError
-from agent.triage.features import featurize
-from agent.triage.normalize import fold, normalize
+from agent.triage.features import featurize_text
+
+if TYPE_CHECKING:
+    from agent.triage.models import Decision
 
 FIELDS = ("intent", "priority", "queue", "draft")
 SIMILARITY_GRID = (0.35, 0.45, 0.55, 0.65, 0.75, 0.85)
@@ -56,22 +59,31 @@ class Match:
     reviewer: str
 
 
-def labels_from(rows: Sequence[object]) -> list[Label]:
-    """Fold correction rows (``CorrectionRow``: oldest first) into one Label per item."""
+class CorrectionLike(Protocol):
+    """What the memory reads of a correction (``agent.store.corrections.CorrectionRow``)."""
+
+    @property
+    def item_id(self) -> int: ...
+    @property
+    def field(self) -> str: ...
+    @property
+    def new_value(self) -> str | None: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def reviewer(self) -> str: ...
+
+
+def labels_from(rows: Iterable[CorrectionLike]) -> list[Label]:
+    """Fold correction rows (oldest first) into one Label per item: the last value of each
+    field, and the last reviewer."""
     by_item: dict[int, tuple[str, dict[str, str], str]] = {}
     for row in rows:
-        item_id = int(row.item_id)  # type: ignore[attr-defined]
-        text, values, _ = by_item.get(item_id, (row.text, {}, ""))  # type: ignore[attr-defined]
-        name, new = row.field, row.new_value  # type: ignore[attr-defined]
-        if name in FIELDS and new:
-            values[name] = new
-        by_item[item_id] = (text, values, row.reviewer)  # type: ignore[attr-defined]
+        text, values, _ = by_item.get(row.item_id, (row.text, {}, ""))
+        if row.field in FIELDS and row.new_value:
+            values[row.field] = row.new_value
+        by_item[row.item_id] = (text, values, row.reviewer)
     return [Label(i, t, v, r) for i, (t, v, r) in by_item.items() if v]
-
-
-def _vector(text: str) -> tuple[np.ndarray, np.ndarray]:
-    norm = normalize(text)
-    return featurize(fold(norm), norm)
 
 
 class CorrectionMemory:
@@ -103,7 +115,7 @@ class CorrectionMemory:
     def build(
         cls, labels: Sequence[Label], similarity: float = DEFAULT_SIMILARITY
     ) -> CorrectionMemory:
-        vectors = [_vector(label.text) for label in labels]
+        vectors = [featurize_text(label.text) for label in labels]
         indptr = np.zeros(len(vectors) + 1, dtype=np.int64)
         np.cumsum([len(v[0]) for v in vectors], out=indptr[1:])
         cols = np.concatenate([v[0] for v in vectors]) if vectors else np.zeros(0, np.int64)
@@ -227,13 +239,15 @@ def memory_path(home_root: Path, workspace: str) -> Path:
 
 
 def agreement(
-    decide_shipped: object, decide_adjusted: object, labels: Sequence[Label]
+    decide_shipped: Callable[[str], Decision],
+    decide_adjusted: Callable[[str], Decision],
+    labels: Sequence[Label],
 ) -> Agreement:
     """Agreement with the reviewers on ``labels``: ``decide_*`` map a text to a Decision."""
     fields = shipped = adjusted = 0
     for label in labels:
-        before = decide_shipped(label.text)  # type: ignore[operator]
-        after = decide_adjusted(label.text)  # type: ignore[operator]
+        before = decide_shipped(label.text)
+        after = decide_adjusted(label.text)
         for name, value in label.values.items():
             fields += 1
             shipped += _agrees(before, name, value)
@@ -241,7 +255,7 @@ def agreement(
     return Agreement(fields, shipped, adjusted)
 
 
-def _agrees(decision: object, name: str, value: str) -> bool:
+def _agrees(decision: Decision, name: str, value: str) -> bool:
     if name == "draft":  # the reviewer rejected the draft: agreeing is making none
-        return getattr(decision, "draft", None) is None
-    return bool(getattr(decision, name, None) == value)
+        return decision.draft is None
+    return bool(getattr(decision, name) == value)

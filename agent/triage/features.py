@@ -19,6 +19,7 @@ import zlib
 import numpy as np
 
 from agent.triage.lexicon import concepts
+from agent.triage.normalize import fold, normalize
 
 N_FEATURES = 1 << 18
 MAX_CHARS = 1000  # the model reads the first 1,000 folded characters
@@ -109,6 +110,12 @@ def featurize(folded: str, text: str | None = None) -> tuple[np.ndarray, np.ndar
     """
     idx, vals, _ = featurize_words(folded, text)
     return idx, vals
+
+
+def featurize_text(raw: str) -> tuple[np.ndarray, np.ndarray]:
+    """``featurize`` of a message as it came (normalized and folded here)."""
+    text = normalize(raw)
+    return featurize(fold(text), text)
 
 
 def featurize_words(

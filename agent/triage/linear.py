@@ -101,18 +101,27 @@ class SoftmaxModel:
 
     @classmethod
     def from_arrays(cls, data: dict[str, np.ndarray], prefix: str) -> SoftmaxModel:
+        classes, weights = _classes_and_weights(data, prefix)
         try:
-            weights = data[f"{prefix}_weights"]
-            classes = [str(c) for c in data[f"{prefix}_classes"]]
             bias = data[f"{prefix}_bias"]
             temperature = float(data[f"{prefix}_temperature"][0])
             threshold = float(data.get(f"{prefix}_threshold", np.array([0.5]))[0])
         except KeyError as exc:
             raise ModelError(f"model file has no {exc.args[0]!r} array") from exc
-        if weights.shape != (N_FEATURES, len(classes)):
-            expected = (N_FEATURES, len(classes))
-            raise ModelError(f"{prefix} weights have shape {weights.shape}, expected {expected}")
-        return cls(classes, weights.astype(np.float32), bias, temperature, threshold)
+        return cls(classes, weights, bias, temperature, threshold)
+
+
+def _classes_and_weights(data: dict[str, np.ndarray], prefix: str) -> tuple[list[str], np.ndarray]:
+    """A model's class names and its (N_FEATURES x classes) weights, as float32."""
+    try:
+        classes = [str(c) for c in data[f"{prefix}_classes"]]
+        weights = data[f"{prefix}_weights"]
+    except KeyError as exc:
+        raise ModelError(f"model file has no {exc.args[0]!r} array") from exc
+    if weights.shape != (N_FEATURES, len(classes)):
+        expected = (N_FEATURES, len(classes))
+        raise ModelError(f"{prefix} weights have shape {weights.shape}, expected {expected}")
+    return classes, weights.astype(np.float32)
 
 
 class HeadsModel:
@@ -138,9 +147,7 @@ class HeadsModel:
         self.draft_block = float(draft_block)
 
     def proba_many(self, x: SparseRows) -> np.ndarray:
-        z = _forward(x, self.weights) + self.bias
-        out: np.ndarray = 1.0 / (1.0 + np.exp(-z))
-        return out
+        return sigmoid(_forward(x, self.weights) + self.bias)
 
     def arrays(self, prefix: str) -> dict[str, np.ndarray]:
         return {
@@ -153,17 +160,13 @@ class HeadsModel:
 
     @classmethod
     def from_arrays(cls, data: dict[str, np.ndarray], prefix: str) -> HeadsModel:
+        classes, weights = _classes_and_weights(data, prefix)
         try:
-            classes = [str(c) for c in data[f"{prefix}_classes"]]
-            weights = data[f"{prefix}_weights"]
             bias, thresholds = data[f"{prefix}_bias"], data[f"{prefix}_thresholds"]
             draft_block = float(data[f"{prefix}_draft_block"][0])
         except KeyError as exc:
             raise ModelError(f"model file has no {exc.args[0]!r} array") from exc
-        if weights.shape != (N_FEATURES, len(classes)):
-            expected = (N_FEATURES, len(classes))
-            raise ModelError(f"{prefix} weights have shape {weights.shape}, expected {expected}")
-        return cls(classes, weights.astype(np.float32), bias, thresholds, draft_block)
+        return cls(classes, weights, bias, thresholds, draft_block)
 
 
 def save_models(path: Path, models: dict[str, SoftmaxModel | HeadsModel], meta: str) -> None:
@@ -188,8 +191,29 @@ def load_models(path: Path, prefixes: Sequence[str]) -> dict[str, SoftmaxModel]:
     return {p: SoftmaxModel.from_arrays(data, p) for p in prefixes}
 
 
-def load_heads(path: Path, prefix: str) -> HeadsModel:
-    return HeadsModel.from_arrays(_read(path), prefix)
+@dataclass(frozen=True)
+class ShippedModels:
+    """What ``model.npz`` holds: the intent model, the spam filter, the "needs a person"
+    heads (``pause``)."""
+
+    intent: SoftmaxModel
+    spam: SoftmaxModel
+    pause: HeadsModel
+
+
+def load_shipped(path: Path) -> ShippedModels:
+    """All three from one read of the file."""
+    data = _read(path)
+    return ShippedModels(
+        SoftmaxModel.from_arrays(data, "intent"),
+        SoftmaxModel.from_arrays(data, "spam"),
+        HeadsModel.from_arrays(data, "pause"),
+    )
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    out: np.ndarray = 1.0 / (1.0 + np.exp(-z))
+    return out
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from agent.triage.errors import TriageInputError
+
+if TYPE_CHECKING:
+    from agent.triage.corrections import Match
 
 Kind = Literal["comment", "dm"]
 KINDS = ("comment", "dm")
@@ -152,5 +155,10 @@ class Work:
     hits: list[RuleHit] = field(default_factory=list)  # stop rules: each pauses the item
     scam_hits: list[RuleHit] = field(default_factory=list)  # scams: kept, moderated at P1
     needs_person: float = 0.0  # the learned "needs a person" score (0-1)
-    correction: Any = None  # a corrected item this one is like (corrections.Match)
+    correction: Match | None = None  # a corrected item this one is like
     dropped: bool = False
+
+    @property
+    def flags(self) -> list[RuleHit]:
+        """Every rule that fired: the stop rules' hits, then the scams'."""
+        return [*self.hits, *self.scam_hits]

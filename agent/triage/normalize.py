@@ -130,21 +130,19 @@ def detect_language(folded: str, text: str | None = None) -> str:
     best = max(scores, key=scores.__getitem__)  # ties: the first in _STOPWORDS order
     if scores[best] > sorted(scores.values())[-2]:  # one language leads
         return best
-    found = _lingua().detect_language_of((text or folded)[:2000])
-    return _LINGUA_CODES.get(found, best if scores[best] else "und")
-
-
-_LINGUA_CODES: dict[Any, str] = {}  # lingua.Language -> code, filled with the detector
+    detector, codes = _lingua()
+    found = detector.detect_language_of((text or folded)[:2000])
+    return codes.get(found, best if scores[best] else "und")
 
 
 @functools.cache
-def _lingua() -> LanguageDetector:
+def _lingua() -> tuple[LanguageDetector, dict[Any, str]]:
+    """lingua's detector for the five languages, and its Language -> code map."""
     from lingua import Language, LanguageDetectorBuilder
 
-    langs = {
+    codes = {
         Language.ENGLISH: "en", Language.SPANISH: "es", Language.PORTUGUESE: "pt",
         Language.FRENCH: "fr", Language.GERMAN: "de",
     }  # fmt: skip
-    _LINGUA_CODES.update(langs)
-    builder = LanguageDetectorBuilder.from_languages(*langs).with_low_accuracy_mode()
-    return builder.with_preloaded_language_models().build()
+    builder = LanguageDetectorBuilder.from_languages(*codes).with_low_accuracy_mode()
+    return builder.with_preloaded_language_models().build(), codes

@@ -43,7 +43,7 @@ from agent.triage.corrections import CorrectionMemory
 from agent.triage.drafts import make_draft
 from agent.triage.errors import DropItem
 from agent.triage.features import featurize_words
-from agent.triage.linear import HeadsModel, SoftmaxModel, load_heads, load_models
+from agent.triage.linear import HeadsModel, SoftmaxModel, load_shipped, sigmoid
 from agent.triage.models import Decision, TriageInput, Work
 from agent.triage.normalize import detect_language, fold, normalize
 from agent.triage.routing import Router
@@ -52,11 +52,6 @@ from agent.triage.routing import Router
 def _softmax(z: np.ndarray) -> np.ndarray:
     e = np.exp(z - z.max())
     out: np.ndarray = e / e.sum()
-    return out
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    out: np.ndarray = 1.0 / (1.0 + np.exp(-z))
     return out
 
 
@@ -121,10 +116,10 @@ class Pipeline:
     ) -> None:
         self.config = config if config is not None else load_config(None)
         model_path = Path(self.config.model_path) if self.config.model_path else MODEL_PATH
-        models = load_models(model_path, ("intent", "spam"))
-        self.intent_model: SoftmaxModel = models["intent"]
-        self.spam_model: SoftmaxModel = models["spam"]
-        self.heads: HeadsModel = load_heads(model_path, "pause")
+        models = load_shipped(model_path)
+        self.intent_model: SoftmaxModel = models.intent
+        self.spam_model: SoftmaxModel = models.spam
+        self.heads: HeadsModel = models.pause
         path = self.config.corrections_path
         self.memory = memory or (CorrectionMemory.load(Path(path)) if path else None)
         self.clusters = ClusterIndex(self.config.dedup)
@@ -151,7 +146,9 @@ class Pipeline:
             if name in self.config.taxonomy.pause_families
         ]
         needs = self.config.thresholds.needs_person
-        self.needs_person = needs if needs is not None else float(self.heads.thresholds[0])
+        self.needs_person = (
+            needs if needs is not None else float(self.heads.thresholds[self._any_col])
+        )
         block = self.config.thresholds.draft_block
         self._draft_block = min(
             block if block is not None else self.heads.draft_block, self.needs_person
@@ -237,7 +234,7 @@ class Pipeline:
             work.scores = (
                 _softmax(logits[: self._split] * self._inv_t_intent),
                 _softmax(logits[self._split : self._split_heads] * self._inv_t_spam),
-                _sigmoid(logits[self._split_heads :]),
+                sigmoid(logits[self._split_heads :]),
             )
         return work.scores
 
@@ -266,7 +263,8 @@ class Pipeline:
             work.decision.why.append(f"spam.overruled:known_author p={p:.2f}")
         elif (
             self.spam_drop <= p < self.spam_drop + CUSTOMER_MARGIN
-            and (reading := self.customer_reading(work)) is not None
+            and (reading := customer_reading(self._scores(work)[0], self.intent_model.classes))
+            is not None
         ):
             intent, q = reading
             work.decision.why.append(f"spam.overruled:customer {intent} p={q:.2f} (spam {p:.2f})")
@@ -274,11 +272,6 @@ class Pipeline:
             work.decision.intent, work.decision.priority = "spam", "none"
             work.decision.confidence = p
             raise DropItem("spam.model", f"spam probability {p:.2f}")
-
-    def customer_reading(self, work: Work) -> tuple[str, float] | None:
-        """(intent, probability) when the intent model reads a customer's specific problem
-        (CUSTOMER_INTENTS) at CUSTOMER_READING_MIN or more: never dropped as spam."""
-        return customer_reading(self._scores(work)[0], self.intent_model.classes)
 
     def stage_duplicates(self, work: Work) -> None:
         item = work.item
@@ -390,10 +383,10 @@ class Pipeline:
     def stage_priority(self, work: Work) -> None:
         tax = self.config.taxonomy
         d = work.decision
-        prio = tax.priority_by_intent.get(d.intent, "P3")
+        prio: str = tax.priority_by_intent.get(d.intent, "P3")
         reason = f"priority.intent:{d.intent}"
         floor = "none"  # what a rule raised it to: a correction never goes below
-        for hit in [*work.hits, *work.scam_hits]:
+        for hit in work.flags:
             raised = tax.priority_by_rule_family.get(hit.family)
             if raised and _PRIORITY_RANK[raised] > _PRIORITY_RANK[prio]:
                 prio, reason = raised, f"priority.rule:{hit.rule_id}"
@@ -405,9 +398,10 @@ class Pipeline:
             p1 = float(work.scores[2][self._p1_col])
             if p1 >= self.heads.thresholds[self._p1_col]:
                 prio, reason = "P1", f"priority.model:p1 p={p1:.2f}"
-        corrected = work.correction.values.get("priority") if work.correction else None
-        if corrected in _PRIORITY_RANK and _PRIORITY_RANK[corrected] >= _PRIORITY_RANK[floor]:
-            prio, reason = corrected, f"priority.correction:item {work.correction.item_id}"
+        match = work.correction
+        corrected = match.values.get("priority", "") if match is not None else ""
+        if match is not None and _PRIORITY_RANK.get(corrected, -1) >= _PRIORITY_RANK[floor]:
+            prio, reason = corrected, f"priority.correction:item {match.item_id}"
         d.priority = prio
         d.why.append(f"{reason}->{prio}")
 
@@ -420,8 +414,8 @@ class Pipeline:
             "workspace": item.workspace,
             "kind": item.kind,
             "lang": d.lang,
-            "rule_family": [h.family for h in [*work.hits, *work.scam_hits]],
-            "rule_id": [h.rule_id for h in [*work.hits, *work.scam_hits]],
+            "rule_family": [h.family for h in work.flags],
+            "rule_id": [h.rule_id for h in work.flags],
         }
         rule = self.router.route(attrs)
         if rule is None or not rule.actions.owner:

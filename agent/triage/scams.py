@@ -28,7 +28,8 @@ FAMILY = "scam"
 
 _HANDLE = re.compile(r"(?<![\w@])@([a-z0-9_][a-z0-9_.]{1,40})", re.IGNORECASE)
 _SEPARATORS = str.maketrans("", "", "._-")
-_DIGIT_LOOKALIKES = str.maketrans({"0": "o", "1": "l", "3": "e", "4": "a", "5": "s", "7": "t"})
+_LOOKALIKE_DIGITS = {"0": "o", "1": "l", "3": "e", "4": "a", "5": "s", "7": "t"}
+_DIGIT_LOOKALIKES = str.maketrans(_LOOKALIKE_DIGITS)
 # words a lookalike adds to a brand's name to look like its service desk
 _DESK_WORDS = (
     "support", "help", "helpdesk", "care", "service", "services", "official", "oficial",
@@ -127,9 +128,7 @@ def lookalike(handle: str, brand: Brand) -> bool:
     if not name or name in brand.handles or not brand.cores:
         return False
     skeleton, core = _skeleton(name), _core(name)
-    disguised = name.translate(_SEPARATORS) != name.translate(_SEPARATORS).translate(
-        _DIGIT_LOOKALIKES
-    )
+    disguised = any(c in _LOOKALIKE_DIGITS for c in name)  # "br4nd": a digit for a letter
     for own in brand.cores:
         if core == own or (len(own) >= 5 and _close(core, own)):
             return True

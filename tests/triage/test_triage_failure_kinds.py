@@ -10,15 +10,13 @@ from __future__ import annotations
 
 from collections import Counter
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from agent.triage import Decision, Pipeline, TriageInput
+from agent.triage import Decision, Pipeline
+from triage_dev.real_eval import case_input, held_back, load_cases
 
-CASES = Path(__file__).parent / "cases" / "failure_kinds.yaml"
 SCAMS = ("recovery_scam", "fake_giveaway", "impersonation")
 STOP_FAMILIES = ("private_data", "refund", "legal", "safety", "account_compromise", "press")
 HELD_FLOOR = 0.70  # must-pause cases held back (pause, or escalate without a draft); 0.71 measured
@@ -26,9 +24,7 @@ HELD_FLOOR = 0.70  # must-pause cases held back (pause, or escalate without a dr
 
 @cache
 def cases() -> list[dict[str, Any]]:
-    data = yaml.safe_load(CASES.read_text(encoding="utf-8"))
-    assert isinstance(data, list)
-    return data
+    return load_cases()
 
 
 @cache
@@ -37,16 +33,8 @@ def decisions() -> list[Decision]:
     out = []
     for i, case in enumerate(cases()):
         pipe.reset()
-        item = TriageInput(
-            f"case{i}", case["text"], "instagram", "comment", case.get("author", ""),
-            account=case["brand"].lstrip("@"),
-        )  # fmt: skip
-        out.append(pipe.triage(item))
+        out.append(pipe.triage(case_input(i, case)))
     return out
-
-
-def _held(d: Decision) -> bool:
-    return d.action == "pause" or (d.action == "escalate" and d.draft is None)
 
 
 def test_the_cases_cover_every_stop_family_and_kind_in_five_languages() -> None:
@@ -80,5 +68,5 @@ def test_annoyed_customers_are_not_spam() -> None:
 
 def test_must_pause_cases_are_held_back() -> None:
     pairs = [(c, d) for c, d in zip(cases(), decisions(), strict=True) if c["must_pause"]]
-    held = sum(_held(d) for _, d in pairs)
-    assert held / len(pairs) >= HELD_FLOOR, [c["text"] for c, d in pairs if not _held(d)]
+    held = sum(held_back(d) for _, d in pairs)
+    assert held / len(pairs) >= HELD_FLOOR, [c["text"] for c, d in pairs if not held_back(d)]

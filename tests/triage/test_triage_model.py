@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from agent.triage.features import N_FEATURES, featurize
-from agent.triage.linear import SparseRows, load_heads, load_models
+from agent.triage.linear import SparseRows, load_models, load_shipped
 from agent.triage.normalize import detect_language, fold, normalize
 from triage_dev.fitting import fit_binary, fit_softmax, fit_temperature
 from triage_dev.training import INTENTS, MODEL_PATH, PAUSE_HEADS
@@ -28,7 +28,7 @@ def test_shipped_model_loads_with_taxonomy() -> None:
     assert models["intent"].classes == list(INTENTS)
     assert models["spam"].classes == ["ham", "spam"]
     assert 0.05 <= models["intent"].temperature <= 5
-    heads = load_heads(MODEL_PATH, "pause")
+    heads = load_shipped(MODEL_PATH).pause
     assert heads.classes == list(PAUSE_HEADS)
     # drafts are blocked from a lower "needs a person" score than the one that pauses
     assert 0 < heads.draft_block <= heads.thresholds[0] < 1
@@ -120,12 +120,12 @@ def test_feature_cache_featurizes_each_text_once(monkeypatch: pytest.MonkeyPatch
         assert np.array_equal(x.vals[x.indptr[i] : x.indptr[i + 1]], vals)
     assert len(cache._rows) == 2
     calls: list[str] = []
-    original = training.featurize
+    original = training.featurize_text
 
-    def counting(folded: str, text: str | None = None) -> tuple[np.ndarray, np.ndarray]:
-        calls.append(folded)
-        return original(folded, text)
+    def counting(raw: str) -> tuple[np.ndarray, np.ndarray]:
+        calls.append(raw)
+        return original(raw)
 
-    monkeypatch.setattr(training, "featurize", counting)
+    monkeypatch.setattr(training, "featurize_text", counting)
     cache(["free followers", "new text"])
     assert calls == ["new text"]  # only the text it had not seen

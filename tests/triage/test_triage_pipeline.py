@@ -220,3 +220,37 @@ def test_trusting_known_authors_is_configuration() -> None:
     pipe = Pipeline(load_config(None).model_copy(update={"trust_known_authors": False}))
     pipe.remember_author("acme", "@ana")
     assert pipe.triage(item(SPAMMY, "a", author="@ana", workspace="acme")).action == "drop"
+
+
+def _with(thresholds: dict[str, float]) -> Pipeline:
+    return Pipeline(load_config({"thresholds": thresholds}))
+
+
+def test_the_needs_a_person_score_pauses_what_no_rule_caught() -> None:
+    text = "love the new serum, thank you so much!!"  # no stop rule fires on it
+    always = _with({"needs_person": 0.0}).triage(item(text, "h1"))
+    assert always.action == "pause" and always.draft is None
+    (reason,) = always.pause_reasons
+    assert reason.endswith(".model") and any(w.startswith("needs_person.model") for w in always.why)
+    never = _with({"needs_person": 1.0, "draft_block": 1.0}).triage(item(text, "h2"))
+    assert never.action == "review" and never.pause_reasons == [] and never.draft is not None
+
+
+def test_the_draft_block_stops_drafts_below_the_pause_threshold() -> None:
+    text = "love the new serum, thank you so much!!"
+    blocked = _with({"needs_person": 1.0, "draft_block": 0.0}).triage(item(text, "b1"))
+    assert blocked.action == "review" and blocked.draft is None
+    assert any(w.startswith("draft.blocked:needs_person") for w in blocked.why)
+
+
+def test_the_p1_head_raises_priority_only() -> None:
+    pipe = Pipeline()
+    col = pipe.heads.classes.index("p1")
+    text = "love the new serum, thank you so much!!"
+    assert pipe.triage(item(text, "p0")).priority == "P3"
+    pipe.heads.thresholds[col] = 0.0  # every score reaches it
+    pipe.reset()  # the same text again is not a duplicate
+    d = pipe.triage(item(text, "p1"))
+    assert d.priority == "P1" and any(w.startswith("priority.model:p1") for w in d.why)
+    spam = pipe.triage(item("sub4sub anyone?? subscribe to my channel i sub back", "p2"))
+    assert spam.priority == "none"  # spam is never raised

@@ -83,3 +83,55 @@ def test_no_must_pause_message_of_any_set_carries_a_draft() -> None:
             if d.draft is not None:
                 drafted.append(row["id"])
     assert drafted == []
+
+
+def test_training_asks_for_the_development_part_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``build`` reads the real labels through ``labelled``: record every part it asks for
+    (labels stand in for the shared data, so this runs anywhere)."""
+    from triage_dev import labels as labels_module
+    from triage_dev import training
+    from triage_dev.labels import Label, Labelled
+
+    texts = {
+        "tw:1": ("you charged me twice, i want my money back", "billing_refund", ("refund",)),
+        "tw:2": ("thanks, all sorted now", "praise", ()),
+        "tw:3": ("my card was billed again for nothing", "billing_refund", ("refund",)),
+        "tw:4": ("where is my parcel", "order_issue", ()),
+        "tw:5": ("love the new app", "praise", ()),
+        "tw:6": ("refund please, it broke", "billing_refund", ("refund",)),
+    }
+    rows = [
+        Labelled(
+            realtext.RealMessage(i, "tweets", "a", text),
+            Label(i, "en", intent, "P2", bool(fam), fam, "", ""),
+        )
+        for i, (text, intent, fam) in texts.items()
+    ]
+    asked: list[str | None] = []
+
+    def fake_labelled(part: str | None = None, *args: object, **kwargs: object) -> list[Labelled]:
+        asked.append(part)
+        return rows
+
+    monkeypatch.setattr(labels_module, "labelled", fake_labelled)
+    monkeypatch.setattr(realtext, "available", lambda data=None: True)
+    data = tmp_path / "data"
+    (data / "open").mkdir(parents=True)
+    own = [("praise", "love it"), ("praise", "amazing thanks"), ("spam", "free money click"),
+           ("spam", "sub4sub"), ("order_issue", "where is my order"),
+           ("order_issue", "package never came")]  # fmt: skip
+    (data / "examples.tsv").write_text("".join(f"{i}\ten\t{t}\n" for i, t in own))
+    (data / "open" / "Youtube01-Test.csv").write_text(
+        "COMMENT_ID,AUTHOR,DATE,CONTENT,CLASS\n1,a,d,check my channel,1\n2,b,d,great song,0\n"
+    )
+    (data / "open" / "bitext_customer_support_train_4514.csv").write_text(
+        "id,instruction,intent\n1,track my order,track_order\n2,I want a refund,get_refund\n"
+    )
+    training.build(data, tmp_path / "m.npz")
+    assert asked and set(asked) == {"dev"}
+    import numpy as np
+
+    with np.load(tmp_path / "m.npz") as npz:
+        assert "real_dev=6" in str(npz["meta"][0])
