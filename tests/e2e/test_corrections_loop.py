@@ -6,7 +6,6 @@ that kind as the reviewer did, while an unrelated message is decided as before."
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,7 @@ from agent.scaffold import init_home
 from agent.store import Decision, Item
 from agent.store.corrections import corrections_for
 from agent.triage.corrections import memory_path
-from sandbox.testing import RunningSandbox, running_sandbox
+from sandbox.testing import RunningSandbox
 from workspaces.paths import Home
 
 pytestmark = pytest.mark.browser
@@ -65,14 +64,6 @@ LATER = [
     "is your spring sale still running, i want to grab a bundle or two",
 ]
 OTHERS = "do you have the blue hoodie in size M?"
-
-
-@pytest.fixture
-def sandbox() -> Iterator[RunningSandbox]:
-    with running_sandbox(empty=True) as sb, pytest.MonkeyPatch.context() as mp:
-        mp.setenv("INBOX_AGENT_SANDBOX_URL", sb.url)
-        mp.setenv("SANDBOX_PASSWORD", "sandbox")
-        yield sb
 
 
 def _decisions(rt: object, texts: set[str]) -> dict[str, Decision]:

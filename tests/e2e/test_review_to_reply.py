@@ -11,7 +11,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,20 +24,12 @@ from agent.runtime import open_runtime
 from agent.scaffold import init_home
 from agent.store import Decision, Item, OutboxEntry
 from devices.playwright_driver import QUIET_ARGS, chromium_path
-from sandbox.testing import RunningSandbox, running_sandbox
+from sandbox.testing import RunningSandbox
 from workspaces.paths import Home
 
 pytestmark = pytest.mark.browser
 ACME = "sandbox-acme-web"
 PASSWORD = "correct horse battery staple"
-
-
-@pytest.fixture
-def sandbox() -> Iterator[RunningSandbox]:
-    with running_sandbox(empty=True) as sb, pytest.MonkeyPatch.context() as mp:
-        mp.setenv("INBOX_AGENT_SANDBOX_URL", sb.url)
-        mp.setenv("SANDBOX_PASSWORD", "sandbox")
-        yield sb
 
 
 def _serve(app: object) -> tuple[str, uvicorn.Server, threading.Thread]:
