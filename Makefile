@@ -74,7 +74,7 @@ typecheck: setup
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto --maxprocesses=4
 
 bench: setup
 	$(BIN)/python -m bench
