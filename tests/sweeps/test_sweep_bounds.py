@@ -11,6 +11,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from agent.runtime import Runtime
 from agent.store import Run
 from agent.sweep import browser_settings
@@ -19,7 +21,7 @@ from devices.watchdog import browser_pids, process_tree
 from sandbox.testing import RunningSandbox
 from tests.sweeps.conftest import ACME, stored_items
 
-MEGABYTE_TEXT = ("Where is my parcel? " * 60_000)[:1_000_000]
+PARCEL = "Where is my parcel? "
 
 
 @contextmanager
@@ -38,16 +40,18 @@ def fails_instead_of_hanging(seconds: int) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+@pytest.mark.parametrize("megabytes", [1, 5])
 def test_a_megabyte_message_is_collected_whole_and_its_evidence_capped(
-    sb: RunningSandbox, rt: Runtime
+    sb: RunningSandbox, rt: Runtime, megabytes: int
 ) -> None:
-    sb.client.post_message("acme", "dm", "dana", MEGABYTE_TEXT)
+    text = (PARCEL * (megabytes * 1_000_000 // len(PARCEL) + 1))[: megabytes * 1_000_000]
+    sb.client.post_message("acme", "dm", "dana", text)
     sb.client.post_message("acme", "dm", "erin", "And a short one")
     with fails_instead_of_hanging(300):
         result = rt.sweeper(triage=False).sweep(ACME)
     assert result.status == "ok", result.message
     stored = {i.author: i for i in stored_items(rt)}
-    assert stored["dana"].text == MEGABYTE_TEXT  # whole, not cut
+    assert stored["dana"].text == text  # whole, not cut
     assert stored["dana"].evidence_capped and stored["dana"].screenshot
     assert not stored["erin"].evidence_capped
 
