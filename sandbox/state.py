@@ -11,7 +11,9 @@ Text is stored as a browser would show it: ``clean_text`` turns every lone surro
 half of a UTF-16 pair, which UTF-8 cannot encode, so a page holding one could not be sent)
 and every NUL (which an HTML parser drops or replaces) into U+FFFD, the replacement
 character; a surrogate pair written as two code points becomes the one character it
-encodes. Everything else (RTL marks, combining marks, other control characters) is kept.
+encodes; a CR or CRLF becomes LF, as an HTML parser reads line breaks. Everything else (RTL
+marks, combining marks, other control characters) is kept. Like the real platforms, the
+sandbox refuses a message with nothing to show (only blanks, and no image).
 """
 
 from __future__ import annotations
@@ -127,15 +129,16 @@ class Reply:
         return data
 
 
-_UNSHOWABLE = re.compile("[\x00\ud800-\udfff]")
+_UNSHOWABLE = re.compile("[\x00\r\ud800-\udfff]")
 
 
 def clean_text(text: str) -> str:
-    """``text`` with lone surrogates and NUL replaced by U+FFFD (see the module docstring)."""
+    """``text`` as a browser shows it: lone surrogates and NUL as U+FFFD, CR and CRLF as LF
+    (see the module docstring)."""
     if not _UNSHOWABLE.search(text):
         return text
     paired = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-    return paired.replace("\x00", "\ufffd")
+    return paired.replace("\x00", "\ufffd").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _clean_opt(text: str | None) -> str | None:
@@ -272,6 +275,8 @@ class SandboxState:
     ) -> Message:
         if message_id is not None and message_id in self.messages:
             raise SandboxError(f"message id {message_id!r} already exists")
+        if not text.strip() and not image:
+            raise SandboxError("a message needs text or an image: this one has only blanks")
         when = self._stamp(time)
         self._seq += 1
         msg = Message(

@@ -138,6 +138,8 @@ def _check_dropped(item: Item) -> None:
 
 def _clean(text: str, limit: int, what: str, *, required: bool = True) -> str:
     text = text.replace("\r\n", "\n").strip()
+    if "\x00" in text:  # PostgreSQL cannot store it, and no platform would send it
+        raise ReviewError(f"the {what} holds a NUL character (U+0000)")
     if required and not text:
         raise ReviewError(f"the {what} is empty")
     if len(text) > limit:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -86,6 +87,24 @@ def _review_error(request: Request, exc: Exception) -> Response:
     return st.render("error.html", status, viewer=None, message=message, back=back)
 
 
+def _bad_input(request: Request, exc: Exception) -> Response:
+    """A body or parameter that does not validate: 400 naming the field and the problem.
+
+    FastAPI's own answer echoes the input back, and an input holding a lone surrogate
+    cannot be encoded, which turned a bad request into a 500; the input is never echoed.
+    """
+    assert isinstance(exc, RequestValidationError)
+    problems = []
+    for error in exc.errors()[:5]:
+        where = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
+        problems.append(f"{where or 'request'}: {error.get('msg', 'invalid')}")
+    message = "; ".join(problems) or "the request does not validate"
+    if _is_api(request):
+        return JSONResponse({"error": message}, status_code=400)
+    back = _page_of(request.url.path)
+    return state_of(request).render("error.html", 400, viewer=None, message=message, back=back)
+
+
 def _page_of(path: str) -> str | None:
     """The page an action was posted from (``/items/7/approve`` -> ``/items/7``)."""
     parts = path.rstrip("/").split("/")
@@ -119,5 +138,6 @@ def create_app(
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(CsrfRejected, _csrf_rejected)
     app.add_exception_handler(ReviewError, _review_error)
+    app.add_exception_handler(RequestValidationError, _bad_input)
     app.add_middleware(SecurityHeaders)
     return app
