@@ -87,6 +87,9 @@ def _review_error(request: Request, exc: Exception) -> Response:
     return st.render("error.html", status, viewer=None, message=message, back=back)
 
 
+_WHERE = {"body", "query", "path", "header", "cookie"}
+
+
 def _bad_input(request: Request, exc: Exception) -> Response:
     """A body or parameter that does not validate: 400 naming the field and the problem.
 
@@ -96,7 +99,10 @@ def _bad_input(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     problems = []
     for error in exc.errors()[:5]:
-        where = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
+        loc = list(error.get("loc", ()))
+        if loc and loc[0] in _WHERE:  # "body", "query", ...: the field's name says enough
+            loc = loc[1:]
+        where = ".".join(str(part) for part in loc)
         problems.append(f"{where or 'request'}: {error.get('msg', 'invalid')}")
     message = "; ".join(problems) or "the request does not validate"
     if _is_api(request):

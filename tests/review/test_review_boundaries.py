@@ -4,6 +4,7 @@ the password check off the event loop)."""
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections import Counter
@@ -108,6 +109,41 @@ def test_an_unknown_filter_value_is_a_400_naming_it(
     api = alice.get(f"/api/items?{name}={value}")
     assert api.status_code == 400
     assert re.fullmatch(rf"unknown {name} '{value}' \(known: .+\)", api.json()["error"])
+
+
+def test_a_body_that_does_not_validate_is_a_400_naming_the_field_never_echoed(
+    world: World, client_for: Callable[[str], TestClient]
+) -> None:
+    item_id = world.item(ACME, "hello", draft="Hi!")
+    alice = client_for("alice")
+    headers = {
+        "X-CSRF-Token": alice.get("/api/me").json()["csrf_token"],
+        "Content-Type": "application/json",
+    }
+    # A lone surrogate travels in JSON as an escape; FastAPI's own 422 echoed it back and
+    # could not encode it (a 500).
+    body = json.dumps({"text": "caf\ud800 secret-input", "draft_hash": world.draft_hash(item_id)})
+    r = alice.post(f"/api/items/{item_id}/approve", content=body, headers=headers)
+    assert r.status_code == 400, r.text
+    assert r.json()["error"].startswith("text: ") and "secret-input" not in r.text
+    missing = alice.post(f"/api/items/{item_id}/approve", json={}, headers=headers)
+    assert missing.status_code == 400 and "text: Field required" in missing.json()["error"]
+    page = alice.get("/?page=abc")  # a page answers with its own error page, not JSON
+    assert page.status_code == 400 and '<header class="top">' in page.text
+    assert "page: Input should be a valid integer" in page.text
+    assert world.outbox() == []
+
+
+def test_a_reply_holding_nul_is_refused(
+    world: World, client_for: Callable[[str], TestClient]
+) -> None:
+    item_id = world.item(ACME, "hello", draft="Hi!")
+    alice = client_for("alice")
+    csrf = {"X-CSRF-Token": alice.get("/api/me").json()["csrf_token"]}
+    body = {"text": "Hi\x00 there", "draft_hash": world.draft_hash(item_id)}
+    r = alice.post(f"/api/items/{item_id}/approve", json=body, headers=csrf)
+    assert r.status_code == 400 and "NUL character" in r.json()["error"], r.text
+    assert world.outbox() == []
 
 
 def test_known_and_empty_filter_values_still_answer(
