@@ -22,7 +22,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import col, select, update
 
 from agent.store import Decision as DecisionRow
 from agent.store import Item, Review, ReviewAction, Store, status_after
@@ -31,11 +31,12 @@ from agent.triage import Pipeline, TriageConfig, TriageError, TriageInput, load_
 from agent.triage.config import Origin, read_document, validate_config
 from agent.triage.corrections import memory_path
 from agent.triage.errors import TriageConfigError
-from runlogs import ActivityLog
+from runlogs import ActivityLog, NewEvent
 from workspaces.errors import ConfigProblem
 from workspaces.models import Workspace
 from workspaces.paths import Home
 
+CATCH_UP_BATCH = 500  # stored-but-undecided items triaged per commit
 OCR_REVIEW_BELOW = 0.80  # OCR'd text below this confidence goes to a person, never dropped
 # what a person's "not spam" overrules when a dropped item is restored
 OVERRULED_BY_PERSON = ("spam", "duplicates")
@@ -119,9 +120,21 @@ class SweepTriage:
         return {author for author in (*kept, *restored) if author}
 
     def __call__(self, item: Item) -> None:
-        try:
-            decision = self._triage(item)
-        except TriageError as exc:  # the item stays `new`; the next sweep tries again
+        self.batch([item])
+
+    def batch(self, items: list[Item]) -> None:
+        """Triage stored items in order; their decisions are committed in one transaction
+        and logged in one append per workspace. An item whose triage fails stays ``new``
+        (logged as a failed step); the next sweep tries it again."""
+        decided: list[tuple[Item, TriageDecision]] = []
+        failed: list[tuple[Item, TriageError]] = []
+        for item in items:
+            try:
+                decided.append((item, self._triage(item)))
+            except TriageError as exc:
+                failed.append((item, exc))
+        self.record_many(decided)
+        for item, error in failed:
             self.log.append(
                 item.workspace,
                 "step_failed",
@@ -129,24 +142,33 @@ class SweepTriage:
                 step="triage",
                 kind="triage",
                 item=item.id,
-                error=str(exc),
+                error=str(error),
             )
-            return
-        self.record(item, decision)
 
-    def catch_up(self, workspace_id: str) -> int:
-        """Triage the workspace's stored items still waiting for a decision; how many."""
-        with self.store.session() as s:
-            waiting = list(
-                s.exec(
-                    select(Item)
-                    .where(Item.workspace == workspace_id, Item.status == "new")
-                    .order_by(col(Item.id))
-                ).all()
-            )
-        for item in waiting:
-            self(item)
-        return len(waiting)
+    def catch_up(self, workspace_id: str, batch_size: int = CATCH_UP_BATCH) -> int:
+        """Triage the workspace's stored items still waiting for a decision, oldest first,
+        in batches of one commit each; how many there were."""
+        done = 0
+        after = 0
+        while True:
+            with self.store.session() as s:
+                waiting = list(
+                    s.exec(
+                        select(Item)
+                        .where(
+                            Item.workspace == workspace_id,
+                            Item.status == "new",
+                            col(Item.id) > after,
+                        )
+                        .order_by(col(Item.id))
+                        .limit(batch_size)
+                    ).all()
+                )
+            if not waiting:
+                return done
+            self.batch(waiting)
+            done += len(waiting)
+            after = waiting[-1].id or after
 
     def _triage(self, item: Item, skip: tuple[str, ...] = ()) -> TriageDecision:
         decision = self.pipeline(item.workspace).triage(
@@ -172,31 +194,44 @@ class SweepTriage:
         return row
 
     def record(self, item: Item, decision: TriageDecision) -> DecisionRow:
-        row = decision_row(item, decision)
+        return self.record_many([(item, decision)])[0]
+
+    def record_many(self, decided: list[tuple[Item, TriageDecision]]) -> list[DecisionRow]:
+        """Store the decisions and the items' new status in one transaction, then log
+        them (one append per workspace)."""
+        if not decided:
+            return []
+        rows = [decision_row(item, decision) for item, decision in decided]
+        by_status: dict[str, list[int]] = {}
+        for item, decision in decided:
+            by_status.setdefault(status_after(decision.action).value, []).append(item.id or 0)
         with self.store.session() as s:
-            s.add(row)
-            stored = s.get(Item, item.id)
-            if stored is not None:
-                stored.status = status_after(decision.action).value
-                s.add(stored)
-            s.flush()
-            s.refresh(row)
-        self.log.append(
-            item.workspace,
-            "decision",
-            run_id=item.run_id,
-            item=item.id,
-            action=decision.action,
-            intent=decision.intent,
-            priority=decision.priority,
-            queue=decision.queue,
-            owner=decision.owner,
-            pause_reasons=list(decision.pause_reasons),
-            confidence=round(decision.confidence, 3),
-            draft_source=decision.draft_source,
-            why=list(decision.why),
-        )
-        return row
+            s.add_all(rows)
+            for status, ids in by_status.items():
+                s.exec(update(Item).where(col(Item.id).in_(ids)).values(status=status))
+        lines: dict[str, list[NewEvent]] = {}
+        for item, decision in decided:
+            lines.setdefault(item.workspace, []).append(
+                NewEvent(
+                    "decision",
+                    item.run_id,
+                    data={
+                        "item": item.id,
+                        "action": decision.action,
+                        "intent": decision.intent,
+                        "priority": decision.priority,
+                        "queue": decision.queue,
+                        "owner": decision.owner,
+                        "pause_reasons": list(decision.pause_reasons),
+                        "confidence": round(decision.confidence, 3),
+                        "draft_source": decision.draft_source,
+                        "why": list(decision.why),
+                    },
+                )
+            )
+        for workspace, entries in lines.items():
+            self.log.append_many(workspace, entries)
+        return rows
 
 
 def uncertain_text(item: Item, decision: TriageDecision) -> TriageDecision:

@@ -19,7 +19,7 @@ from agent.sweep import flow_variables, open_workspace_driver, screen_context
 from devices.driver import Driver
 from devices.errors import DriverError
 from devices.selectors import SelectorPack
-from flows.context import RunStats, Unreadable
+from flows.context import Box, RunStats, Unreadable
 from flows.errors import FlowDefinitionError, FlowStop
 from flows.items import CollectedItem
 from flows.models import Flow, SendReply, walk
@@ -79,6 +79,9 @@ class _ProbeHooks:
 
     def unreadable(self, report: Unreadable) -> None:
         pass  # a probe reads one screen and stores nothing: nothing to account for
+
+    def evidence_captured(self, screen: bytes, boxes: list[Box]) -> None:
+        pass  # a probe stores nothing
 
     def store(self, batch: list[Evidenced]) -> list[bool]:
         return [False for _ in batch]

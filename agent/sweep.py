@@ -12,6 +12,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -29,7 +30,7 @@ from agent.store import (
     Run,
     Store,
     Takeover,
-    add_item,
+    add_items,
     finish_run,
     set_watermark,
     start_run,
@@ -41,12 +42,12 @@ from devices.errors import DriverError
 from devices.factory import Places
 from devices.playwright_driver import BrowserSettings
 from devices.selectors import SelectorPack
-from flows.context import RunStats, Unreadable
+from flows.context import Box, RunStats, Unreadable
 from flows.errors import FlowDefinitionError, FlowStop
-from flows.evidence import EvidenceStore, ScreenCache
+from flows.evidence import EvidenceStore, EvidenceWriter, ScreenFiles
 from flows.models import Flow
 from flows.runner import DEFAULT_TIMEOUT_S, Evidenced, FlowRunner, RunContext, expand_env
-from runlogs import ActivityLog
+from runlogs import ActivityLog, NewEvent
 from workspaces.leases import Lease, LeaseHeld
 from workspaces.models import AndroidDevice, BrowserProfile, Workspace
 from workspaces.paths import Home
@@ -63,7 +64,8 @@ class SweepResult:
     message: str | None = None
     new_items: int = 0
     seen_items: int = 0
-    screenshots: int = 0
+    screenshots: int = 0  # evidence files written (screens, crops)
+    screens: int = 0  # screens captured as evidence of new items
     duration_s: float = 0.0
     fallbacks: dict[str, int] = field(default_factory=dict)  # selector -> alternative used
     fallback_items: dict[str, int] = field(default_factory=dict)  # selector -> items read so
@@ -92,6 +94,7 @@ class SweepHooks:
         log: ActivityLog,
         evidence: EvidenceStore,
         on_item: ItemCallback | None,
+        writer: EvidenceWriter,
     ):
         self.ws = ws
         self.run_id = run_id
@@ -99,7 +102,8 @@ class SweepHooks:
         self.log = log
         self.evidence = evidence
         self.on_item = on_item
-        self._screens = ScreenCache(evidence)
+        self.writer = writer
+        self._writing: dict[int, tuple[bytes, list[Box], Future[ScreenFiles]]] = {}
 
     def _log(self, type_: str, **data: Any) -> None:
         self.log.append(self.ws.id, type_, run_id=self.run_id, **data)
@@ -150,14 +154,10 @@ class SweepHooks:
         with self.db.session() as s:
             return set(s.exec(select(Item.key).where(col(Item.key).in_(keys))).all())
 
-    def _row(self, ev: Evidenced) -> ItemCreate:
-        item, screen, crop = ev.item, None, None
-        if ev.screen is not None:
-            image, path = self._screens.get(ev.screen)
-            screen = str(path)
-            if ev.box is not None:
-                cropped = self.evidence.save_crop(image, ev.box)
-                crop = str(cropped) if cropped else None
+    def _row(self, ev: Evidenced, files: tuple[Path, Path | None] | None) -> ItemCreate:
+        item = ev.item
+        screen = str(files[0]) if files else None
+        crop = str(files[1]) if files and files[1] else None
         return ItemCreate(
             workspace=self.ws.id,
             platform=item.platform,
@@ -181,24 +181,49 @@ class SweepHooks:
             evidence_hash=Path(crop).stem if crop else None,
         )
 
+    def evidence_captured(self, screen: bytes, boxes: list[Box]) -> None:
+        """Start writing a captured screen and its crops now, on the writer's threads."""
+        self._writing[id(screen)] = (screen, boxes, self.writer.submit(screen, list(boxes)))
+
+    def _evidence_files(self, batch: list[Evidenced]) -> list[tuple[Path, Path | None] | None]:
+        """Each item's (screen, crop) files, as the evidence writer wrote them: one job per
+        screen (decoded once, its crops cut from it), started when the screen was
+        captured; returns once every file of the batch exists."""
+        by_screen: dict[int, tuple[bytes, list[int]]] = {}
+        for k, ev in enumerate(batch):
+            if ev.screen is not None:
+                by_screen.setdefault(id(ev.screen), (ev.screen, []))[1].append(k)
+        out: list[tuple[Path, Path | None] | None] = [None] * len(batch)
+        for screen_id, (png, members) in by_screen.items():
+            started = self._writing.pop(screen_id, None)
+            boxes: list[Box | None] = [batch[k].box for k in members]
+            if started is not None and started[0] is png and set(boxes) <= set(started[1]):
+                files = started[2].result()
+                crops = dict(zip(started[1], files.crops, strict=True))
+                picked = [crops[box] if box is not None else None for box in boxes]
+            else:  # not announced (or other boxes): written now
+                files = self.writer.submit(png, boxes).result()
+                picked = files.crops
+            for k, crop in zip(members, picked, strict=True):
+                out[k] = (files.screen, crop)
+        return out
+
     def store(self, batch: list[Evidenced]) -> list[bool]:
         """Store the batch in one transaction (oldest first), then log and triage the new ones.
 
         One commit for the batch: either every item of it is stored or none is,
         so a kill between two items can never leave a newer item stored and an
-        older one missing.
+        older one missing. The evidence files are written first (content-addressed, so a
+        rerun rewrites nothing), so a stored row never names a missing file. The log
+        lines of the batch go out in one append, and triage decides the batch at once.
         """
-        # Evidence files first (content-addressed, so a rerun rewrites nothing), grouped by
-        # screen so each screen is decoded once; rows are then stored oldest first.
-        order = sorted(range(len(batch)), key=lambda k: id(batch[k].screen))
-        by_index = {k: self._row(batch[k]) for k in order}
-        rows = [by_index[k] for k in range(len(batch))]
+        files = self._evidence_files(batch)
+        rows = [self._row(ev, f) for ev, f in zip(batch, files, strict=True)]
         created_flags: list[bool] = []
         stored_items: list[Item] = []
         newest_by_thread: dict[str, str] = {}
         with self.db.session() as s:  # committed before anything else happens to them
-            for ev, row in zip(batch, rows, strict=True):
-                stored, created = add_item(s, row)
+            for ev, (stored, created) in zip(batch, add_items(s, rows), strict=True):
                 created_flags.append(created)
                 stored_items.append(stored)
                 if created:
@@ -208,23 +233,38 @@ class SweepHooks:
                         s.add(stored)
             for thread, key in newest_by_thread.items():
                 set_watermark(s, self.ws.id, thread, key)
-        for ev, stored, created in zip(batch, stored_items, created_flags, strict=True):
-            if not created:
-                continue
-            self._log(
+        collected = [
+            NewEvent(
                 "item_collected",
-                item=stored.id,
-                key=stored.key,
-                thread=ev.item.thread,
-                kind=ev.item.kind,
-                author=ev.item.author,
-                own=ev.item.own,
-                crop=stored.crop,
-                evidence_capped=ev.capped or None,
-                ocr_confidence=ev.item.ocr_confidence,
+                self.run_id,
+                data={
+                    "item": stored.id,
+                    "key": stored.key,
+                    "thread": ev.item.thread,
+                    "kind": ev.item.kind,
+                    "author": ev.item.author,
+                    "own": ev.item.own,
+                    "crop": stored.crop,
+                    "evidence_capped": ev.capped or None,
+                    "ocr_confidence": ev.item.ocr_confidence,
+                },
             )
-            if self.on_item is not None and not ev.item.own:
-                self.on_item(stored)
+            for ev, stored, created in zip(batch, stored_items, created_flags, strict=True)
+            if created
+        ]
+        self.log.append_many(self.ws.id, collected)
+        to_triage = [
+            stored
+            for ev, stored, created in zip(batch, stored_items, created_flags, strict=True)
+            if created and not ev.item.own
+        ]
+        if self.on_item is not None and to_triage:
+            on_items = getattr(self.on_item, "batch", None)
+            if on_items is not None:  # triage: decisions stored and logged per batch
+                on_items(to_triage)
+            else:
+                for stored in to_triage:
+                    self.on_item(stored)
         return created_flags
 
 
@@ -403,7 +443,8 @@ class Sweeper:
             run_id = start_run(s, ws.id, kind).id
         self.log.append(ws.id, "run_started", run_id=run_id, flow=flow.id, pack=pack.id)
         evidence = EvidenceStore(self.home.screenshots_dir)
-        hooks = SweepHooks(ws, run_id, self.store, self.log, evidence, self.on_item)
+        writer = EvidenceWriter(evidence)
+        hooks = SweepHooks(ws, run_id, self.store, self.log, evidence, self.on_item, writer)
         ctx = RunContext(
             platform=ws.platform,
             account=ws.environment.expected_account,
@@ -446,6 +487,7 @@ class Sweeper:
             self.log.append(ws.id, "stop", run_id=run_id, reason="crashed", message=str(exc))
         finally:
             self._driver = None
+            writer.close()
             if own_driver and driver is not None:
                 driver.close()
         if runner is not None:
@@ -453,6 +495,7 @@ class Sweeper:
             result.reply = st.reply
             result.new_items, result.seen_items = st.new_items, st.seen_items
             result.screenshots, result.fallbacks = evidence.written, st.fallbacks
+            result.screens = st.screens
             result.fallback_items = {
                 k: v for k, v in st.fallback_items.items() if k in st.fallbacks
             }

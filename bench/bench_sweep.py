@@ -1,21 +1,28 @@
 """Sweep benchmarks against a sandbox in a subprocess, each a ratio measured in this run.
 
 (a) framework overhead: a sweep of N new items (half DMs in one thread, half comments on
-    one post) against a plain Playwright script that logs in by cookie and reads the same
-    fields from the same pages in the same Chromium, for N = 10, 100, 1000. The framework
-    also writes screenshot evidence, the store and the activity log; that is the overhead.
+    one post) against two plain Playwright scripts that log in by cookie and read the same
+    fields from the same pages in the same Chromium, for N = 10, 100, 1000: one reads the
+    fields only; the other also takes the same screenshots (one per screen-high window of
+    items), cuts and encodes the same crops and writes the rows to SQLite. Against the
+    first, the cost of evidence and orchestration; against the second, orchestration
+    (store, activity log, triage, the flow's checks) alone.
 (b) history: 10 new items on top of 10,000 stored ones against 10 new items on an empty
-    inbox. The 10,000 are on the platform and in the store (inserted directly with the keys
-    a sweep computes, since sweeping them first would take minutes).
+    inbox. The 10,000 are on the platform and in the store with their decisions (inserted
+    directly with the keys a sweep computes, and triaged, since sweeping them first would
+    take minutes). Then catch-up: the same 10,000 stored but never triaged (a sweep killed
+    between storing and triaging), triaged by the next sweep, in items per second.
 (c) memory: peak PSS (``/proc/PID/smaps_rollup``) of this Python process plus its Chromium
     process trees, per open profile, with 1, 4 and 8 profiles open on a loaded page.
 """
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -31,9 +38,11 @@ from playwright.sync_api import Page, sync_playwright
 
 from agent.runtime import Runtime, open_runtime
 from agent.scaffold import init_home
-from agent.store import ItemCreate, add_item
+from agent.store import ItemCreate, add_items
 from agent.sweep import browser_settings
 from devices.playwright_driver import QUIET_ARGS, PlaywrightDriver, chromium_path
+from flows.context import Box
+from flows.evidence import EvidenceStore, write_screen
 from sandbox.client import SandboxClient
 from workspaces.paths import Home
 
@@ -120,6 +129,10 @@ _GREW = """([sel, n]) => document.querySelectorAll(sel).length > n
   || !document.querySelector('[data-js=feed]').getAttribute('data-cursor')"""
 
 
+_BOXES = """(els) => els.map((e) => { const r = e.getBoundingClientRect();
+  return [r.left, r.top + window.scrollY, r.width, r.height]; })"""
+
+
 def _read_feed(page: Page, testid: str) -> list[dict[str, Any]]:
     sel = f"[data-testid={testid}]"
     while True:
@@ -133,8 +146,68 @@ def _read_feed(page: Page, testid: str) -> list[dict[str, Any]]:
     return items
 
 
-def plain_sweep(url: str, client: SandboxClient, profile: Path) -> int:
-    """The same collection as the sandbox-inbox flow, without the framework."""
+class PlainEvidence:
+    """What the plain script adds to keep the same evidence and rows as a sweep: one
+    screenshot per screen-high window of items (the same capture call), each item's crop
+    cut from it and encoded as the sweep encodes it, and the rows in SQLite (one
+    transaction per list), all in the script's own thread."""
+
+    def __init__(self, root: Path):
+        self.store = EvidenceStore(root / "screenshots")
+        self.db = sqlite3.connect(root / "rows.db")
+        self.db.execute(
+            "CREATE TABLE item (key TEXT PRIMARY KEY, thread TEXT, kind TEXT, message_id TEXT,"
+            " parent TEXT, author TEXT, text TEXT, posted_at TEXT, screenshot TEXT, crop TEXT)"
+        )
+        self.captures = 0
+
+    def keep(
+        self, page: Page, cdp: Any, thread: str, testid: str, items: list[dict[str, Any]]
+    ) -> None:
+        boxes = page.eval_on_selector_all(f"[data-testid={testid}]", _BOXES)
+        height = 900.0
+        order = sorted(range(len(items)), key=lambda k: boxes[k][1])
+        files: dict[int, tuple[str, str | None]] = {}
+        i = 0
+        while i < len(order):
+            top = max(0.0, boxes[order[i]][1] - 40)
+            members = [order[i]]
+            i += 1
+            while i < len(order) and boxes[order[i]][1] + boxes[order[i]][3] <= top + height:
+                members.append(order[i])
+                i += 1
+            shown = float(
+                page.evaluate("(y) => { window.scrollTo(0, y); return window.scrollY; }", top)
+            )
+            shot = cdp.send("Page.captureScreenshot", {"format": "png", "optimizeForSpeed": True})
+            self.captures += 1
+            png = base64.b64decode(shot["data"])
+            on_screen: list[Box | None] = []
+            for k in members:
+                x, y, w, h = boxes[k]
+                on_screen.append((x, y - shown, w, h))
+            written = write_screen(self.store, png, on_screen)
+            for k, crop in zip(members, written.crops, strict=True):
+                files[k] = (str(written.screen), str(crop) if crop else None)
+        rows = [
+            (f"{thread}/{m['id']}", thread, testid, m["id"], m["parent"], m["author"], m["text"],
+             m["time"], *files[k])
+            for k, m in enumerate(items)
+        ]  # fmt: skip
+        with self.db:
+            self.db.executemany(
+                "INSERT OR IGNORE INTO item VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+            )
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def plain_sweep(
+    url: str, client: SandboxClient, profile: Path, evidence: PlainEvidence | None = None
+) -> int:
+    """The same collection as the sandbox-inbox flow, without the framework (and, with
+    ``evidence``, the same screenshots and rows)."""
     token = client.session("acme")["token"]
     args = [*QUIET_ARGS, *(["--no-sandbox"] if os.geteuid() == 0 else [])]
     items: list[dict[str, Any]] = []
@@ -145,6 +218,7 @@ def plain_sweep(url: str, client: SandboxClient, profile: Path) -> int:
         )  # fmt: skip
         ctx.add_cookies([{"name": "sandbox_session", "value": token, "url": url}])
         page = ctx.pages[0] if ctx.pages else ctx.new_page()
+        cdp = ctx.new_cdp_session(page) if evidence is not None else None
         for listing, link, testid in (
             ("/inbox", "dm-thread-link", "message-item"),
             ("/posts", "post-link", "comment-item"),
@@ -153,7 +227,10 @@ def plain_sweep(url: str, client: SandboxClient, profile: Path) -> int:
             hrefs = [a.get_attribute("href") for a in page.get_by_test_id(link).all()]
             for href in hrefs:
                 page.goto(url + str(href))
-                items.extend(_read_feed(page, testid))
+                read = _read_feed(page, testid)
+                if evidence is not None:
+                    evidence.keep(page, cdp, str(href), testid, read)
+                items.extend(read)
         ctx.close()
     return len({i["id"] for i in items})
 
@@ -172,34 +249,55 @@ def bench_overhead(url: str, client: SandboxClient, tmp: Path, profile: Path) ->
     for n in SIZES:
         fill(client, n)
         repeats = 2 if n < 1000 else 1
-        plain_s = fw_s = float("inf")
+        plain_s = shots_s = fw_s = float("inf")
+        captures = screens = 0
         for r in range(repeats):
             took, got = timed(partial(plain_sweep, url, client, tmp / f"plain-{n}-{r}"))
             assert got == n, f"plain script read {got} of {n}"
             plain_s = min(plain_s, took)
+            (tmp / f"shots-{n}-{r}").mkdir()
+            evidence = PlainEvidence(tmp / f"shots-{n}-{r}")
+            took, got = timed(
+                partial(plain_sweep, url, client, tmp / f"shots-profile-{n}-{r}", evidence)
+            )
+            evidence.close()
+            assert got == n, f"plain script with evidence read {got} of {n}"
+            shots_s, captures = min(shots_s, took), evidence.captures
             rt = new_runtime(tmp / f"fw-{n}-{r}", profile)
             took, result = timed(rt.sweeper().sweep, WS)
             assert result.status == "ok" and result.new_items == n, result
-            fw_s = min(fw_s, took)
-        show(rows, f"(a) N={n:<5} plain {plain_s:6.2f}s  framework {fw_s:6.2f}s  "
-                    f"ratio {fw_s / plain_s:5.2f}x  ({fw_s / n * 1000:.1f} ms/item)")  # fmt: skip
+            fw_s, screens = min(fw_s, took), result.screens
+        show(rows, f"(a) N={n:<5} plain {plain_s:6.2f}s  plain+evidence {shots_s:6.2f}s  "
+                    f"framework {fw_s:6.2f}s  ratio {fw_s / plain_s:5.2f}x fields-only, "
+                    f"{fw_s / shots_s:5.2f}x same evidence  ({fw_s / n * 1000:.1f} ms/item; "
+                    f"screens {screens}, plain {captures})")  # fmt: skip
     return rows
 
 
 # -- (b) history -------------------------------------------------------------------------
 
 
-def store_history(rt: Runtime, client: SandboxClient) -> int:
-    """Mark every message now on the platform as already stored (as a sweep would have)."""
+def store_history(rt: Runtime, client: SandboxClient, *, decided: bool = True) -> int:
+    """Store every message now on the platform as a sweep would have: the items with the
+    keys a sweep computes and, with ``decided``, triage's decision for each."""
     messages = client.state()["messages"]
+    rows = [
+        ItemCreate(
+            workspace=WS,
+            platform="sandbox",
+            account="@acme",
+            thread=f"/{'posts' if m['kind'] == 'comment' else 'inbox'}/{m['container_id']}",
+            kind="dm" if m["kind"] == "dm" else "comment",
+            message_id=m["id"],
+            author=m["author"],
+            text=m["text"],
+        )  # fmt: skip
+        for m in messages
+    ]
     with rt.store.session() as s:
-        for m in messages:
-            where = "posts" if m["kind"] == "comment" else "inbox"
-            add_item(s, ItemCreate(
-                workspace=WS, platform="sandbox", account="@acme",
-                thread=f"/{where}/{m['container_id']}", kind=m["kind"] if m["kind"] == "dm"
-                else "comment", message_id=m["id"], author=m["author"], text=m["text"],
-            ))  # fmt: skip
+        stored = [item for item, _ in add_items(s, rows)]
+    if decided:
+        rt.triage().batch(stored)
     return len(messages)
 
 
@@ -240,6 +338,14 @@ def bench_history(client: SandboxClient, tmp: Path, profile: Path) -> list[str]:
     rows: list[str] = []
     line = f"(b) 10 new on empty inbox {empty_s:6.2f}s  10 new on {old:,} stored {full_s:6.2f}s"
     show(rows, f"{line}  ratio {full_s / empty_s:5.2f}x  (seen items read: {r_full.seen_items})")
+
+    # Catch-up: the same 10,000 stored by a sweep that was killed before triaging them.
+    rt = new_runtime(tmp / "undecided", profile)
+    store_history(rt, client, decided=False)
+    took, caught = timed(rt.triage().catch_up, WS)
+    assert caught == old, f"caught up {caught} of {old}"
+    show(rows, f"(b) catch-up of {caught:,} undecided items {took:6.2f}s  "
+                f"{caught / took:7.0f} items/s")  # fmt: skip
     return rows
 
 

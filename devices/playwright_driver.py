@@ -706,8 +706,16 @@ class PlaywrightDriver:
         """Scroll page position ``y`` to the top (as far as the page allows) and capture
         the screen; returns the PNG and the page position of its top edge."""
         top = float(self._call("scroll", lambda: self.page.evaluate(_SCROLL_TO_JS, y)))
-        png = bytes(self._call("screenshot", lambda: self.page.screenshot(timeout=30000)))
-        return png, top
+        return self._call("screenshot", self._capture_screen), top
+
+    def _capture_screen(self) -> bytes:
+        """The viewport through DevTools, PNG encoded for speed (lossless, larger): a sweep
+        captures a screen per window of new items, and this is about half the time of
+        Playwright's screenshot (which also waits for fonts and hides the caret)."""
+        if self._cdp is None:
+            self._cdp = self._context.new_cdp_session(self.page)
+        shot = self._cdp.send("Page.captureScreenshot", {"format": "png", "optimizeForSpeed": True})
+        return base64.b64decode(shot["data"])
 
     def screen_showing(self, box: tuple[float, float, float, float]) -> tuple[bytes, float] | None:
         return None

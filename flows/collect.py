@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from devices.driver import ExtractedItem, Extraction, FieldQuery
 from devices.errors import DriverTimeout, ElementNotFound
-from flows.context import Evidenced
+from flows.context import Box, Evidenced
 from flows.errors import FlowStop
 from flows.items import CollectedItem, content_id, stable_key
 from flows.models import CollectSpec, FieldSpec
@@ -434,6 +434,7 @@ class Collector:
         )
         out: dict[str, tuple[bytes, tuple[float, float, float, float]]] = {}
         placed = []
+        kept: dict[int, tuple[bytes, list[Box]]] = {}  # screens a device kept, by identity
         for box, key in wanted:  # a device keeps the screens it read rows on
             shown = self.r.driver.screen_showing(box)
             if shown is None:
@@ -441,6 +442,9 @@ class Collector:
                 continue
             png, top = shown
             out[key] = (png, (box[0], box[1] - top, box[2], box[3]))
+            kept.setdefault(id(png), (png, []))[1].append(out[key][1])
+        for png, on_it in kept.values():
+            self.r.hooks.evidence_captured(png, on_it)
         wanted = placed
         window_h = self.r.ctx.page_height  # a whole screen: the item in its context
         i = 0
@@ -459,8 +463,10 @@ class Collector:
                 png, top = self.r.driver.screen_at(top)
             else:  # an item a few screens tall: one tall capture of the page area
                 png = self.r.driver.screenshot(clip=(0.0, top, self.r.ctx.page_width, bottom - top))
+            self.r.stats.screens += 1
             for (x, y, w, h), key in members:
                 out[key] = (png, (x, y - top, w, h))
+            self.r.hooks.evidence_captured(png, [out[key][1] for _, key in members])
         return out
 
     def _cap_height(self) -> float:

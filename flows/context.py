@@ -63,6 +63,11 @@ class RunnerHooks(Protocol):
         """Elements seen but not read: logged with a screenshot; the sweep becomes drift."""
         ...
 
+    def evidence_captured(self, screen: bytes, boxes: list[Box]) -> None:
+        """A screen showing new items was captured (once per screen): its evidence may be
+        written now, while the flow goes on. ``store`` later receives the same bytes."""
+        ...
+
     def store(self, batch: list[Evidenced]) -> list[bool]:
         """Store a batch of items (oldest first) atomically; True for each that was new.
 
@@ -107,6 +112,7 @@ class RunStats:
     full_pass: bool = False  # some collect read its whole list
     probe_items: list[CollectedItem] = field(default_factory=list)  # probe: one item per list
     dialogs_dismissed: dict[str, int] = field(default_factory=dict)  # pack dialog -> times
+    screens: int = 0  # screens captured as evidence of new items (one per window of them)
     ocr_items: int = 0  # new items with a field read by OCR
     ocr_low: int = 0  # of those, read below the confidence threshold
 

@@ -14,6 +14,7 @@ from runlogs.heads import HeadStore, StoredHead
 from runlogs.integrity import Problem, VerifyReport, verify_workspace
 from runlogs.keys import LOG_KEY_ENV, LogKey, default_key_file, load_key
 from runlogs.log import ActivityLog
+from runlogs.writer import NewEvent
 
 __all__ = [
     "EVENT_TYPES",
@@ -25,6 +26,7 @@ __all__ = [
     "InvalidEventError",
     "LogIntegrityError",
     "LogKey",
+    "NewEvent",
     "Problem",
     "RunLogError",
     "StoredHead",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -12,7 +12,7 @@ from runlogs.heads import HeadStore
 from runlogs.integrity import VerifyReport, verify_workspace
 from runlogs.keys import LogKey, default_key_file, load_key
 from runlogs.reader import follow_events, iter_events
-from runlogs.writer import append_event
+from runlogs.writer import NewEvent, append_event, append_events
 
 
 def _utc_now() -> datetime:
@@ -71,6 +71,13 @@ class ActivityLog:
             data=data,
             key=self.key(),
             heads=self.heads,
+        )
+
+    def append_many(self, workspace: str, entries: Sequence[NewEvent]) -> list[Event]:
+        """Append events in order under one lock and in one write (a sweep's batch of item
+        and decision lines); all are validated first, so a bad one writes none."""
+        return append_events(
+            self.logs_dir, workspace, entries, now=self._clock(), key=self.key(), heads=self.heads
         )
 
     def verify(self, workspace: str) -> VerifyReport:

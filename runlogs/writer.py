@@ -1,20 +1,21 @@
-"""Appending one event: lock, read the last line, seal, write once, update the heads.
+"""Appending events: lock, read the last line, seal, write once, update the heads.
 
 Two processes may write one workspace's log at once. Each append holds an exclusive
 ``flock`` on the workspace's lock file while it reads the chain's last line (seeking
 from the end of the newest day file) and appends its own, so the chain stays linear;
-each line goes out in one ``os.write`` on an ``O_APPEND`` descriptor, so lines never
-interleave. Every event is written through to the OS at once; run boundaries
-(:data:`RUN_BOUNDARY_TYPES`) are also fsynced. The line is sealed with the log key
-(``runlogs.keys``) and its head is written to ``.chain`` and, when the log has a
-:class:`~runlogs.heads.HeadStore`, to the store, still under the lock.
+each append (one line, or a batch of them) goes out in one ``os.write`` on an
+``O_APPEND`` descriptor, so lines never interleave. Every event is written through to
+the OS at once; run boundaries (:data:`RUN_BOUNDARY_TYPES`) are also fsynced. Lines are
+sealed with the log key (``runlogs.keys``) and the head is written to ``.chain`` and,
+when the log has a :class:`~runlogs.heads.HeadStore`, to the store, still under the lock.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -112,44 +113,96 @@ def append_event(
     ``key`` seals the line (None: an unkeyed line, as before logs were keyed); ``heads``
     also records the new chain head in the store.
     """
+    entry = NewEvent(type_, run_id, actor, data)
+    return append_events(logs_dir, workspace, [entry], now=now, key=key, heads=heads)[0]
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """One event to append: its type, run, actor and data (the time is the append's)."""
+
+    type: str
+    run_id: str | None = None
+    actor: str = "system"
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+def append_events(
+    logs_dir: Path,
+    workspace: str,
+    entries: Sequence[NewEvent],
+    *,
+    now: datetime,
+    key: LogKey | None = None,
+    heads: HeadStore | None = None,
+) -> list[Event]:
+    """Append events in order, under one lock and in one write; return them as stored.
+
+    Every entry is validated before anything is written, so a bad one writes none.
+    The lines go out in one ``os.write`` on an ``O_APPEND`` descriptor and the chain
+    head moves once, to the last of them: a batch of a sweep's item and decision
+    lines costs one lock, one write and one head update instead of one per line. A
+    batch holding a run boundary is fsynced.
+    """
+    if not entries:
+        return []
     ws_dir = workspace_dir(logs_dir, workspace)
-    check_type(type_)
-    check_actor(actor)
-    check_run_id(run_id)
-    data_json = dumps_one_line(dict(data))
+    encoded = []
+    for entry in entries:
+        check_type(entry.type)
+        check_actor(entry.actor)
+        check_run_id(entry.run_id)
+        encoded.append(dumps_one_line(dict(entry.data)))
     time_text = format_time(now)
-    sync = type_ in RUN_BOUNDARY_TYPES
+    sync = any(entry.type in RUN_BOUNDARY_TYPES for entry in entries)
 
     ws_dir.mkdir(parents=True, exist_ok=True)
+    sealed: list[tuple[int, str | None, str]] = []  # (seq, prev, hash) of each line
     with chain_lock(ws_dir) as lock_fd:
         files = day_files(ws_dir)
         target = day_file(ws_dir, datetime.fromisoformat(time_text).date())
         if files and files[-1].name > target.name:
             # The clock went back past midnight: keep the chain in file order.
             target = files[-1]
-        seq, prev = _chain_tail(files)
-        body = _body(seq + 1, time_text, workspace, run_id, actor, type_, data_json, prev)
-        line, digest = seal(body, key)
-        _write_line(target, line, sync=sync)
-        write_head(lock_fd, ChainHead(seq=seq + 1, hash=digest, file=target.name))
+        first_seq, first_prev = _chain_tail(files)
+        seq, prev = first_seq, first_prev
+        lines = []
+        for entry, data_json in zip(entries, encoded, strict=True):
+            seq += 1
+            body = _body(
+                seq, time_text, workspace, entry.run_id, entry.actor, entry.type, data_json, prev
+            )
+            line, digest = seal(body, key)
+            lines.append(line)
+            sealed.append((seq, prev, digest))
+            prev = digest
+        _write_line(target, b"".join(lines), sync=sync)
+        assert prev is not None
+        write_head(lock_fd, ChainHead(seq=seq, hash=prev, file=target.name))
         if sync:
             os.fsync(lock_fd)
         if heads is not None:
             new = StoredHead(
                 day=target.name.removesuffix(".jsonl"),
-                seq=seq + 1,
-                hash=digest,
-                keyed_from=seq + 1 if key is not None else None,
+                seq=seq,
+                hash=prev,
+                keyed_from=first_seq + 1 if key is not None else None,
             )
-            record_head(heads, ws_dir, workspace, new, (seq, prev), durable=sync)
-    return Event(
-        seq=seq + 1,
-        time=datetime.fromisoformat(time_text),
-        workspace=workspace,
-        run_id=run_id,
-        actor=actor,
-        type=type_,
-        data=json.loads(data_json),
-        prev=prev,
-        hash=digest,
-    )
+            record_head(heads, ws_dir, workspace, new, (first_seq, first_prev), durable=sync)
+    moment = datetime.fromisoformat(time_text)
+    return [
+        Event(
+            seq=line_seq,
+            time=moment,
+            workspace=workspace,
+            run_id=entry.run_id,
+            actor=entry.actor,
+            type=entry.type,
+            data=json.loads(data_json),
+            prev=line_prev,
+            hash=digest,
+        )
+        for entry, data_json, (line_seq, line_prev, digest) in zip(
+            entries, encoded, sealed, strict=True
+        )
+    ]

@@ -212,6 +212,9 @@ def item_page(
     )
 
 
+EVIDENCE_TYPES = {".png": "image/png", ".webp": "image/webp"}  # screens, crops (flows.evidence)
+
+
 @router.get("/items/{item_id}/evidence/{kind}")
 def evidence(request: Request, viewer: PageViewer, item_id: ItemId, kind: str) -> Response:
     """A screenshot of the item: only the files the item row names, only under screenshots/."""
@@ -226,11 +229,10 @@ def evidence(request: Request, viewer: PageViewer, item_id: ItemId, kind: str) -
         raise NotFound("no such screenshot")
     path = Path(stored)
     path = (path if path.is_absolute() else root / path).resolve()
-    if not path.is_relative_to(root) or path.suffix.lower() != ".png" or not path.is_file():
+    media = EVIDENCE_TYPES.get(path.suffix.lower())
+    if not path.is_relative_to(root) or media is None or not path.is_file():
         raise NotFound("no such screenshot")
-    return FileResponse(
-        path, media_type="image/png", headers={"Cache-Control": "private, max-age=300"}
-    )
+    return FileResponse(path, media_type=media, headers={"Cache-Control": "private, max-age=300"})
 
 
 def _back(item_id: ItemId, done: str) -> Response:

@@ -12,6 +12,7 @@ from agent.store.errors import MigrationError, StoreError
 from agent.store.heads import StoreHeads, store_heads
 from agent.store.items import (
     add_item,
+    add_items,
     finish_run,
     get_item,
     get_watermark,
@@ -76,6 +77,7 @@ __all__ = [
     "Watermark",
     "acquire_lease",
     "add_item",
+    "add_items",
     "close_stale_runs",
     "create_store_engine",
     "finish_run",

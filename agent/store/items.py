@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from agent.store.errors import StoreError
 from agent.store.models import Item, ItemCreate, Run, RunKind, RunStatus, Watermark
@@ -130,6 +130,48 @@ def add_item(session: Session, item: ItemCreate) -> tuple[Item, bool]:
         # Another session inserted it; make sure we do not hand back stale state.
         session.refresh(stored)
     return stored, created
+
+
+INSERT_CHUNK = 400  # rows per INSERT (SQLite allows 32,766 bound values per statement)
+
+
+def add_items(session: Session, items: list[ItemCreate]) -> list[tuple[Item, bool]]:
+    """Store a batch as :func:`add_item` stores one, in a few statements: one multi-row
+    INSERT … ON CONFLICT DO NOTHING per chunk and one SELECT of the rows. Returns, in
+    the batch's order, each stored row and whether this call inserted it."""
+    if not items:
+        return []
+    now = utcnow()
+    keyed = [(item.key(), item) for item in items]
+    inserted: set[str] = set()
+    table = Item.__table__  # type: ignore[attr-defined]
+    for start in range(0, len(keyed), INSERT_CHUNK):
+        chunk = keyed[start : start + INSERT_CHUNK]
+        values = [{**item.model_dump(), "key": key, "seen_at": now} for key, item in chunk]
+        stmt = (
+            dialect_insert(session, Item)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(table.c.key)
+        )
+        inserted.update(row[0] for row in session.execute(stmt))
+    keys = list(dict.fromkeys(key for key, _ in keyed))
+    stored: dict[str, Item] = {}
+    for start in range(0, len(keys), INSERT_CHUNK):
+        rows = session.exec(
+            select(Item).where(col(Item.key).in_(keys[start : start + INSERT_CHUNK]))
+        )
+        stored.update((row.key, row) for row in rows)
+    out = []
+    created_now: set[str] = set()
+    for key, _ in keyed:
+        row = stored.get(key)
+        if row is None:  # the unique index said it exists; it must be readable
+            raise StoreError(f"item {key} vanished after insert")
+        created = key in inserted and key not in created_now
+        created_now.add(key)
+        out.append((row, created))
+    return out
 
 
 # -- watermarks ---------------------------------------------------------------

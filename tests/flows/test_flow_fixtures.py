@@ -16,7 +16,7 @@ import yaml
 
 from devices.android.driver import AndroidDriver
 from devices.selectors import SelectorPack
-from flows.context import Evidenced, RunContext, Unreadable
+from flows.context import Box, Evidenced, RunContext, Unreadable
 from flows.errors import FlowStop
 from flows.models import Flow
 from flows.runner import FlowRunner
@@ -31,6 +31,7 @@ class Hooks:
 
     def __init__(self) -> None:
         self.stored: list[Evidenced] = []
+        self.captured: list[tuple[bytes, list[Box]]] = []  # screens of new items, as captured
         self.keys: set[str] = set()
         self.fallbacks: dict[str, int] = {}
         self.dismissed_dialogs: list[str] = []
@@ -61,6 +62,9 @@ class Hooks:
 
     def unreadable(self, report: Unreadable) -> None:
         self.unreadable_reports.append(report)
+
+    def evidence_captured(self, screen: bytes, boxes: list[Box]) -> None:
+        self.captured.append((screen, boxes))
 
     def store(self, batch: list[Evidenced]) -> list[bool]:
         out = []

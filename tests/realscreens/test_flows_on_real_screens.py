@@ -17,7 +17,7 @@ import pytest
 
 from devices.android.recorded import RecordedScreen
 from devices.selectors import SelectorPack
-from flows.context import Evidenced, RunContext, Unreadable
+from flows.context import Box, Evidenced, RunContext, Unreadable
 from flows.errors import FlowStop
 from flows.models import Flow
 from flows.runner import FlowRunner
@@ -65,6 +65,9 @@ class Hooks:
 
     def unreadable(self, report: Unreadable) -> None:
         self.unreadable_reports.append(report)
+
+    def evidence_captured(self, screen: bytes, boxes: list[Box]) -> None:
+        pass
 
     def store(self, batch: list[Evidenced]) -> list[bool]:
         self.batches.append(batch)

@@ -131,9 +131,9 @@ class World:
             digest = hashlib.sha256(f"{workspace}{text}".encode()).hexdigest()
             screen_path = self.home.screenshots_dir / digest[:2] / f"{digest}.png"
             screen = str(screenshot_png(screen_path, text, author=author))
-            crop_path = self.home.screenshots_dir / digest[:2] / f"{digest}-crop.png"
-            with Image.open(screen) as full:
-                full.crop((16, 60, 464, 140)).save(crop_path, format="PNG")
+            crop_path = self.home.screenshots_dir / digest[:2] / f"{digest}-crop.webp"
+            with Image.open(screen) as full:  # crops are lossless WebP, as a sweep writes them
+                full.crop((16, 60, 464, 140)).save(crop_path, format="WEBP", lossless=True)
             crop = str(crop_path)
         with self.store.session() as s:
             row, _ = add_item(

@@ -260,7 +260,9 @@ def test_screenshots_are_served_only_from_the_screenshots_folder(
     alice = client_for("alice")
     r = alice.get(f"/items/{good}/evidence/screen")
     assert r.status_code == 200 and r.content.startswith(b"\x89PNG")
-    assert alice.get(f"/items/{good}/evidence/crop").status_code == 200
+    crop = alice.get(f"/items/{good}/evidence/crop")
+    assert crop.status_code == 200 and crop.headers["content-type"] == "image/webp"
+    assert crop.content[:4] == b"RIFF" and crop.content[8:12] == b"WEBP"
     for bad in bad_ids:
         for kind in ("screen", "crop"):
             assert alice.get(f"/items/{bad}/evidence/{kind}").status_code == 404
@@ -293,7 +295,9 @@ def test_no_password_in_clear_in_the_database_or_logs(
             for t in sa.inspect(engine).get_table_names()
         ]
     engine.dispose()  # checkpoint nothing away: read the files as they are
-    files = [p for p in world.home.root.rglob("*") if p.is_file() and p.suffix != ".png"]
+    files = [
+        p for p in world.home.root.rglob("*") if p.is_file() and p.suffix not in (".png", ".webp")
+    ]
     assert any("logs" in p.parts for p in files) and any(t == "table users" for t, _ in places)
     if engine.dialect.name == "sqlite":
         assert any(p.name.endswith(".db") for p in files)

@@ -463,3 +463,18 @@ def test_lines_are_found_by_seq_from_the_end(tmp_path: Path) -> None:
     assert line_with_seq(path, 39) == lines[38]
     assert line_with_seq(path, 99) is None
     assert line_with_seq(tmp_path / "missing.jsonl", 1) is None
+
+
+def test_a_batch_moves_the_stored_head_once_to_its_last_line(
+    hlog: ActivityLog, heads: FakeHeads
+) -> None:
+    from runlogs import NewEvent
+
+    hlog.append("acme", "run_started", run_id="r1")
+    calls = heads.calls
+    batch = hlog.append_many("acme", [NewEvent("step_ok", "r1", data={"i": i}) for i in range(50)])
+
+    assert heads.calls == calls + 1  # one head update for fifty lines
+    assert (heads.rows["acme"].seq, heads.rows["acme"].hash) == (51, batch[-1].hash)
+    assert heads.rows["acme"].keyed_from == 1
+    assert verify_workspace(hlog.logs_dir, "acme", heads=heads).ok

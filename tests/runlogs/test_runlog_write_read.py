@@ -193,3 +193,36 @@ def test_follow_after_seq_starts_in_the_right_day_file(log: ActivityLog, logs_di
     got.extend(stream)
 
     assert [e.seq for e in got] == [2, 3]
+
+
+def test_append_many_chains_its_lines_in_one_write(log: ActivityLog, logs_dir: Path) -> None:
+    from runlogs import NewEvent
+
+    first = log.append("acme", "run_started", run_id="r1")
+    batch = log.append_many(
+        "acme",
+        [
+            NewEvent("item_collected", "r1", data={"item": 1, "text": "a\nb"}),
+            NewEvent("decision", "r1", data={"item": 1, "action": "review"}),
+            NewEvent("review", None, "user:ana", {"item": 1}),
+        ],
+    )
+    after = log.append("acme", "run_finished", run_id="r1")
+
+    read = list(log.events("acme"))
+    assert read == [first, *batch, after]
+    assert [e.seq for e in read] == [1, 2, 3, 4, 5]
+    assert batch[0].prev == first.hash and batch[2].prev == batch[1].hash
+    assert after.prev == batch[2].hash
+    assert batch[2].actor == "user:ana" and batch[0].data["text"] == "a\nb"
+    assert verify_workspace(logs_dir, "acme", key_file=log.key_file).ok
+
+
+def test_append_many_writes_nothing_when_one_entry_is_bad(log: ActivityLog) -> None:
+    from runlogs import NewEvent
+
+    log.append("acme", "run_started", run_id="r1")
+    with pytest.raises(InvalidEventError, match="unknown event type"):
+        log.append_many("acme", [NewEvent("item_collected", "r1"), NewEvent("no_such_type", "r1")])
+    assert [e.type for e in log.events("acme")] == ["run_started"]
+    assert log.append_many("acme", []) == []

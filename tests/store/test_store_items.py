@@ -17,6 +17,7 @@ from agent.store import (
     Store,
     StoreError,
     add_item,
+    add_items,
     finish_run,
     get_watermark,
     item_key,
@@ -227,3 +228,25 @@ def test_decisions_keep_json_lists_and_need_an_item(store: Store) -> None:
         assert decision.why == ["rule:refund", "model:0.91"]
     with pytest.raises(sa.exc.IntegrityError), store.session() as session:
         session.add(Decision(item_id=99999, action="review"))
+
+
+def test_a_batch_is_stored_once_per_key_in_its_order(store: Store) -> None:
+    with store.session() as session:
+        first, _ = add_item(session, _collected(message_id="m-2", text="already here"))
+    batch = [_collected(message_id=f"m-{i}", text=f"text {i}") for i in range(1, 1001)]
+    batch.append(_collected(message_id="m-7", text="the same key again"))
+
+    with store.session() as session:
+        stored = add_items(session, batch)
+
+    assert len(stored) == 1001
+    assert [row.message_id for row, _ in stored[:3]] == ["m-1", "m-2", "m-3"]
+    created = [flag for _, flag in stored]
+    assert created[1] is False and stored[1][0].id == first.id  # stored before this batch
+    assert stored[1][0].text == "already here"
+    assert created[1000] is False and stored[1000][0].id == stored[6][0].id  # twice in it
+    assert sum(created) == 999 and _count(store) == 1000
+    with store.session() as session:
+        again = add_items(session, batch[:10])
+    assert not any(flag for _, flag in again)
+    assert [row.id for row, _ in again] == [row.id for row, _ in stored[:10]]

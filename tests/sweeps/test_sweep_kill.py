@@ -109,3 +109,7 @@ def test_killing_the_sweep_at_random_points_loses_and_duplicates_nothing(
     log = ActivityLog(rt.home.logs_dir).events(ACME)
     handed_on = Counter(e.data["key"] for e in log if e.type == "item_collected")
     assert max(handed_on.values()) == 1
+    # The evidence writer's files exist before a row names them, whenever it was killed.
+    named = [p for i in items for p in (i.screenshot, i.crop) if p]
+    assert len(named) >= len(items) and all(Path(p).is_file() for p in named)
+    assert all(i.status != "new" for i in items), "an item was left without a decision"
