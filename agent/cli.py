@@ -3,6 +3,10 @@
 Top-level options choose the home folder and whether tracebacks are shown.
 Every command group lives in ``agent/commands/``; this module wires them up and
 turns inbox-agent errors into one clear line and exit code 1.
+
+Start-up stays fast: a command module imports only typer, rich and the standard
+library when it is loaded, and what its commands use (the store, browsers, the web
+stack, triage) when they run (tests/test_cli_startup.py checks it).
 """
 
 from __future__ import annotations

@@ -492,8 +492,8 @@ def _reference_problems(
 
 def _triage_problems(ws: Workspace, doc: Document, home: Home) -> list[ConfigProblem]:
     """What the sweep would refuse in the workspace's triage and knowledge files."""
-    from agent.decide import workspace_config  # the one place they are put together
     from agent.triage.errors import TriageConfigError
+    from agent.triage.workspace import workspace_config  # the one place they are put together
 
     named = [ws.triage, ws.reply_policy.knowledge]
     if any(name is not None and not (home.root / name).is_file() for name in named):

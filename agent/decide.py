@@ -20,19 +20,15 @@ nothing is lost and nothing is triaged twice.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from sqlmodel import col, select, update
 
 from agent.store import Decision as DecisionRow
 from agent.store import Item, Review, ReviewAction, Store, status_after
 from agent.triage import Decision as TriageDecision
-from agent.triage import Pipeline, TriageConfig, TriageError, TriageInput, load_config
-from agent.triage.config import Origin, read_document, validate_config
-from agent.triage.corrections import memory_path
-from agent.triage.errors import TriageConfigError
+from agent.triage import Pipeline, TriageError, TriageInput, load_config
+from agent.triage.workspace import workspace_config
 from runlogs import ActivityLog, NewEvent
-from workspaces.errors import ConfigProblem
 from workspaces.models import Workspace
 from workspaces.paths import Home
 
@@ -40,40 +36,6 @@ CATCH_UP_BATCH = 500  # stored-but-undecided items triaged per commit
 OCR_REVIEW_BELOW = 0.80  # OCR'd text below this confidence goes to a person, never dropped
 # what a person's "not spam" overrules when a dropped item is restored
 OVERRULED_BY_PERSON = ("spam", "duplicates")
-
-
-def workspace_config(home: Home, ws: Workspace) -> TriageConfig:
-    """The default triage configuration with the workspace's own settings applied.
-
-    Raises TriageConfigError naming file, line and field when the workspace's
-    triage or knowledge file is malformed (``inbox-agent validate`` reports the same).
-    """
-    base = load_config(home.root / ws.triage if ws.triage else None)
-    data: dict[str, Any] = base.model_dump()
-    origins: dict[str, Origin] = {}
-    if ws.reply_policy.knowledge:
-        doc = read_document(home.root / ws.reply_policy.knowledge)
-        if not isinstance(doc.data, dict):
-            problem = ConfigProblem(str(doc.path), 1, 1, "(top)", "must be a mapping")
-            raise TriageConfigError.from_problems([problem])
-        data["knowledge"] = {**data["knowledge"], **doc.data}
-        origins["knowledge"] = (doc, ())
-    policy = data["knowledge"].get("reply_policy") or {}
-    if isinstance(policy, dict):  # anything else is reported by validate_config below
-        policy = {**policy, "approved_intents": list(ws.reply_policy.approved_intents)}
-        data["knowledge"]["reply_policy"] = policy
-    owners = ws.owners
-    for rule in data["routing"]["rules"]:
-        actions = rule["actions"]
-        queue = actions.get("queue")
-        if queue in owners.queues:
-            actions["owner"] = owners.queues[queue]
-        elif not actions.get("owner") and owners.default:
-            actions["owner"] = owners.default
-    memory = memory_path(home.root, ws.id)
-    if memory.is_file():  # the reviewers' corrections (`inbox-agent triage train --workspace`)
-        data["corrections_path"] = str(memory)
-    return validate_config(data, f"workspace {ws.id}", origins)
 
 
 class SweepTriage:

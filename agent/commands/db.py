@@ -10,19 +10,16 @@ end event in the activity log: ``agent.store.runs``) and lists the runs still ru
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import sqlalchemy as sa
 import typer
 
 from agent.commands.context import console, print_json, state
-from agent.runtime import stale_run_limit
-from agent.store import close_stale_runs, store_heads
-from agent.store.engine import head_revision, normalise_url, open_store
-from agent.store.errors import StoreError
-from agent.store.runs import running_runs
-from runlogs import ActivityLog
-from workspaces.paths import Home
+
+# The store (SQLAlchemy, Alembic) is imported by the functions that use it: the rest of
+# the CLI starts without it.
+if TYPE_CHECKING:
+    from workspaces.paths import Home
 
 app = typer.Typer(no_args_is_help=True, help="Show and migrate the database schema.")
 
@@ -31,6 +28,8 @@ JsonOption = Annotated[bool, typer.Option("--json", help="One JSON object on std
 
 def missing_sqlite_file(url: str) -> Path | None:
     """The SQLite file ``url`` names when it does not exist yet, else None."""
+    from agent.store.engine import normalise_url
+
     parsed = normalise_url(url)
     database = parsed.database or ""
     if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:"):
@@ -40,6 +39,11 @@ def missing_sqlite_file(url: str) -> Path | None:
 
 
 def _status(url: str) -> dict[str, Any]:
+    import sqlalchemy as sa
+
+    from agent.store.engine import head_revision, normalise_url, open_store
+    from agent.store.errors import StoreError
+
     head = head_revision()
     if missing_sqlite_file(url) is not None:
         shown = normalise_url(url).render_as_string(hide_password=True)
@@ -60,6 +64,15 @@ def _status(url: str) -> dict[str, Any]:
 
 def _runs(home: Home) -> dict[str, Any]:
     """Close the runs whose process is gone; what is still running and what was closed."""
+    import sqlalchemy as sa
+
+    from agent.runtime import stale_run_limit
+    from agent.store import close_stale_runs, store_heads
+    from agent.store.engine import head_revision, open_store
+    from agent.store.errors import StoreError
+    from agent.store.runs import running_runs
+    from runlogs import ActivityLog
+
     with open_store(home.db_url, migrate=False) as store:
         try:
             current = store.current_revision()
@@ -124,6 +137,8 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
 @app.command("upgrade")
 def upgrade(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Migrate the database in place to the newest schema (creating it if needed)."""
+    from agent.store.engine import open_store
+
     home = state(ctx).home
     url = home.db_url
     if missing_sqlite_file(url) is not None:

@@ -16,32 +16,42 @@ import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from agent.commands.context import console, print_json, state
 from agent.commands.db import missing_sqlite_file
-from agent.config import load_catalog
-from agent.device_leases import SlotHolder, device_holders, try_lease_device
 from agent.errors import UserError
-from agent.store import Store, open_store
-from agent.store.types import utcnow
-from devices.doctor import Check, Doctor, Reach, Status, default_reach
-from devices.inventory import InventoryDevice, build_inventory
-from workspaces.paths import Home
+
+if TYPE_CHECKING:
+    from agent.device_leases import SlotHolder
+    from agent.store import Store
+    from devices.doctor import Check, Doctor, Reach
+    from devices.inventory import InventoryDevice
+    from workspaces.paths import Home
 
 app = typer.Typer(no_args_is_help=True, help="List, show and check Android devices.")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="JSON objects, one per line.")]
+
+
+def _default_reach() -> Reach:
+    from devices.doctor import default_reach
+
+    return default_reach()
+
+
 # How the doctor reaches devices; tests put fakes here.
-reach_factory: Callable[[], Reach] = default_reach
+reach_factory: Callable[[], Reach] = _default_reach
 DOCTOR_LEASE_TTL_S = 120.0
 
 
 def _inventory(home: Home) -> list[InventoryDevice]:
+    from agent.config import load_catalog
+    from devices.inventory import build_inventory
+
     catalog = load_catalog(home).raise_for_problems()
     return build_inventory(
         {key: loaded.model for key, loaded in catalog.devices.items()},
@@ -62,6 +72,8 @@ def _one(devices: list[InventoryDevice], device_id: str) -> InventoryDevice:
 @contextmanager
 def _store(home: Home) -> Iterator[Store | None]:
     """The home's store if it exists (None when no database was created yet)."""
+    from agent.store import open_store
+
     if missing_sqlite_file(home.db_url) is not None:
         yield None
         return
@@ -70,6 +82,8 @@ def _store(home: Home) -> Iterator[Store | None]:
 
 
 def _holders(home: Home, devices: list[InventoryDevice]) -> dict[str, list[SlotHolder]]:
+    from agent.device_leases import device_holders
+
     with _store(home) as store:
         if store is None:
             return {}
@@ -98,6 +112,10 @@ def _holder_data(holder: SlotHolder) -> dict[str, Any]:
 @app.command("list")
 def list_devices(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """List the devices of the home, the workspaces on each, and who holds each now."""
+    from rich.table import Table
+
+    from agent.store.types import utcnow
+
     home = state(ctx).home
     devices = _inventory(home)
     holders = _holders(home, devices)
@@ -144,6 +162,8 @@ def show(
     as_json: JsonOption = False,
 ) -> None:
     """Show one device in full: its entry, its workspaces and its slots."""
+    from agent.store.types import utcnow
+
     home = state(ctx).home
     device = _one(_inventory(home), device_id)
     held = {h.slot: h for h in _holders(home, [device]).get(device.id, [])}
@@ -194,6 +214,8 @@ def doctor(
 ) -> None:
     """Check that devices are reachable and ready: adb or Appium, state, screen, app versions.
     Exits 1 when a check fails; each failure says how to fix it."""
+    from devices.doctor import Doctor, Status
+
     home = state(ctx).home
     devices = _inventory(home)
     if device_id is not None:
@@ -213,6 +235,8 @@ def doctor(
 
 
 def _run_doctor(home: Home, devices: list[InventoryDevice], doc: Doctor) -> list[Check]:
+    from agent.device_leases import device_holders, try_lease_device
+
     checks: list[Check] = []
     with _store(home) as store:
         for device in devices:
@@ -230,10 +254,11 @@ def _run_doctor(home: Home, devices: list[InventoryDevice], doc: Doctor) -> list
     return checks
 
 
+# Keyed by devices.doctor.Status (a StrEnum: its members are these strings).
 STATUS_STYLE = {
-    Status.OK: ("ok", "green"),
-    Status.FAIL: ("FAIL", "bold red"),
-    Status.SKIP: ("skip", "dim"),
+    "ok": ("ok", "green"),
+    "fail": ("FAIL", "bold red"),
+    "skip": ("skip", "dim"),
 }
 
 

@@ -63,10 +63,10 @@ def corrections(ctx: typer.Context, workspace: str) -> None:
     shipped model alone and with a memory learned from the other corrections."""
     from agent.commands.context import state
     from agent.commands.triage import workspace_corrections
-    from agent.decide import workspace_config
     from agent.runtime import open_runtime
     from agent.triage import Decision, Pipeline, TriageInput
     from agent.triage.corrections import agreement, held_out, train_memory
+    from agent.triage.workspace import workspace_config
 
     home = state(ctx).home
     runtime = open_runtime(home)

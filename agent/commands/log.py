@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -28,13 +28,16 @@ from typer.core import TyperGroup
 from agent.commands.context import console, err_console, print_json, state
 from agent.commands.db import missing_sqlite_file
 from agent.errors import InboxAgentError, UserError
-from agent.runtime import home_log, stale_run_limit
-from agent.store import Store, StoreHeads, close_stale_runs, open_store
-from agent.store.runs import RunEnd, unended_runs
+
+# The activity log is plain Python (no store, no SQLAlchemy): cheap to import here.
 from runlogs import ActivityLog, Event, RunLogError
 from runlogs.files import workspace_dir
 from runlogs.reader import follow_events
-from workspaces.paths import Home
+
+if TYPE_CHECKING:
+    from agent.store import Store
+    from agent.store.runs import RunEnd
+    from workspaces.paths import Home
 
 _SUMMARY_WIDTH = 400
 # Text from social media must not drive the terminal: show control characters escaped.
@@ -77,6 +80,8 @@ def _no_log(home: Home, workspace: str) -> UserError:
 @contextlib.contextmanager
 def home_store(home: Home) -> Iterator[Store | None]:
     """The home's store when it exists (None for a SQLite file not created yet)."""
+    from agent.store import open_store
+
     if missing_sqlite_file(home.db_url) is not None:
         yield None
         return
@@ -152,6 +157,8 @@ def show(
     ] = None,
 ) -> None:
     """Show a workspace's activity log, oldest first."""
+    from agent.runtime import home_log
+
     home = state(ctx).home
     if not _ws_dir(home, workspace).is_dir():
         raise _no_log(home, workspace)
@@ -170,6 +177,8 @@ def show(
 
 
 def _close_heads(log: ActivityLog) -> None:
+    from agent.store import StoreHeads
+
     if isinstance(log.heads, StoreHeads):
         log.heads.close()
 
@@ -184,6 +193,10 @@ def _show(
     run: str | None,
     since_date: date | None,
 ) -> None:
+    from agent.runtime import stale_run_limit
+    from agent.store import close_stale_runs
+    from agent.store.runs import unended_runs
+
     try:
         if store is not None:
             close_stale_runs(store, log, workspace=workspace, limit_s=stale_run_limit(home))
@@ -239,6 +252,8 @@ def verify(
     in the store) and a chain rewritten without the key. Exit 0 ok, 1 tampered, 2 when
     keyed lines could not be checked for want of the key.
     """
+    from agent.runtime import home_log
+
     home = state(ctx).home
     has_dir = _ws_dir(home, workspace).is_dir()
     with contextlib.ExitStack() as stack:

@@ -9,30 +9,23 @@ that changed since you looked is refused instead of being sent.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from agent import takeover as takeovers
 from agent.commands.context import console, print_json, state
 from agent.errors import UserError
-from agent.review import actions
-from agent.review.auth import require_user, require_visible, visible_workspaces
-from agent.review.errors import NotFound
-from agent.review.queries import (
-    STATUS_FILTERS,
-    QueueFilter,
-    check_filter,
-    item_detail,
-    known_intents,
-    open_session_command,
-    queue,
-    visible_item,
-)
-from agent.runtime import Runtime, open_runtime
-from agent.store import User
+
+# The review code (the store, SQLAlchemy) is imported by each command when it runs.
+if TYPE_CHECKING:
+    from agent.runtime import Runtime
+    from agent.store import User
 
 app = typer.Typer(no_args_is_help=True, help="Review triaged items: approve, edit, reject, …")
+
+# The keys of agent.review.queries.STATUS_FILTERS, for --status's help without importing
+# the store (tests/test_cli_startup.py checks they agree).
+STATUS_NAMES = ("pending", "approved", "resolved", "dropped", "all")
 
 AsUser = Annotated[
     str,
@@ -46,6 +39,9 @@ JsonOption = Annotated[bool, typer.Option("--json", help="JSON output.")]
 
 
 def _open(ctx: typer.Context, name: str) -> tuple[Runtime, User]:
+    from agent.review.auth import require_user
+    from agent.runtime import open_runtime
+
     if not name:
         raise UserError("say who you are: --as NAME (or set INBOX_AGENT_USER)")
     rt = open_runtime(state(ctx).home)
@@ -67,11 +63,14 @@ def list_cmd(
     intent: Annotated[str | None, typer.Option("--intent")] = None,
     priority: Annotated[str | None, typer.Option("--priority")] = None,
     sla: Annotated[str | None, typer.Option("--sla", help="breached|due_soon|ok|none")] = None,
-    status: Annotated[str, typer.Option("--status", help="|".join(STATUS_FILTERS))] = "pending",
+    status: Annotated[str, typer.Option("--status", help="|".join(STATUS_NAMES))] = "pending",
     page: Annotated[int, typer.Option("--page", min=1)] = 1,
     as_json: JsonOption = False,
 ) -> None:
     """The queue, soonest SLA deadline first."""
+    from agent.review.auth import require_visible, visible_workspaces
+    from agent.review.queries import QueueFilter, check_filter, known_intents, queue
+
     rt, user = _open(ctx, who)
     f = QueueFilter(workspace, intent, priority, sla, status, page)
     check_filter(f, known_intents(rt.home, rt.catalog))
@@ -107,6 +106,10 @@ def show(
     ctx: typer.Context, item_id: ItemArg, who: AsUser = "", as_json: JsonOption = False
 ) -> None:
     """An item: its text, screenshot paths, thread, the decision with reasons, the draft."""
+    from agent.review.auth import visible_workspaces
+    from agent.review.errors import NotFound
+    from agent.review.queries import item_detail, visible_item
+
     rt, user = _open(ctx, who)
     with rt.store.session() as s:
         item = visible_item(s, item_id, visible_workspaces(s, user))
@@ -158,6 +161,11 @@ def approve(
     ] = None,
 ) -> None:
     """Approve the draft (or --text): it goes to the outbox, to be sent once."""
+    from agent.review import actions
+    from agent.review.auth import visible_workspaces
+    from agent.review.errors import NotFound
+    from agent.review.queries import item_detail, visible_item
+
     rt, user = _open(ctx, who)
     if text is None:
         with rt.store.session() as s:
@@ -183,6 +191,8 @@ def edit(
     who: AsUser = "",
 ) -> None:
     """Replace the draft without approving it."""
+    from agent.review import actions
+
     rt, user = _open(ctx, who)
     actions.save_draft(rt.store, item_id, user, text, seen_draft_hash=draft_hash, log=rt.log)
     console.print(f"draft of item {item_id} saved", markup=False)
@@ -194,6 +204,8 @@ Reason = Annotated[str | None, typer.Option("--reason", help="Why (kept in the h
 @app.command("reject")
 def reject(ctx: typer.Context, item_id: ItemArg, who: AsUser = "", reason: Reason = None) -> None:
     """Reject the draft; the item stays in review."""
+    from agent.review import actions
+
     rt, user = _open(ctx, who)
     actions.reject(rt.store, item_id, user, reason=reason, log=rt.log)
     console.print(f"draft of item {item_id} rejected", markup=False)
@@ -213,6 +225,9 @@ def correct(
 ) -> None:
     """Correct triage's intent, priority or queue (recorded as a label; `triage train -w`
     learns the workspace's corrections)."""
+    from agent.review import actions
+    from agent.review.queries import known_intents
+
     rt, user = _open(ctx, who)
     actions.correct(
         rt.store, item_id, user, intent=intent, priority=priority, queue=queue_name, note=note,
@@ -230,6 +245,8 @@ def escalate(
     owner: Annotated[str | None, typer.Option("--to", help="Escalate to this owner.")] = None,
 ) -> None:
     """Escalate the item (approving it then needs an approver)."""
+    from agent.review import actions
+
     rt, user = _open(ctx, who)
     actions.escalate(rt.store, item_id, user, reason=reason, owner=owner, log=rt.log)
     console.print(f"item {item_id} escalated", markup=False)
@@ -243,6 +260,8 @@ def assign(
     who: AsUser = "",
 ) -> None:
     """Reassign the item."""
+    from agent.review import actions
+
     rt, user = _open(ctx, who)
     actions.assign(rt.store, item_id, user, owner, log=rt.log)
     console.print(f"item {item_id} assigned to {owner}", markup=False)
@@ -251,6 +270,8 @@ def assign(
 @app.command("resolve")
 def resolve(ctx: typer.Context, item_id: ItemArg, who: AsUser = "", reason: Reason = None) -> None:
     """Resolve without a reply."""
+    from agent.review import actions
+
     rt, user = _open(ctx, who)
     actions.resolve(rt.store, item_id, user, note=reason, log=rt.log)
     console.print(f"item {item_id} resolved without a reply", markup=False)
@@ -259,6 +280,8 @@ def resolve(ctx: typer.Context, item_id: ItemArg, who: AsUser = "", reason: Reas
 @app.command("restore")
 def restore(ctx: typer.Context, item_id: ItemArg, who: AsUser = "", reason: Reason = None) -> None:
     """Not spam: put a dropped item in the queue (triaged again; stop rules still apply)."""
+    from agent.review import actions
+
     rt, user = _open(ctx, who)
     item = actions.restore(rt.store, item_id, user, rt.triage().not_spam, note=reason, log=rt.log)
     console.print(f"item {item_id} restored: {item.status}", markup=False)
@@ -270,6 +293,9 @@ WorkspaceArg = Annotated[str, typer.Argument(help="Workspace id.")]
 @app.command("takeover")
 def takeover(ctx: typer.Context, workspace: WorkspaceArg, who: AsUser = "") -> None:
     """Take over a workspace's live session: sweeps and the outbox leave it alone."""
+    from agent import takeover as takeovers
+    from agent.review.queries import open_session_command
+
     rt, user = _open(ctx, who)
     taken = takeovers.take_over(rt, workspace, user)
     console.print(
@@ -291,6 +317,8 @@ def takeover(ctx: typer.Context, workspace: WorkspaceArg, who: AsUser = "") -> N
 @app.command("handback")
 def handback(ctx: typer.Context, workspace: WorkspaceArg, who: AsUser = "") -> None:
     """Hand a taken-over workspace back to automation."""
+    from agent import takeover as takeovers
+
     rt, user = _open(ctx, who)
     takeovers.hand_back(rt, workspace, user)
     console.print(f"{workspace} handed back: sweeps and replies resume", markup=False)

@@ -11,14 +11,31 @@ import os
 import socket
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from agent.commands.context import console, print_json
 from agent.errors import UserError
-from sandbox.client import DEFAULT_URL, TOKEN_ENV, SandboxClient
-from sandbox.state import FAULT_MODES
+
+if TYPE_CHECKING:
+    from sandbox.client import SandboxClient
+
+# Any ``sandbox`` module imports the package, and with it httpx: the help texts below
+# use copies of sandbox.client.DEFAULT_URL and sandbox.state.FAULT_MODES instead
+# (tests/test_cli_startup.py checks they agree).
+DEFAULT_URL = "http://127.0.0.1:8765"
+FAULT_MODES: tuple[str, ...] = (
+    "none",
+    "session_expired",
+    "challenge",
+    "rate_limited",
+    "wrong_account",
+    "changed_dom",
+    "slow",
+    "never_loads",
+    "server_error",
+)
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -34,6 +51,8 @@ UrlOpt = Annotated[
 
 
 def _client(url: str | None) -> SandboxClient:
+    from sandbox.client import SandboxClient
+
     return SandboxClient(url)
 
 
@@ -47,6 +66,7 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the sandbox platform (accounts acme, globex, initech; password `sandbox`)."""
+    from sandbox.client import TOKEN_ENV
     from sandbox.testing import serve as run_server
 
     token = os.environ.get(TOKEN_ENV) or None
@@ -138,8 +158,10 @@ def fault(
     url: UrlOpt = None,
 ) -> None:
     """Switch a fault mode on for an account (`none` clears it)."""
-    if mode not in FAULT_MODES:
-        raise UserError(f"unknown fault mode {mode!r} (known: {', '.join(FAULT_MODES)})")
+    from sandbox.state import FAULT_MODES as known
+
+    if mode not in known:
+        raise UserError(f"unknown fault mode {mode!r} (known: {', '.join(known)})")
     with _client(url) as client:
         result = client.fault(account, mode, slow_ms=slow_ms)
     console.print(f"{result['account']}: fault {result['mode']}")

@@ -6,12 +6,8 @@ from dataclasses import asdict
 from typing import Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from agent.commands.context import console, err_console, print_json, state
-from agent.runtime import open_runtime
-from agent.selector_check import check_selectors
 
 app = typer.Typer(no_args_is_help=True, help="Check selector packs against live screens.")
 STYLE = {
@@ -31,6 +27,12 @@ def check(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per selector.")] = False,
 ) -> None:
     """Open the workspace's screens and report which selectors resolve and which fell back."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from agent.runtime import open_runtime
+    from agent.selector_check import check_selectors
+
     report = check_selectors(open_runtime(state(ctx).home), workspace)
     if as_json:
         for row in report.rows:

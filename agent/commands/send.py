@@ -5,11 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from agent.commands.context import console, print_json, state
-from agent.outbox import Outbox
-from agent.runtime import open_runtime
 
 
 def send(
@@ -20,6 +17,11 @@ def send(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per entry.")] = False,
 ) -> None:
     """Send every approved reply (exactly once each); exit 1 if any ended failed."""
+    from rich.table import Table
+
+    from agent.outbox import Outbox
+    from agent.runtime import open_runtime
+
     rt = open_runtime(state(ctx).home)
     if workspace:
         rt.catalog.workspace(workspace)

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from agent.commands.context import console, err_console, print_json, state
-from agent.config import load_catalog
-from agent.scaffold import init_home
-from devices.selectors import SelectorPack
 from workspaces.paths import Home
+
+if TYPE_CHECKING:
+    from devices.selectors import SelectorPack
 
 
 def init(
@@ -21,6 +21,8 @@ def init(
     ] = None,
 ) -> None:
     """Create a home folder with commented, working example files."""
+    from agent.scaffold import init_home
+
     home = Home.resolve(directory) if directory else state(ctx).home
     result = init_home(home)
     for path in result.written:
@@ -49,6 +51,8 @@ def validate(
     Also lists the built-in selector packs (which platforms have one, and what each
     was verified against).
     """
+    from agent.config import load_catalog
+
     home = state(ctx).home
     catalog = load_catalog(home, paths or None)
     packs = sorted(catalog.builtin_packs.values(), key=lambda loaded: loaded.model.id)

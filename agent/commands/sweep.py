@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from agent.commands.context import console, err_console, print_json, state
 from agent.errors import UserError
-from agent.runtime import open_runtime
-from agent.sweep import SweepResult
+
+if TYPE_CHECKING:
+    from agent.sweep import SweepResult
 
 STATUS_STYLE = {"ok": "green", "drift": "yellow", "stopped": "yellow", "failed": "red"}
 
 
 def _summary(results: list[SweepResult]) -> None:
+    from rich.table import Table
+
     table = Table(
-        "workspace", "status", "stop reason", "new", "seen", "screenshots", "seconds", "drift"
+        "workspace", "status", "stop reason", "new", "seen", "screens", "seconds", "drift"
     )
     for r in results:
         style = STATUS_STYLE.get(r.status, "")
@@ -29,7 +30,7 @@ def _summary(results: list[SweepResult]) -> None:
             r.stop_reason or "-",
             str(r.new_items),
             str(r.seen_items),
-            str(r.screenshots),
+            str(r.screens),
             f"{r.duration_s:.1f}",
             drift,
         )
@@ -81,6 +82,10 @@ def sweep(
     ] = False,
 ) -> None:
     """Run the inbox flows of the given workspaces and collect what is new."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from agent.runtime import open_runtime
+
     rt = open_runtime(state(ctx).home)
     ids = sorted(rt.catalog.workspaces) if all_ else list(workspaces or [])
     if not ids:
@@ -114,6 +119,8 @@ def login(
     workspace: Annotated[str, typer.Argument(help="Workspace id.")],
 ) -> None:
     """Sign a workspace's browser profile in with its login flow."""
+    from agent.runtime import open_runtime
+
     rt = open_runtime(state(ctx).home)
     result = rt.sweeper().login(workspace)
     if result.status != "ok":

@@ -169,7 +169,8 @@ def train_workspace(ctx: typer.Context, workspace: str) -> None:
     """Build ``<home>/triage/<workspace>/corrections.npz`` from the store's corrections."""
     from agent.commands.context import state
     from agent.runtime import open_runtime
-    from agent.triage.corrections import held_out, memory_path, train_memory
+    from agent.triage.corrections import held_out, train_memory
+    from agent.triage.workspace import memory_path
 
     home = state(ctx).home
     runtime = open_runtime(home)

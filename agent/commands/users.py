@@ -9,21 +9,27 @@ from __future__ import annotations
 
 import re
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from agent.commands.context import console, err_console, print_json, state
-from agent.config import load_catalog
 from agent.errors import UserError
-from agent.review.auth import ROLE_RANK, add_user, grant, list_users, require_user, revoke
-from agent.store import Store, open_store
-from workspaces.models import ID_PATTERN
+
+# The review code (argon2, the store) is imported by each command when it runs.
+if TYPE_CHECKING:
+    from agent.store import Store
 
 app = typer.Typer(no_args_is_help=True, help="Manage review users, roles and workspace grants.")
 
+# The keys of agent.review.auth.ROLE_RANK, lowest first, for --role's help without
+# importing the store (tests/test_cli_startup.py checks they agree).
+ROLE_NAMES = ("viewer", "reviewer", "approver", "admin")
+
 
 def _store(ctx: typer.Context) -> Store:
+    from agent.store import open_store
+
     home = state(ctx).home.ensure()
     return open_store(home.db_url)
 
@@ -44,13 +50,15 @@ def add(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="User name (letters, digits, . _ @ -).")],
     role: Annotated[
-        str, typer.Option("--role", help=f"One of: {', '.join(ROLE_RANK)}.")
+        str, typer.Option("--role", help=f"One of: {', '.join(ROLE_NAMES)}.")
     ] = "reviewer",
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from stdin's first line.")
     ] = False,
 ) -> None:
     """Add a user (prompts for the password unless --password-stdin)."""
+    from agent.review.auth import add_user
+
     password = _read_password(password_stdin)
     with _store(ctx) as store, store.session() as s:
         user = add_user(s, name, role, password)
@@ -59,6 +67,9 @@ def add(
 
 def _require_configured(ctx: typer.Context, workspace: str) -> None:
     """Refuse a grant to anything but a workspace configured in the home."""
+    from agent.config import load_catalog
+    from workspaces.models import ID_PATTERN
+
     if not re.fullmatch(ID_PATTERN, workspace):
         raise UserError(
             f"bad workspace id {workspace[:80]!r}: a workspace id is 1-63 lowercase letters, "
@@ -87,6 +98,8 @@ def grant_cmd(
     workspace: Annotated[str, typer.Argument(help="Workspace id.")],
 ) -> None:
     """Let a user see and act on a workspace (one configured in the home)."""
+    from agent.review.auth import grant, require_user
+
     _require_configured(ctx, workspace)
     with _store(ctx) as store, store.session() as s:
         added = grant(s, require_user(s, name), workspace)
@@ -103,6 +116,8 @@ def revoke_cmd(
     workspace: Annotated[str, typer.Argument(help="Workspace id.")],
 ) -> None:
     """Take a workspace away from a user (their open pages stop working at once)."""
+    from agent.review.auth import require_user, revoke
+
     with _store(ctx) as store, store.session() as s:
         removed = revoke(s, require_user(s, name), workspace)
     console.print(
@@ -117,6 +132,8 @@ def list_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per user.")] = False,
 ) -> None:
     """List users with their roles and grants (never their password hashes)."""
+    from agent.review.auth import list_users
+
     with _store(ctx) as store, store.session() as s:
         rows = list_users(s)
     for user, grants in rows:

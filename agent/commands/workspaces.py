@@ -5,11 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from agent.commands.context import console, print_json, state
-from agent.config import load_catalog
-from workspaces.models import BrowserProfile
 
 app = typer.Typer(no_args_is_help=True, help="List and show workspaces.")
 
@@ -20,6 +17,11 @@ def list_workspaces(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per workspace.")] = False,
 ) -> None:
     """List the workspaces of the home."""
+    from rich.table import Table
+
+    from agent.config import load_catalog
+    from workspaces.models import BrowserProfile
+
     catalog = load_catalog(state(ctx).home).raise_for_problems()
     rows = [loaded.model for _, loaded in sorted(catalog.workspaces.items())]
     if as_json:
@@ -58,6 +60,10 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="The workspace as JSON.")] = False,
 ) -> None:
     """Show one workspace's full configuration."""
+    import yaml
+
+    from agent.config import load_catalog
+
     catalog = load_catalog(state(ctx).home).raise_for_problems()
     ws = catalog.workspace(workspace)
     data = ws.model_dump(mode="json", by_alias=True)
@@ -66,6 +72,4 @@ def show(
         return
     console.print(f"[bold]{ws.id}[/] ({ws.client}, {ws.platform}/{ws.surface})")
     console.print(f"  file: {catalog.workspaces[workspace].doc.path}", markup=False)
-    import yaml
-
     console.print(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), markup=False)

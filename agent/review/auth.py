@@ -7,6 +7,7 @@ sees every workspace, anyone else only the workspaces granted to them.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
@@ -31,8 +32,15 @@ MIN_PASSWORD_LENGTH = 8
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 
 _hasher = PasswordHasher()
-# Verified against when the user does not exist, so a wrong name costs as much as a wrong password.
-_DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so a wrong name costs as much as a
+    wrong password. Hashed on first use, not at import (the CLI starts without paying for
+    it); ``authenticate`` asks for it before looking the user up, so the first sign-in
+    pays for it whether the name exists or not."""
+    return _hasher.hash("not a password of anyone")
 
 
 def hash_password(password: str) -> str:
@@ -91,9 +99,10 @@ def add_user(session: Session, name: str, role: str, password: str) -> User:
 
 def authenticate(session: Session, name: str, password: str) -> User | None:
     """The enabled user with this name and password, else None (same cost either way)."""
+    dummy = _dummy_hash()
     user = get_user(session, name) if _NAME.fullmatch(name) else None
     if user is None or user.disabled:
-        verify_password(_DUMMY_HASH, password)
+        verify_password(dummy, password)
         return None
     return user if verify_password(user.password_hash, password) else None
 

@@ -22,6 +22,11 @@ owner matched: ``pause_reasons`` lists rule ids and there is never a draft).
 Message text is untrusted: it is classified and matched, never evaluated or obeyed.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from agent.triage.config import TriageConfig, load_config
 from agent.triage.errors import (
     DropItem,
@@ -30,8 +35,23 @@ from agent.triage.errors import (
     TriageError,
     TriageInputError,
 )
-from agent.triage.models import Decision, TriageInput
-from agent.triage.pipeline import Pipeline
+
+if TYPE_CHECKING:
+    from agent.triage.models import Decision, TriageInput
+    from agent.triage.pipeline import Pipeline
+
+# The pipeline and its models (numpy, the learned heads) load on first use, so reading
+# or validating a configuration (``inbox-agent validate``) never pays for them.
+_LAZY = {"Decision": "models", "TriageInput": "models", "Pipeline": "pipeline"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f"agent.triage.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Decision",

@@ -31,7 +31,8 @@ from workspaces.validation import error_message, problem_at
 
 DATA_DIR = Path(__file__).parent / "data"
 MODEL_PATH = DATA_DIR / "model.npz"  # the shipped models (built by `inbox-agent triage train`)
-DEFAULT_STAGES = (
+# Every stage there is, in the default order (``Pipeline.stage_<name>`` runs each).
+STAGE_NAMES = (
     "normalize",
     "scams",
     "spam",
@@ -43,6 +44,7 @@ DEFAULT_STAGES = (
     "routing",
     "draft",
 )
+DEFAULT_STAGES = STAGE_NAMES
 
 
 class _Strict(BaseModel):
@@ -184,11 +186,9 @@ def validate_config(
         config = TriageConfig.model_validate(raw)
     except ValidationError as exc:
         raise _error(exc, source, origins) from exc
-    from agent.triage.pipeline import STAGES  # stage names live with the stages
-
     for index, name in enumerate(config.stages):
-        if name not in STAGES:
-            message = f"unknown stage {name!r} (known: {', '.join(STAGES)})"
+        if name not in STAGE_NAMES:
+            message = f"unknown stage {name!r} (known: {', '.join(STAGE_NAMES)})"
             if "stages" not in origins:
                 raise TriageConfigError(f"{source}: stages: {message}")
             doc, prefix = origins["stages"]

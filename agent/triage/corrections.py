@@ -38,7 +38,6 @@ if TYPE_CHECKING:
 FIELDS = ("intent", "priority", "queue", "draft")
 SIMILARITY_GRID = (0.35, 0.45, 0.55, 0.65, 0.75, 0.85)
 DEFAULT_SIMILARITY = 0.55
-FILE_NAME = "corrections.npz"
 
 
 @dataclass(frozen=True)
@@ -232,10 +231,6 @@ def train_memory(labels: Sequence[Label]) -> CorrectionMemory:
     items not held out (so the held-out slice stays a fair check)."""
     similarity = choose_similarity([label for label in labels if not held_out(label.item_id)])
     return CorrectionMemory.build(labels, similarity)
-
-
-def memory_path(home_root: Path, workspace: str) -> Path:
-    return home_root / "triage" / workspace / FILE_NAME
 
 
 def agreement(

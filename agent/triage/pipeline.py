@@ -38,7 +38,7 @@ import numpy as np
 
 from agent.triage import rules, scams
 from agent.triage.clusters import ClusterIndex
-from agent.triage.config import MODEL_PATH, TriageConfig, load_config
+from agent.triage.config import MODEL_PATH, STAGE_NAMES, TriageConfig, load_config
 from agent.triage.corrections import CorrectionMemory
 from agent.triage.drafts import make_draft
 from agent.triage.errors import DropItem
@@ -499,18 +499,4 @@ class Pipeline:
             d.action = "review"
 
 
-STAGES = {
-    name: getattr(Pipeline, f"stage_{name}")
-    for name in (
-        "normalize",
-        "scams",
-        "spam",
-        "duplicates",
-        "intent",
-        "stop_rules",
-        "corrections",
-        "priority",
-        "routing",
-        "draft",
-    )
-}
+STAGES = {name: getattr(Pipeline, f"stage_{name}") for name in STAGE_NAMES}

@@ -20,7 +20,7 @@ from agent.runtime import open_runtime
 from agent.scaffold import init_home
 from agent.store import Decision, Item
 from agent.store.corrections import corrections_for
-from agent.triage.corrections import memory_path
+from agent.triage.workspace import memory_path
 from sandbox.testing import RunningSandbox
 from workspaces.paths import Home
 
