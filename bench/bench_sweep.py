@@ -13,7 +13,8 @@
     take minutes). Then catch-up: the same 10,000 stored but never triaged (a sweep killed
     between storing and triaging), triaged by the next sweep, in items per second.
 (c) memory: peak PSS (``/proc/PID/smaps_rollup``) of this Python process plus its Chromium
-    process trees, per open profile, with 1, 4 and 8 profiles open on a loaded page.
+    process trees, per open profile, with 1, 4 and 8 profiles open on a loaded page; then
+    the same with 1, 4 and 8 workspaces in ``isolation: context`` (one shared Chromium).
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -41,6 +43,7 @@ from agent.scaffold import init_home
 from agent.store import ItemCreate, add_items
 from agent.sweep import browser_settings
 from devices.playwright_driver import QUIET_ARGS, PlaywrightDriver, chromium_path
+from devices.shared_browser import stop_shared
 from flows.context import Box
 from flows.evidence import EvidenceStore, write_screen
 from sandbox.client import SandboxClient
@@ -424,6 +427,25 @@ def bench_memory(url: str, client: SandboxClient, tmp: Path, sandbox_pid: int) -
             raise errors[0]
         show(rows, f"(c) {k} profile(s) open: total PSS {peak / 1024:7.1f} MiB  "
                     f"per profile {peak / 1024 / k:6.1f} MiB")  # fmt: skip
+    for k in (1, 4, 8):  # isolation: context, one shared Chromium in this thread
+        settings = [
+            replace(browser_settings(rt.home, rt.catalog.workspace(WS)), isolation="context")
+            for rt in (new_runtime(tmp / f"ctx-{k}-{i}") for i in range(k))
+        ]
+        with ExitStack() as stack:
+            for one in settings:
+                d = stack.enter_context(PlaywrightDriver(one))
+                token = client.session("acme")["token"]
+                d.page.context.add_cookies([{"name": "sandbox_session", "value": token,
+                                             "url": url}])  # fmt: skip
+                d.page.goto(f"{url}/posts/{post}")
+            peak = 0
+            for _ in range(10):
+                peak = max(peak, tree_pss_kb(os.getpid(), {sandbox_pid}))
+                time.sleep(0.1)
+        stop_shared()
+        show(rows, f"(c) {k} context workspace(s) open: total PSS {peak / 1024:7.1f} MiB  "
+                    f"per workspace {peak / 1024 / k:6.1f} MiB")  # fmt: skip
     return rows
 
 

@@ -54,6 +54,7 @@ def browser_settings(places: Places, ws: Workspace) -> BrowserSettings:
         viewport=(env.viewport.width, env.viewport.height),
         user_agent=env.user_agent,
         proxy=proxy,
+        isolation=env.isolation,
     )
 
 

@@ -1,7 +1,10 @@
-"""PlaywrightDriver: a workspace's persistent browser profile, driven through Chromium.
+"""PlaywrightDriver: a workspace's browser profile, driven through Chromium.
 
-One persistent context per profile folder (``launch_persistent_context``) with
-the workspace's locale, time zone, viewport, user agent and proxy. Chromium is
+By default (``isolation: process``) one persistent context per profile folder
+(``launch_persistent_context``): its own Chromium. With ``isolation: context``, a browser
+context in the process's shared Chromium (``devices.shared_browser``), its cookies and
+local storage kept in the profile folder. Either way with the workspace's locale, time
+zone, viewport, user agent and proxy. Chromium is
 Debian's (``/usr/lib/chromium/chromium``, or ``INBOX_AGENT_CHROMIUM``);
 nothing is downloaded. Playwright errors are translated into
 ``devices.errors`` here, with the URL, selector and a screenshot as evidence.
@@ -12,6 +15,7 @@ from __future__ import annotations
 import base64
 import codecs
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -37,7 +41,8 @@ from devices.errors import (
     SelectorInvalid,
 )
 from devices.selectors import Locator, Selector
-from devices.watchdog import DEFAULT_STALL_S, Watchdog, kill_browser
+from devices.shared_browser import STATE_FILE, SharedChromium, shared_chromium
+from devices.watchdog import DEFAULT_STALL_S, Watchdog, kill_browser, kill_marked
 
 T = TypeVar("T")
 
@@ -105,6 +110,7 @@ class BrowserSettings:
     headless: bool = True
     detect_charset: bool = True  # pages that declare no charset are decoded as detected
     stall_s: float = DEFAULT_STALL_S  # one call busy longer than this stops the browser
+    isolation: str = "process"  # process: its own Chromium; context: a context in a shared one
 
 
 _META_CHARSET = re.compile(rb"<meta[^>]+charset", re.IGNORECASE)
@@ -340,6 +346,7 @@ class PlaywrightDriver:
         self._watchdog: Watchdog | None = None
         self._cdp: Any = None
         self._stalled: str | None = None
+        self._shared: SharedChromium | None = None
 
     # -- lifecycle ---------------------------------------------------------
     def start(self) -> PlaywrightDriver:
@@ -348,19 +355,27 @@ class PlaywrightDriver:
         args = list(QUIET_ARGS)
         if os.geteuid() == 0:
             args.append("--no-sandbox")
+        options: dict[str, Any] = {
+            "locale": s.locale,
+            "timezone_id": s.timezone,
+            "viewport": {"width": s.viewport[0], "height": s.viewport[1]},
+            "user_agent": s.user_agent,
+            "proxy": s.proxy,
+        }
         try:
-            self._pw = sync_playwright().start()
-            self._context = self._pw.chromium.launch_persistent_context(
-                str(s.profile_dir),
-                executable_path=chromium_path(),
-                headless=s.headless,
-                args=args,
-                locale=s.locale,
-                timezone_id=s.timezone,
-                viewport={"width": s.viewport[0], "height": s.viewport[1]},
-                user_agent=s.user_agent,
-                proxy=s.proxy,  # type: ignore[arg-type]
-            )
+            if s.isolation == "context":
+                saved = self._saved_state()
+                self._shared = shared_chromium(args, chromium_path(), s.headless)
+                self._context = self._shared.browser().new_context(storage_state=saved, **options)
+            else:
+                self._pw = sync_playwright().start()
+                self._context = self._pw.chromium.launch_persistent_context(
+                    str(s.profile_dir),
+                    executable_path=chromium_path(),
+                    headless=s.headless,
+                    args=args,
+                    **options,
+                )
         except PlaywrightError as exc:
             self.close()
             message = str(exc).splitlines()[0]
@@ -381,9 +396,13 @@ class PlaywrightDriver:
         self.close()
 
     def _stop_stalled_browser(self, reason: str) -> None:
-        """Called from the watchdog's thread: kill the browser so the blocked call returns."""
+        """Called from the watchdog's thread: kill the browser so the blocked call returns
+        (the shared one, in context isolation: it starts again for the next workspace)."""
         self._stalled = reason
-        kill_browser(self.settings.profile_dir)
+        if self._shared is not None:
+            kill_marked(self._shared.marker)
+        else:
+            kill_browser(self.settings.profile_dir)
 
     def viewport(self) -> tuple[float, float]:
         return float(self.settings.viewport[0]), float(self.settings.viewport[1])
@@ -406,14 +425,49 @@ class PlaywrightDriver:
             self._watchdog.stop()
         try:
             if self._context is not None and self._stalled is None:
+                if self._shared is not None:
+                    self._save_state()
                 self._context.close()
         except PlaywrightError:
             pass
         finally:
             self._context = None
+            self._shared = None  # the shared browser stays up for the next workspace
             if self._pw is not None:
                 self._pw.stop()
                 self._pw = None
+
+    def _saved_state(self) -> Any:
+        """What the last sweep of a context workspace kept (None before the first)."""
+        path = self.settings.profile_dir / STATE_FILE
+        if not path.is_file():
+            return None
+        try:
+            state = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise DriverError(
+                f"{path}:{exc.lineno}: the saved session is not JSON ({exc.msg}); delete the "
+                "file and sign the workspace in again"
+            ) from exc
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DriverError(f"{path}: the saved session cannot be read: {exc}") from exc
+        if not isinstance(state, dict) or not isinstance(state.get("cookies", []), list):
+            raise DriverError(
+                f"{path}:1: cookies: the saved session is not a browser storage state; "
+                "delete the file and sign the workspace in again"
+            )
+        return state
+
+    def _save_state(self) -> None:
+        """Keep a context workspace's cookies and local storage in its profile folder,
+        readable by the owner only (they sign the account in), written atomically."""
+        state = json.dumps(self._context.storage_state())
+        path = self.settings.profile_dir / STATE_FILE
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(state)
+        os.replace(tmp, path)
 
     @property
     def page(self) -> Page:

@@ -103,7 +103,12 @@ def process_tree(root: int) -> list[int]:
 
 def browser_pids(profile_dir: Path) -> list[int]:
     """The main Chromium processes running on ``profile_dir`` (its --user-data-dir)."""
-    needle = f"--user-data-dir={profile_dir}".encode()
+    return marked_pids(f"--user-data-dir={profile_dir}")
+
+
+def marked_pids(arg: str) -> list[int]:
+    """The processes started with the command-line argument ``arg`` (exactly)."""
+    needle = arg.encode()
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -119,8 +124,13 @@ def browser_pids(profile_dir: Path) -> list[int]:
 
 def kill_browser(profile_dir: Path) -> int:
     """SIGKILL every process of the browser on ``profile_dir``; how many were killed."""
+    return kill_marked(f"--user-data-dir={profile_dir}")
+
+
+def kill_marked(arg: str) -> int:
+    """SIGKILL every process started with ``arg``, and their children; how many."""
     killed = 0
-    for main in browser_pids(profile_dir):
+    for main in marked_pids(arg):
         for pid in process_tree(main):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)

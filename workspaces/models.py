@@ -59,6 +59,12 @@ class BrowserProfile(ConfigModel):
     proxy: Proxy | None = None
     expected_account: str
     login: Login | None = None
+    isolation: Literal["process", "context"] = Field(
+        "process",
+        description="process: its own Chromium on its profile folder; context: a browser "
+        "context in the agent process's shared Chromium (dense hosts), its cookies and "
+        "local storage saved in the profile folder after each sweep",
+    )
 
 
 class AndroidDevice(ConfigModel):
