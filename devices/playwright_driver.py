@@ -2,8 +2,8 @@
 
 By default (``isolation: process``) one persistent context per profile folder
 (``launch_persistent_context``): its own Chromium. With ``isolation: context``, a browser
-context in the process's shared Chromium (``devices.shared_browser``), its cookies and
-local storage kept in the profile folder. Either way with the workspace's locale, time
+context in the process's shared Chromium (``devices.shared_browser``), its cookies, local
+storage and IndexedDB kept in the profile folder. Either way with the workspace's locale, time
 zone, viewport, user agent and proxy. Chromium is
 Debian's (``/usr/lib/chromium/chromium``, or ``INBOX_AGENT_CHROMIUM``);
 nothing is downloaded. Playwright errors are translated into
@@ -459,9 +459,9 @@ class PlaywrightDriver:
         return state
 
     def _save_state(self) -> None:
-        """Keep a context workspace's cookies and local storage in its profile folder,
+        """Keep a context workspace's cookies, local storage and IndexedDB in its profile folder,
         readable by the owner only (they sign the account in), written atomically."""
-        state = json.dumps(self._context.storage_state())
+        state = json.dumps(self._context.storage_state(indexed_db=True))
         path = self.settings.profile_dir / STATE_FILE
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

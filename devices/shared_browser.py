@@ -3,8 +3,8 @@
 A dense host (an agency keeping twenty accounts ready) pays for one browser process tree
 instead of one per workspace: each workspace in context isolation gets its own browser
 context in the shared Chromium, with its own cookies, storage, cache, proxy, locale,
-time zone and user agent. What a context keeps between sweeps (cookies and local
-storage) is saved in the workspace's profile folder (``state.json``, owner-only) when its
+time zone and user agent. What a context keeps between sweeps (cookies, local storage
+and IndexedDB) is saved in the workspace's profile folder (``state.json``, owner-only) when its
 driver closes, and loaded into the next context.
 
 The browser starts on first use and is started again if it died (a stalled call kills
@@ -24,7 +24,7 @@ from typing import Any
 
 from playwright.sync_api import Browser, Playwright, sync_playwright
 
-STATE_FILE = "state.json"  # a context workspace's cookies and local storage
+STATE_FILE = "state.json"  # a context workspace's cookies, local storage and IndexedDB
 
 
 class SharedChromium:

@@ -62,8 +62,8 @@ class BrowserProfile(ConfigModel):
     isolation: Literal["process", "context"] = Field(
         "process",
         description="process: its own Chromium on its profile folder; context: a browser "
-        "context in the agent process's shared Chromium (dense hosts), its cookies and "
-        "local storage saved in the profile folder after each sweep",
+        "context in the agent process's shared Chromium (dense hosts), its cookies, "
+        "local storage and IndexedDB saved in the profile folder after each sweep",
     )
 
 

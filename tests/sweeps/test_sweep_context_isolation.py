@@ -20,6 +20,15 @@ from tests.sweeps.conftest import GLOBEX, injected_rows, make_runtime, stored_ro
 
 INITECH = "sandbox-initech-web"
 CONTEXT_WORKSPACES = (GLOBEX, INITECH)
+_IDB_OPEN = """new Promise((ok, no) => { const r = indexedDB.open('inbox', 1);
+  r.onupgradeneeded = () => r.result.createObjectStore('kv');
+  r.onsuccess = () => ok(r.result); r.onerror = () => no(r.error); })"""
+IDB_PUT = f"""async () => {{ const db = await {_IDB_OPEN};
+  await new Promise((ok) => {{ const t = db.transaction('kv', 'readwrite');
+    t.objectStore('kv').put('kept', 'mark'); t.oncomplete = ok; }}); }}"""
+IDB_GET = f"""async () => {{ const db = await {_IDB_OPEN};
+  return await new Promise((ok) => {{ const r = db.transaction('kv').objectStore('kv').get('mark');
+    r.onsuccess = () => ok(r.result ?? null); }}); }}"""
 
 
 def context_runtime(root: Path) -> Runtime:
@@ -66,6 +75,7 @@ def test_context_workspaces_share_one_browser_and_nothing_else(
         assert len(marked_pids(shared.marker)) == 1  # one Chromium for both
         globex.page.goto(sb.url + "/inbox")
         globex.page.evaluate("localStorage.setItem('who', 'globex')")
+        globex.page.evaluate(IDB_PUT)
         initech.page.goto(sb.url + "/inbox")
         handle = "[data-testid=account-handle]"
         assert globex.page.locator(handle).inner_text() == "@globex"
@@ -83,6 +93,7 @@ def test_context_workspaces_share_one_browser_and_nothing_else(
     with driver(crt, GLOBEX) as again:  # the storage it set was kept with its session
         again.page.goto(sb.url + "/inbox")
         assert again.page.evaluate("localStorage.getItem('who')") == "globex"
+        assert again.page.evaluate(IDB_GET) == "kept"
         assert shared_of(again).starts == 1  # still the first shared browser
 
 
