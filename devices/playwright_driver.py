@@ -46,6 +46,7 @@ from devices.watchdog import DEFAULT_STALL_S, Watchdog, kill_browser, kill_marke
 
 T = TypeVar("T")
 
+HEADLESS_SHELL_CANDIDATES = ("/usr/lib/chromium/chromium-headless-shell",)
 CHROMIUM_CANDIDATES = (
     "/usr/lib/chromium/chromium",
     "/usr/bin/chromium",
@@ -84,10 +85,18 @@ def _script_error(text: str) -> str:
     return text[at:].splitlines()[0] if at >= 0 else _first_line(Exception(text))
 
 
-def chromium_path() -> str:
+def chromium_path(headless: bool = True) -> str:
+    """The Chromium to run: ``INBOX_AGENT_CHROMIUM`` if set; for a headless browser,
+    Debian's ``chromium-headless-shell`` when it is installed (the same Chromium build
+    without the desktop browser around it: ``make bench`` measured about a third less
+    memory per profile and faster starts, loads and screenshots); else Debian's chromium."""
     explicit = os.environ.get("INBOX_AGENT_CHROMIUM")
     if explicit:
         return explicit
+    if headless:
+        for candidate in HEADLESS_SHELL_CANDIDATES:
+            if Path(candidate).exists():
+                return candidate
     for candidate in CHROMIUM_CANDIDATES:
         if Path(candidate).exists():
             return candidate
@@ -365,13 +374,13 @@ class PlaywrightDriver:
         try:
             if s.isolation == "context":
                 saved = self._saved_state()
-                self._shared = shared_chromium(args, chromium_path(), s.headless)
+                self._shared = shared_chromium(args, chromium_path(s.headless), s.headless)
                 self._context = self._shared.browser().new_context(storage_state=saved, **options)
             else:
                 self._pw = sync_playwright().start()
                 self._context = self._pw.chromium.launch_persistent_context(
                     str(s.profile_dir),
-                    executable_path=chromium_path(),
+                    executable_path=chromium_path(s.headless),
                     headless=s.headless,
                     args=args,
                     **options,

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
+import pytest
+
 from agent.runtime import Runtime
 from agent.sweep import browser_settings
-from devices.playwright_driver import PlaywrightDriver
+from devices.playwright_driver import HEADLESS_SHELL_CANDIDATES, PlaywrightDriver, chromium_path
+from devices.watchdog import browser_pids
 from sandbox.testing import RunningSandbox
 from tests.sweeps.conftest import ACME, GLOBEX, injected_rows, stored_rows
 
@@ -65,3 +71,14 @@ def test_each_sweep_collects_only_its_own_accounts_items(sb: RunningSandbox, rt:
     assert not {r.message_id for r in stored_rows(rt, ACME)} & {
         r.message_id for r in stored_rows(rt, GLOBEX)
     }
+
+
+def test_a_headless_profile_runs_debians_headless_shell(rt: Runtime) -> None:
+    if not Path(HEADLESS_SHELL_CANDIDATES[0]).exists():
+        pytest.skip("chromium-headless-shell is not installed (make setup installs it)")
+    settings = browser_settings(rt.home, rt.catalog.workspace(ACME))
+    with PlaywrightDriver(settings):
+        mains = browser_pids(settings.profile_dir)
+        exes = {os.readlink(f"/proc/{pid}/exe") for pid in mains}
+    assert len(mains) == 1 and exes == {HEADLESS_SHELL_CANDIDATES[0]}
+    assert chromium_path(headless=False) != HEADLESS_SHELL_CANDIDATES[0]  # a visible window
