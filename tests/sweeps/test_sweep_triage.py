@@ -78,3 +78,47 @@ def test_items_stored_but_not_triaged_are_triaged_by_the_next_sweep(
     assert third.new_items == 0
     with rt.store.session() as s:
         assert len(s.exec(select(Decision)).all()) == 1
+
+
+def test_catch_up_decides_a_killed_sweeps_items_in_batches_and_skips_a_failing_one(
+    tmp_path, monkeypatch
+) -> None:
+    from agent.store import ItemCreate, add_items
+    from agent.triage.errors import TriageError
+    from tests.sweeps.conftest import make_runtime
+
+    rt = make_runtime(tmp_path / "home")
+    texts = [f"where is my order number {i}?" for i in range(7)] + ["this one breaks triage"]
+    rows = [
+        ItemCreate(workspace=ACME, platform="sandbox", account="@acme", thread="/inbox/t1",
+                   kind="dm", message_id=f"m{i}", author=f"person{i}", text=text)
+        for i, text in enumerate(texts)
+    ]  # fmt: skip
+    with rt.store.session() as s:
+        stored = [item for item, _ in add_items(s, rows)]
+    triage = rt.triage()
+    pipe = triage.pipeline(ACME)
+    real = pipe.triage
+
+    def fussy(item, skip=()):  # noqa: ANN001, ANN202 - the pipeline's own signature
+        if "breaks" in item.text:
+            raise TriageError("this item cannot be triaged")
+        return real(item, skip=skip)
+
+    monkeypatch.setattr(pipe, "triage", fussy)
+    commits = []
+    record_many = triage.record_many
+    monkeypatch.setattr(triage, "record_many", lambda d: commits.append(len(d)) or record_many(d))
+
+    assert triage.catch_up(ACME, batch_size=3) == 8
+    assert commits == [3, 3, 1]  # one transaction per batch; the failing item decides nothing
+    with rt.store.session() as s:
+        status = {i.text: i.status for i in s.exec(select(Item)).all()}
+        decided = s.exec(select(Decision)).all()
+    assert status.pop("this one breaks triage") == "new"  # left for the next sweep
+    assert "new" not in status.values() and len(decided) == 7
+    assert {d.item_id for d in decided} == {i.id for i in stored[:7]}
+    events = list(rt.log.events(ACME))
+    assert sum(e.type == "decision" for e in events) == 7
+    assert [e.data["item"] for e in events if e.type == "step_failed"] == [stored[7].id]
+    assert triage.catch_up(ACME, batch_size=3) == 1  # only the one still waiting
