@@ -275,8 +275,24 @@ uninstalls) · ``POST /admin/devices/{serial}/dialog {kind}`` ·
 Errors: ``{"error": ...}``, 404 unknown device, 400 refused verb, 403 guard, 422 bad body.
 """
 
-from sandbox.client import SandboxClient
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from sandbox.state import DEFAULT_ACCOUNTS, DEFAULT_PASSWORD, FAULT_MODES, SandboxState
+
+if TYPE_CHECKING:
+    from sandbox.client import SandboxClient
+
+
+def __getattr__(name: str) -> Any:
+    """The HTTP client (httpx) loads on first use: the CLI's help imports this package."""
+    if name == "SandboxClient":
+        from sandbox.client import SandboxClient
+
+        return SandboxClient
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_ACCOUNTS",

@@ -15,15 +15,10 @@ from urllib.parse import quote
 
 import httpx
 
+from sandbox.address import DEFAULT_URL, TOKEN_ENV, URL_ENV, default_url
 from sandbox.errors import SandboxRequestError, SandboxUnavailable
 
-DEFAULT_URL = "http://127.0.0.1:8765"
-URL_ENV = "INBOX_AGENT_SANDBOX_URL"
-TOKEN_ENV = "INBOX_AGENT_SANDBOX_TOKEN"  # noqa: S105 - the name of a variable
-
-
-def default_url() -> str:
-    return os.environ.get(URL_ENV) or DEFAULT_URL
+__all__ = ["DEFAULT_URL", "TOKEN_ENV", "URL_ENV", "SandboxClient", "default_url"]
 
 
 class SandboxClient:

@@ -21,21 +21,8 @@ from agent.errors import UserError
 if TYPE_CHECKING:
     from sandbox.client import SandboxClient
 
-# Any ``sandbox`` module imports the package, and with it httpx: the help texts below
-# use copies of sandbox.client.DEFAULT_URL and sandbox.state.FAULT_MODES instead
-# (tests/test_cli_startup.py checks they agree).
-DEFAULT_URL = "http://127.0.0.1:8765"
-FAULT_MODES: tuple[str, ...] = (
-    "none",
-    "session_expired",
-    "challenge",
-    "rate_limited",
-    "wrong_account",
-    "changed_dom",
-    "slow",
-    "never_loads",
-    "server_error",
-)
+from sandbox.address import DEFAULT_URL
+from sandbox.state import FAULT_MODES
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -66,7 +53,7 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the sandbox platform (accounts acme, globex, initech; password `sandbox`)."""
-    from sandbox.client import TOKEN_ENV
+    from sandbox.address import TOKEN_ENV
     from sandbox.testing import serve as run_server
 
     token = os.environ.get(TOKEN_ENV) or None
@@ -158,10 +145,8 @@ def fault(
     url: UrlOpt = None,
 ) -> None:
     """Switch a fault mode on for an account (`none` clears it)."""
-    from sandbox.state import FAULT_MODES as known
-
-    if mode not in known:
-        raise UserError(f"unknown fault mode {mode!r} (known: {', '.join(known)})")
+    if mode not in FAULT_MODES:
+        raise UserError(f"unknown fault mode {mode!r} (known: {', '.join(FAULT_MODES)})")
     with _client(url) as client:
         result = client.fault(account, mode, slow_ms=slow_ms)
     console.print(f"{result['account']}: fault {result['mode']}")
