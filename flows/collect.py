@@ -443,7 +443,8 @@ class Collector:
             png, top = shown
             out[key] = (png, (box[0], box[1] - top, box[2], box[3]))
             kept.setdefault(id(png), (png, []))[1].append(out[key][1])
-        for png, on_it in kept.values():
+        for png, on_it in kept.values():  # captured while reading: each counted once here
+            self.r.stats.screens += 1
             self.r.hooks.evidence_captured(png, on_it)
         wanted = placed
         window_h = self.r.ctx.page_height  # a whole screen: the item in its context

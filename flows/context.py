@@ -112,7 +112,7 @@ class RunStats:
     full_pass: bool = False  # some collect read its whole list
     probe_items: list[CollectedItem] = field(default_factory=list)  # probe: one item per list
     dialogs_dismissed: dict[str, int] = field(default_factory=dict)  # pack dialog -> times
-    screens: int = 0  # screens captured as evidence of new items (one per window of them)
+    screens: int = 0  # screens kept as evidence of new items (a window, or a phone's screen)
     ocr_items: int = 0  # new items with a field read by OCR
     ocr_low: int = 0  # of those, read below the confidence threshold
 

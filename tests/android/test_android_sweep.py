@@ -72,6 +72,7 @@ def test_a_sweep_collects_every_customer_message_once_and_a_repeat_collects_none
     kinds = Counter(i.kind for i in customers)
     assert kinds["dm"] > 0 and kinds["comment"] > 0
     assert all(i.screenshot and i.crop for i in customers)  # each with its evidence
+    assert first.screens == len({i.screenshot for i in items})  # phone screens kept, once each
 
     assert again.new_items == 0, again.message
     assert len(stored(rt)) == len(items)
