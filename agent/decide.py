@@ -155,9 +155,6 @@ class SweepTriage:
         self.pipeline(item.workspace).remember_author(item.workspace, item.author)
         return row
 
-    def record(self, item: Item, decision: TriageDecision) -> DecisionRow:
-        return self.record_many([(item, decision)])[0]
-
     def record_many(self, decided: list[tuple[Item, TriageDecision]]) -> list[DecisionRow]:
         """Store the decisions and the items' new status in one transaction, then log
         them (one append per workspace)."""

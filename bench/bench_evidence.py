@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import io
-import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -23,7 +22,7 @@ from pathlib import Path
 from PIL import Image
 from playwright.sync_api import sync_playwright
 
-from devices.playwright_driver import QUIET_ARGS, chromium_path
+from devices.playwright_driver import chromium_path, launch_args
 from flows.evidence import encode_webp
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -38,7 +37,7 @@ ROW_PX = 90
 def _screens() -> list[Image.Image]:
     """Screens of the real pages (two per page, as a sweep scrolls) and the phone's."""
     out: list[Image.Image] = []
-    args = [*QUIET_ARGS, *(["--no-sandbox"] if os.geteuid() == 0 else [])]
+    args = launch_args()
     with sync_playwright() as p, tempfile.TemporaryDirectory() as profile:
         ctx = p.chromium.launch_persistent_context(
             profile, executable_path=chromium_path(), headless=True, args=args,

@@ -42,7 +42,7 @@ from agent.runtime import Runtime, open_runtime
 from agent.scaffold import init_home
 from agent.store import ItemCreate, add_items
 from agent.sweep import browser_settings
-from devices.playwright_driver import QUIET_ARGS, PlaywrightDriver, chromium_path
+from devices.playwright_driver import PlaywrightDriver, chromium_path, launch_args
 from devices.shared_browser import stop_shared
 from flows.context import Box
 from flows.evidence import EvidenceStore, write_screen
@@ -212,7 +212,7 @@ def plain_sweep(
     """The same collection as the sandbox-inbox flow, without the framework (and, with
     ``evidence``, the same screenshots and rows)."""
     token = client.session("acme")["token"]
-    args = [*QUIET_ARGS, *(["--no-sandbox"] if os.geteuid() == 0 else [])]
+    args = launch_args()
     items: list[dict[str, Any]] = []
     with sync_playwright() as p:
         ctx = p.chromium.launch_persistent_context(

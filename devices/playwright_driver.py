@@ -85,6 +85,11 @@ def _script_error(text: str) -> str:
     return text[at:].splitlines()[0] if at >= 0 else _first_line(Exception(text))
 
 
+def launch_args() -> list[str]:
+    """The switches every Chromium the agent starts gets (root needs --no-sandbox)."""
+    return [*QUIET_ARGS, *(["--no-sandbox"] if os.geteuid() == 0 else [])]
+
+
 def chromium_path(headless: bool = True) -> str:
     """The Chromium to run: ``INBOX_AGENT_CHROMIUM`` if set; for a headless browser,
     Debian's ``chromium-headless-shell`` when it is installed (the same Chromium build
@@ -361,9 +366,7 @@ class PlaywrightDriver:
     def start(self) -> PlaywrightDriver:
         s = self.settings
         s.profile_dir.mkdir(parents=True, exist_ok=True)
-        args = list(QUIET_ARGS)
-        if os.geteuid() == 0:
-            args.append("--no-sandbox")
+        args = launch_args()
         options: dict[str, Any] = {
             "locale": s.locale,
             "timezone_id": s.timezone,

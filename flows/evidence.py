@@ -104,8 +104,8 @@ def write_screen(store: EvidenceStore, png: bytes, boxes: list[Box | None]) -> S
 class EvidenceWriter:
     """Writes screens and crops on worker threads; each job's future says when its files
     exist. Pillow releases the GIL while it decodes and encodes, so the sweep's thread
-    (and the browser) go on meanwhile. Used as a context manager: leaving it waits for
-    the jobs handed in and stops the threads."""
+    (and the browser) go on meanwhile. ``close`` waits for the jobs handed in and stops
+    the threads."""
 
     def __init__(self, store: EvidenceStore, threads: int = WRITER_THREADS):
         self.store = store
@@ -121,12 +121,6 @@ class EvidenceWriter:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
-
-    def __enter__(self) -> EvidenceWriter:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def _blank(img: Image.Image) -> bool:

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from agent.triage.config import DEFAULT_STAGES, MODEL_PATH, TriageConfig, load_config
+from agent.triage.config import MODEL_PATH, STAGE_NAMES, TriageConfig, load_config
 from agent.triage.linear import load_models
 from agent.triage.models import TriageInput
 from agent.triage.pipeline import CUSTOMER_MARGIN, Pipeline, customer_reading
@@ -48,7 +48,7 @@ from triage_dev.training import (
 
 # every default stage but the duplicate check (near-identical test rows must not drop each
 # other) and the corrections (a workspace's own)
-EVAL_STAGES = [s for s in DEFAULT_STAGES if s not in ("duplicates", "corrections")]
+EVAL_STAGES = [s for s in STAGE_NAMES if s not in ("duplicates", "corrections")]
 
 
 def _pipeline(config: TriageConfig | None) -> Pipeline:

@@ -44,7 +44,6 @@ STAGE_NAMES = (
     "routing",
     "draft",
 )
-DEFAULT_STAGES = STAGE_NAMES
 
 
 class _Strict(BaseModel):
@@ -129,7 +128,7 @@ class Knowledge(_Strict):
 
 
 class TriageConfig(_Strict):
-    stages: list[str] = list(DEFAULT_STAGES)
+    stages: list[str] = list(STAGE_NAMES)
     thresholds: Thresholds = Thresholds()
     dedup: Dedup = Dedup()
     # an author with an earlier item in the workspace that was not spam (kept by triage,

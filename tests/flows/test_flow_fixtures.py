@@ -174,3 +174,8 @@ def test_virtualised_rows_keep_the_screen_they_were_read_on() -> None:
         assert y >= 0 and y + h <= 1280  # on the evidence screen, not off its edge
     swipes = [e for e in device.events if e.startswith("swipe")]
     assert len(swipes) >= 2  # the last swipe moved nothing: that is how the end is known
+    # Each kept screen is handed to the evidence writer once, with the boxes of its rows.
+    announced = [id(screen) for screen, _ in hooks.captured]
+    assert len(announced) == len(set(announced)) >= 2
+    on_screen = {id(screen): set(boxes) for screen, boxes in hooks.captured}
+    assert all(ev.box in on_screen[id(ev.screen)] for ev in hooks.stored)

@@ -12,7 +12,7 @@ import pytest
 from agent.runtime import Runtime, open_runtime
 from agent.sweep import browser_settings
 from devices.errors import DriverError
-from devices.playwright_driver import PlaywrightDriver
+from devices.playwright_driver import PlaywrightDriver, chromium_path, launch_args
 from devices.shared_browser import STATE_FILE, shared_chromium, stop_shared
 from devices.watchdog import marked_pids
 from sandbox.testing import RunningSandbox
@@ -133,18 +133,8 @@ def test_a_damaged_saved_session_is_named_with_its_file_and_line(crt: Runtime) -
 def test_a_shared_browser_that_died_starts_again(crt: Runtime, sb: RunningSandbox) -> None:
     with driver(crt, GLOBEX) as first:
         shared = shared_of(first)
-    settings = browser_settings(crt.home, crt.catalog.workspace(GLOBEX))
-    assert shared is shared_chromium(*_launch(settings))
+    assert shared is shared_chromium(launch_args(), chromium_path(), True)  # one per settings
     shared._browser.close()  # as if it crashed or a stalled call killed it
     with driver(crt, GLOBEX) as second:
         second.page.goto(sb.url + "/login")
         assert shared_of(second) is shared and shared.starts == 2
-
-
-def _launch(settings: object) -> tuple[list[str], str, bool]:
-    import os
-
-    from devices.playwright_driver import QUIET_ARGS, chromium_path
-
-    args = [*QUIET_ARGS, *(["--no-sandbox"] if os.geteuid() == 0 else [])]
-    return args, chromium_path(), True
