@@ -16,7 +16,7 @@ When every slot is held, ``lease_device`` follows the device's ``on_busy``:
 ``skip`` raises ``DeviceBusy`` at once (outcome ``skipped``); ``wait`` polls every
 ``poll_s`` with the injected ``sleep`` until a slot frees or ``wait_s`` has passed
 on the injected clock (outcome ``waited_out``). ``DeviceBusy`` is a
-``workspaces.leases.LeaseHeld``, so a sweep already stops as ``busy`` on it.
+``agent.leases.LeaseHeld``, so a sweep already stops as ``busy`` on it.
 
 Holder names must be unique per holding (put the run id in them): a lease already
 held by the same name is simply extended, so two workers sharing a name would share
@@ -25,17 +25,13 @@ a slot.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from types import TracebackType
 
-import sqlalchemy as sa
-
-from agent.errors import InboxAgentError
+from agent.leases import DEFAULT_TTL_S, HeldLease, LeaseHeld, LeaseLost
 from agent.store.engine import Store
 from agent.store.leases import (
     acquire_lease,
@@ -43,14 +39,11 @@ from agent.store.leases import (
     pid_alive,
     reclaim_dead_lease,
     release_lease,
-    renew_lease,
 )
 from agent.store.types import utcnow
 from devices.models import DeviceEntry
-from workspaces.leases import LeaseHeld
 
 Clock = Callable[[], datetime]
-DEFAULT_TTL_S = 60.0
 DEFAULT_POLL_S = 2.0
 
 __all__ = [
@@ -105,18 +98,6 @@ class SlotHolder:
     expires_at: datetime
 
 
-class LeaseLost(InboxAgentError):
-    """The holder no longer holds its device slot: it must stop using the device."""
-
-    def __init__(self, resource: str, holder: str):
-        self.resource = resource
-        self.holder = holder
-        super().__init__(
-            f"{holder} lost its lease on {resource} (it expired before it was renewed, or "
-            "another holder took it): stop using the device"
-        )
-
-
 class DeviceBusy(LeaseHeld):
     """Every slot of the device is held; ``outcome`` says whether the caller waited."""
 
@@ -157,107 +138,16 @@ def device_holders(store: Store, device: DeviceEntry, *, now: Clock = utcnow) ->
     return out
 
 
-class DeviceLease:
+class DeviceLease(HeldLease):
     """One held slot of a device. Renew it while working; release it (or leave the
     ``with`` block) when done. Not created directly: see ``try_lease_device``."""
 
     def __init__(
         self, store: Store, device: str, slot: int, holder: str, ttl_s: float, now: Clock
     ) -> None:
-        self.store = store
+        super().__init__(store, slot_resource(device, slot), holder, ttl_s, now)
         self.device = device
         self.slot = slot
-        self.resource = slot_resource(device, slot)
-        self.holder = holder
-        self.ttl_s = ttl_s
-        self._now = now
-        self._lock = threading.Lock()
-        self._lost = threading.Event()
-        self._released = False
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.renewals = 0
-        self.last_error: Exception | None = None  # the heartbeat's last store error, if any
-
-    @property
-    def lost(self) -> bool:
-        return self._lost.is_set()
-
-    def renew(self) -> None:
-        """Extend the lease by ``ttl_s`` from now; raises ``LeaseLost`` if it was lost."""
-        with self._lock:
-            if self._lost.is_set() or self._released:
-                raise LeaseLost(self.resource, self.holder)
-            if not renew_lease(self.store, self.resource, self.holder, self.ttl_s, now=self._now()):
-                self._lost.set()
-                raise LeaseLost(self.resource, self.holder)
-            self.renewals += 1
-
-    def check(self) -> None:
-        """Raise ``LeaseLost`` if the heartbeat found the lease lost (no store call)."""
-        if self._lost.is_set():
-            raise LeaseLost(self.resource, self.holder)
-
-    def release(self) -> bool:
-        """Stop the heartbeat and give the slot up; False if it was no longer ours."""
-        self.stop_heartbeat()
-        with self._lock:
-            if self._released:
-                return False
-            self._released = True
-            return release_lease(self.store, self.resource, self.holder) and not self.lost
-
-    def start_heartbeat(
-        self,
-        every_s: float | None = None,
-        *,
-        on_lost: Callable[[LeaseLost], None] | None = None,
-        on_beat: Callable[[], None] | None = None,
-    ) -> DeviceLease:
-        """Renew every ``every_s`` seconds (default: a third of the ttl) in a daemon thread.
-
-        A store error is kept in ``last_error`` and retried at the next beat (the lease
-        holds until it expires); a lost lease stops the thread and calls ``on_lost``.
-        ``on_beat`` is called after every renewal that kept the lease.
-        """
-        if self._thread is not None:
-            return self
-        interval = every_s if every_s is not None else self.ttl_s / 3
-
-        def beat() -> None:
-            while not self._stop.wait(interval):
-                try:
-                    self.renew()
-                except LeaseLost as exc:
-                    if on_lost is not None and not self._stop.is_set():
-                        on_lost(exc)
-                    return
-                except sa.exc.SQLAlchemyError as exc:
-                    self.last_error = exc
-                    continue
-                if on_beat is not None:
-                    on_beat()
-
-        self._thread = threading.Thread(target=beat, name=f"lease {self.resource}", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop_heartbeat(self) -> None:
-        self._stop.set()
-        thread, self._thread = self._thread, None
-        if thread is not None and thread is not threading.current_thread():
-            thread.join()
-
-    def __enter__(self) -> DeviceLease:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.release()
 
 
 def try_lease_device(

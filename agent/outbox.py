@@ -23,12 +23,12 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import col, select
 
+from agent.leases import LeaseHeld
 from agent.runtime import Runtime
 from agent.store import Item, OutboxEntry, utcnow
 from agent.sweep import Sweeper, SweepResult
 from devices.errors import DriverError
 from flows.models import Flow, ForEach, IfVisible
-from workspaces.leases import LeaseHeld
 
 SENDABLE = ("approved", "sending")
 FinalCheck = Callable[[str, str], list[str]]

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from agent.leases import holding, new_holder, profile_resource, workspace_resource
 from agent.runtime import Runtime
 from agent.sweep import flow_variables, open_workspace_driver, screen_context
 from devices.driver import Driver
@@ -24,7 +25,6 @@ from flows.errors import FlowDefinitionError, FlowStop
 from flows.items import CollectedItem
 from flows.models import Flow, SendReply, walk
 from flows.runner import Evidenced, FlowRunner, RunContext
-from workspaces.leases import Lease
 from workspaces.models import Workspace
 
 
@@ -100,10 +100,8 @@ def check_selectors(rt: Runtime, workspace_id: str) -> CheckReport:
     pack = rt.catalog.selectors[ws.selectors].model
     report = CheckReport(ws.id, [])
     resolved: dict[str, int] = {}
-    with (
-        Lease(rt.home.leases_dir, f"workspace-{ws.id}"),
-        Lease(rt.home.leases_dir, f"profile-{ws.profile_name}"),
-    ):
+    resources = [workspace_resource(ws.id), profile_resource(ws.profile_name)]
+    with holding(rt.store, resources, new_holder(f"selectors check {ws.id}")):
         driver = open_workspace_driver(rt.home, rt.catalog, ws)
         try:
             if pack.app is not None:

@@ -24,6 +24,14 @@ from sqlmodel import col, func, select
 from agent.config import Catalog
 from agent.device_leases import lease_device
 from agent.errors import UserError
+from agent.leases import (
+    LeaseHeld,
+    LeaseLost,
+    holding,
+    new_holder,
+    profile_resource,
+    workspace_resource,
+)
 from agent.store import (
     Item,
     ItemCreate,
@@ -48,7 +56,6 @@ from flows.evidence import EvidenceStore, EvidenceWriter, ScreenFiles
 from flows.models import Flow
 from flows.runner import DEFAULT_TIMEOUT_S, Evidenced, FlowRunner, RunContext, expand_env
 from runlogs import ActivityLog, NewEvent
-from workspaces.leases import Lease, LeaseHeld
 from workspaces.models import AndroidDevice, BrowserProfile, Workspace
 from workspaces.paths import Home
 
@@ -373,12 +380,17 @@ class Sweeper:
     @contextmanager
     def leased(self, ws: Workspace) -> Iterator[None]:
         """Hold the workspace's and its profile's leases, and an Android workspace's device
-        slot in the store, heartbeaten while held (raises LeaseHeld when busy)."""
-        with (
-            Lease(self.home.leases_dir, f"workspace-{ws.id}"),
-            Lease(self.home.leases_dir, f"profile-{ws.profile_name}"),
-            self.device_leased(ws),
-        ):
+        slot, in the store, heartbeaten while held (raises LeaseHeld when busy). A lease
+        lost meanwhile (the store let another holder take it) stops the flow at once."""
+        holder = new_holder(f"sweep {ws.id}")
+        resources = [workspace_resource(ws.id), profile_resource(ws.profile_name)]
+
+        def on_lost(exc: LeaseLost) -> None:
+            self.log.append(ws.id, "lease_lost", resource=exc.resource, holder=exc.holder)
+            if self._driver is not None:
+                self._driver.set_deadline(0.0)
+
+        with holding(self.store, resources, holder, on_lost=on_lost), self.device_leased(ws):
             yield
 
     @contextmanager

@@ -70,10 +70,6 @@ class Home:
         return self.root / "screenshots"
 
     @property
-    def leases_dir(self) -> Path:
-        return self.root / "leases"
-
-    @property
     def keys_dir(self) -> Path:
         return self.root / "keys"
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -236,6 +235,7 @@ def doctor(
 
 def _run_doctor(home: Home, devices: list[InventoryDevice], doc: Doctor) -> list[Check]:
     from agent.device_leases import device_holders, try_lease_device
+    from agent.store.types import this_host
 
     checks: list[Check] = []
     with _store(home) as store:
@@ -243,7 +243,7 @@ def _run_doctor(home: Home, devices: list[InventoryDevice], doc: Doctor) -> list
             if device.entry.driver != "appium" or store is None:
                 checks.extend(doc.check(device))
                 continue
-            holder = f"devices doctor (pid {os.getpid()} on {socket.gethostname()})"
+            holder = f"devices doctor (pid {os.getpid()} on {this_host()})"
             lease = try_lease_device(store, device.entry, holder, ttl_s=DOCTOR_LEASE_TTL_S)
             if lease is None:
                 held = device_holders(store, device.entry)

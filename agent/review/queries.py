@@ -15,7 +15,6 @@ import hashlib
 import json
 import math
 import shlex
-import socket
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,6 +27,7 @@ from sqlmodel import Session, col, func, select
 
 from agent.review.errors import ReviewError
 from agent.store import Decision, Item, ItemStatus, OutboxEntry, Review, Takeover, utcnow
+from agent.store.types import this_host
 from devices.errors import DriverError
 from devices.factory import sandbox_url
 from devices.models import DeviceEntry
@@ -357,7 +357,7 @@ def open_session_command(
         screen = f"{sandbox_url(entry)}/device/{serial}/screenshot"
         return f"the sandbox device {serial}: its screen is {screen}"
     serial = shlex.quote(entry.serial or "SERIAL")
-    where = socket.gethostname()
+    where = this_host()
     if entry.driver == "appium" and entry.appium_url:
         where = urlsplit(entry.appium_url).hostname or where
     return f"scrcpy -s {serial}  # on {where}, where adb sees it; then open {env.app_package}"

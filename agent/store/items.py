@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from agent.store.errors import StoreError
 from agent.store.models import Item, ItemCreate, Run, RunKind, RunStatus, Watermark
-from agent.store.types import utcnow
+from agent.store.types import this_host, utcnow
 
 
 def dialect_insert(session: Session, model: Any) -> Any:
@@ -56,7 +55,7 @@ def start_run(
         id=run_id or new_run_id(),
         workspace=workspace,
         kind=RunKind(kind).value,
-        host=socket.gethostname() if host is None else host,
+        host=this_host() if host is None else host,
         pid=os.getpid() if pid is None else pid,
     )
     session.add(run)

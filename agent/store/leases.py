@@ -16,7 +16,6 @@ supplies the time.
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
@@ -26,7 +25,7 @@ from sqlmodel import col, select
 from agent.store.engine import Store
 from agent.store.items import dialect_insert
 from agent.store.models import Lease
-from agent.store.types import utcnow
+from agent.store.types import this_host, utcnow
 
 
 def acquire_lease(
@@ -43,7 +42,7 @@ def acquire_lease(
         stmt = dialect_insert(session, Lease).values(
             resource=resource,
             holder=holder,
-            host=socket.gethostname(),
+            host=this_host(),
             pid=os.getpid(),
             acquired_at=now,
             expires_at=now + timedelta(seconds=ttl_s),
@@ -102,7 +101,7 @@ def reclaim_dead_lease(store: Store, resource: str, *, alive: Callable[[int], bo
     """Free ``resource`` when its holder was a process on this host that no longer exists
     (killed, crashed): waiting for its lease to expire would only idle the device. A holder
     on another host is never judged from here; its lease expires as usual."""
-    host = socket.gethostname()
+    host = this_host()
     with store.session() as session:
         row = session.exec(select(Lease).where(Lease.resource == resource)).first()
         if row is None or row.host != host or row.pid is None or alive(row.pid):

@@ -21,7 +21,6 @@ event: ``run_finished`` with ``status: crashed`` and the reason.
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -30,6 +29,7 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
+from agent.store import types
 from agent.store.engine import Store
 from agent.store.models import Run, RunStatus
 from agent.store.types import utcnow
@@ -190,7 +190,7 @@ def close_stale_runs(
     and ``alive`` are for tests.
     """
     now = now or utcnow()
-    host = socket.gethostname() if this_host is None else this_host
+    host = types.this_host() if this_host is None else this_host
     closed: list[ClosedRun] = []
     for run in running_runs(store, workspace):
 

@@ -8,6 +8,8 @@ refused on the way in: it would be ambiguous, and such bugs are silent otherwise
 
 from __future__ import annotations
 
+import os
+import socket
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +20,15 @@ from sqlalchemy.engine import Dialect
 def utcnow() -> datetime:
     """Now, timezone-aware, in UTC (the store's only kind of time)."""
     return datetime.now(UTC)
+
+
+HOST_ENV = "INBOX_AGENT_HOST"
+
+
+def this_host() -> str:
+    """The name this process's host goes by in the store (runs, leases, the scheduler's
+    queues): ``INBOX_AGENT_HOST`` when set, else the machine's host name."""
+    return os.environ.get(HOST_ENV) or socket.gethostname()
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):

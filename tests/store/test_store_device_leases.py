@@ -24,11 +24,11 @@ from agent.device_leases import (
     slot_resource,
     try_lease_device,
 )
+from agent.leases import LeaseHeld
 from agent.store import Store, open_store
 from agent.store.leases import lease_holder
 from agent.store.types import utcnow
 from devices.models import DeviceEntry
-from workspaces.leases import LeaseHeld
 
 T0 = datetime(2030, 5, 1, 12, 0, tzinfo=utcnow().tzinfo)
 
