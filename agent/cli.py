@@ -22,6 +22,7 @@ from agent.commands import evaluate as evaluate_cmd
 from agent.commands import log as log_cmd
 from agent.commands import review as review_cmd
 from agent.commands import sandbox as sandbox_cmd
+from agent.commands import schedule as schedule_cmd
 from agent.commands import selectors as selectors_cmd
 from agent.commands import send as send_cmd
 from agent.commands import serve as serve_cmd
@@ -58,6 +59,7 @@ def _root(
 
 setup_cmd.register(app)
 sweep_cmd.register(app)
+schedule_cmd.register(app)
 send_cmd.register(app)
 serve_cmd.register(app)
 app.add_typer(users_cmd.app, name="users")

@@ -28,6 +28,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
+from agent.scheduler.config import SchedulerConfig, load_scheduler_config
 from devices.locator_syntax import locator_error
 from devices.models import DeviceEntry
 from devices.selectors import SelectorPack
@@ -66,6 +67,7 @@ class Catalog:
     builtin_packs: dict[str, Loaded[SelectorPack]] = field(default_factory=dict)
     broken_workspaces: list[Document] = field(default_factory=list)  # their model failed
     broken_ids: set[tuple[str, str]] = field(default_factory=set)  # (kind, id) of such files
+    scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)  # scheduler.yaml
 
     def table(self, kind: str) -> dict[str, Loaded[Any]]:
         tables: dict[str, dict[str, Loaded[Any]]] = {
@@ -223,8 +225,23 @@ def load_catalog(home: Home, paths: Iterable[Path] | None = None) -> Catalog:
                 files.append(p)
         for path in files:
             _load_file(catalog, path, None, builtin=False)
+    catalog.scheduler, scheduler_doc, problems = load_scheduler_config(home.root)
+    catalog.problems.extend(problems)
+    if scheduler_doc is not None:
+        catalog.checked.append(("scheduler", scheduler_doc.path))
+        catalog.problems.extend(_pool_problems(catalog, scheduler_doc))
     _cross_check(catalog, home)
     return catalog
+
+
+def _pool_problems(catalog: Catalog, doc: Document) -> list[ConfigProblem]:
+    """A device pool cap must name a label some device has (else it caps nothing)."""
+    labels = {label for d in catalog.devices.values() for label in d.model.labels}
+    return [
+        _problem(doc, ("caps", "device_pools", pool), f"no device has the label {pool!r}")
+        for pool in catalog.scheduler.caps.device_pools
+        if pool not in labels
+    ]
 
 
 def _problem(doc: Document, loc: tuple[str | int, ...], message: str) -> ConfigProblem:

@@ -26,6 +26,9 @@ class DeviceEntry(ConfigModel):
     )
     capabilities: dict[str, Any] = Field(default_factory=dict)
     max_sessions: int = Field(1, ge=1, le=16)
+    host: Identifier | None = Field(
+        None, description="the host the device is attached to, whose workers drive it"
+    )
     labels: list[str] = Field(default_factory=list)
     on_busy: Literal["wait", "skip"] = Field(
         "skip",

@@ -49,6 +49,16 @@ EVENT_TYPES: frozenset[str] = frozenset(
         "device_released",  # ... and handed it back
         "device_lease_lost",  # another holder took the device mid-run: the run stops
         "triage_trained",  # a workspace's correction memory was learned (triage train -w)
+        "lease_lost",  # another holder took the workspace or profile mid-run: the run stops
+        "sweep_planned",  # the scheduler handed a sweep of the workspace on (inbox-agent run)
+        "sweep_skipped",  # ... or did not: the workspace is paused or taken over
+        "sweep_lost",  # a planned run never finished (its worker died): planned again
+        "sweep_failed",  # a planned run raised instead of ending as ok/drift/stopped/failed
+        "scheduled_run_started",  # a worker (or the scheduler's pool) took a planned run
+        "scheduler_active",  # this scheduler became the active one (log "scheduler")
+        "scheduler_standby",  # ... or stands by while another one is active
+        "workspace_paused",  # an operator held the workspace back from the scheduler
+        "workspace_resumed",
     }
 )
 

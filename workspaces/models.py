@@ -59,6 +59,9 @@ class BrowserProfile(ConfigModel):
     proxy: Proxy | None = None
     expected_account: str
     login: Login | None = None
+    host: Identifier | None = Field(
+        None, description="the host whose workers run this profile (scale-out); none: any"
+    )
     isolation: Literal["process", "context"] = Field(
         "process",
         description="process: its own Chromium on its profile folder; context: a browser "
@@ -85,14 +88,70 @@ class FlowRefs(ConfigModel):
 
 
 class QuietHours(ConfigModel):
+    """No sweeps from ``start`` to ``end`` (the workspace's timezone; may pass midnight)."""
+
     start: time
     end: time
 
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WORKDAYS: tuple[Weekday, ...] = WEEKDAYS[:5]
+
+
+class BusinessHours(ConfigModel):
+    """When the team answers: inside, the SLA cadence holds; outside, the workspace is swept
+    every ``outside_every_minutes`` (none: not at all until business hours start again)."""
+
+    days: list[Weekday] = Field(default_factory=lambda: list(WORKDAYS))
+    start: time
+    end: time
+    outside_every_minutes: float | None = Field(None, ge=1, le=7 * 24 * 60)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> BusinessHours:
+        if self.end <= self.start:
+            raise ValueError("business hours must end after they start on the same day")
+        if not self.days:
+            raise ValueError("business hours need at least one day")
+        return self
+
+
 class Schedule(ConfigModel):
-    every_minutes: int = Field(ge=1, le=7 * 24 * 60)
+    """When the scheduler (``inbox-agent run``) sweeps the workspace.
+
+    The base cadence is ``every_minutes`` or a ``cron`` line; the SLA cadence shortens it
+    so an item arriving just after a sweep is seen within ``sla_fraction`` of the tightest
+    SLA of the workspace's routing, and shortens it again (``open_p1_every_minutes``)
+    while P1 items are open. Jitter starts a sweep up to ``jitter_seconds`` early, never
+    late, so it never stretches the cadence.
+    """
+
+    every_minutes: float | None = Field(None, ge=0.25, le=7 * 24 * 60)
+    cron: str | None = Field(
+        None, description="five crontab fields in the workspace's timezone, e.g. */10 8-20 * * *"
+    )
     quiet_hours: QuietHours | None = None
+    business_hours: BusinessHours | None = None
     jitter_seconds: int = Field(0, ge=0, le=3600)
+    sla_cadence: bool = Field(True, description="sweep often enough for the tightest SLA")
+    sla_fraction: float = Field(1 / 3, gt=0, le=1)
+    open_p1_every_minutes: float | None = Field(
+        None, ge=0.25, description="while P1 items are open; default: half the SLA cadence"
+    )
+
+    @model_validator(mode="after")
+    def _one_cadence(self) -> Schedule:
+        if (self.every_minutes is None) == (self.cron is None):
+            raise ValueError("give exactly one of every_minutes and cron")
+        if self.cron is not None:
+            from apscheduler.triggers.cron import CronTrigger
+
+            try:
+                CronTrigger.from_crontab(self.cron)
+            except ValueError as exc:
+                raise ValueError(f"cron {self.cron!r}: {exc}") from exc
+        return self
 
 
 class Owners(ConfigModel):

@@ -1,4 +1,5 @@
-"""``inbox-agent workspaces list|show``: what the home's workspaces are."""
+"""``inbox-agent workspaces list|show|pause|resume``: the home's workspaces, and holding
+one back from the scheduler."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ def list_workspaces(
                     "environment": ws.environment.kind,
                     "inbox_flow": ws.flows.inbox,
                     "schedule_minutes": ws.schedule.every_minutes if ws.schedule else None,
+                    "schedule_cron": ws.schedule.cron if ws.schedule else None,
                 }
             )
         return
@@ -46,7 +48,13 @@ def list_workspaces(
             if isinstance(env, BrowserProfile)
             else f"device {env.device}"
         )
-        every = f"every {ws.schedule.every_minutes} min" if ws.schedule else "manual"
+        every = "manual"
+        if ws.schedule is not None:
+            every = (
+                f"cron {ws.schedule.cron}"
+                if ws.schedule.cron
+                else f"every {ws.schedule.every_minutes:g} min"
+            )
         table.add_row(ws.id, ws.client, ws.platform, ws.surface, where, every)
     console.print(table)
     if not rows:
@@ -73,3 +81,36 @@ def show(
     console.print(f"[bold]{ws.id}[/] ({ws.client}, {ws.platform}/{ws.surface})")
     console.print(f"  file: {catalog.workspaces[workspace].doc.path}", markup=False)
     console.print(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), markup=False)
+
+
+@app.command("pause")
+def pause(
+    ctx: typer.Context,
+    workspace: Annotated[str, typer.Argument(help="Workspace id.")],
+    reason: Annotated[str | None, typer.Option("--reason", help="Why (shown in status).")] = None,
+    by: Annotated[str, typer.Option("--by", help="Who pauses it.")] = "operator",
+) -> None:
+    """Hold a workspace back: the scheduler plans no sweep or send for it until resumed."""
+    from agent.runtime import open_runtime
+    from agent.scheduler.pauses import pause_workspace
+
+    rt = open_runtime(state(ctx).home)
+    rt.catalog.workspace(workspace)
+    pause_workspace(rt.store, rt.log, workspace, by=by, reason=reason)
+    console.print(f"{workspace}: paused (inbox-agent workspaces resume {workspace})", markup=False)
+
+
+@app.command("resume")
+def resume(
+    ctx: typer.Context,
+    workspace: Annotated[str, typer.Argument(help="Workspace id.")],
+    by: Annotated[str, typer.Option("--by", help="Who resumes it.")] = "operator",
+) -> None:
+    """Let the scheduler sweep a paused workspace again."""
+    from agent.runtime import open_runtime
+    from agent.scheduler.pauses import resume_workspace
+
+    rt = open_runtime(state(ctx).home)
+    rt.catalog.workspace(workspace)
+    was = resume_workspace(rt.store, rt.log, workspace, by=by)
+    console.print(f"{workspace}: {'resumed' if was else 'was not paused'}", markup=False)

@@ -386,3 +386,57 @@ class Takeover(SQLModel, table=True):
     user: str = Field(max_length=200)
     started_at: datetime = _time()
     ended_at: datetime | None = _time(nullable=True)
+
+
+# -- the scheduler ------------------------------------------------------------
+
+
+class TickKind(StrEnum):
+    SWEEP = "sweep"  # a scheduled sweep (then the workspace's approved replies go out)
+    SEND = "send"  # approved replies drained between sweeps
+
+
+class TickState(StrEnum):
+    QUEUED = "queued"  # planned and handed to a worker (in-process, or a Celery queue)
+    RUNNING = "running"  # a worker holds the tick's lease and runs it
+    DONE = "done"  # it ran; ``result`` says how the sweep or send ended
+    SKIPPED = "skipped"  # not run: the workspace was paused or taken over (``outcome`` says)
+    LOST = "lost"  # queued or running far longer than it may last: planned again
+
+
+class SweepTick(SQLModel, table=True):
+    """One planned run of a workspace: the scheduler's record, unique per workspace, kind
+    and due time, so two schedulers (or one restarted) never plan the same run twice."""
+
+    __tablename__ = "sweep_ticks"
+    __table_args__ = (
+        sa.UniqueConstraint("workspace", "kind", "due_at"),
+        sa.Index("ix_sweep_ticks_open", "state", "workspace"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace: str = Field(max_length=200)
+    kind: str = Field(default=TickKind.SWEEP.value, max_length=8)
+    due_at: datetime = _time()
+    planned_at: datetime = _time()  # when the scheduler handed it on (the next one's anchor)
+    planned_by: str = Field(default="", max_length=200)
+    queue: str = Field(default="", max_length=200)  # the host's queue, or "" in-process
+    state: str = Field(default=TickState.QUEUED.value, max_length=16)
+    attempts: int = 0
+    started_at: datetime | None = _time(nullable=True)
+    finished_at: datetime | None = _time(nullable=True)
+    worker: str | None = Field(default=None, max_length=200)
+    run_id: str | None = Field(default=None, max_length=64)
+    result: str | None = Field(default=None, max_length=16)  # ok | drift | stopped | failed
+    outcome: str | None = Field(default=None, sa_type=sa.Text)  # stop reason, skip reason
+
+
+class WorkspacePause(SQLModel, table=True):
+    """An operator paused a workspace: the scheduler plans nothing for it until resumed."""
+
+    __tablename__ = "workspace_pauses"
+
+    workspace: str = Field(primary_key=True, max_length=200)
+    paused_by: str = Field(max_length=200)
+    reason: str | None = Field(default=None, sa_type=sa.Text)
+    paused_at: datetime = _time()
