@@ -37,9 +37,13 @@ class RunningSandbox:
 
 
 def build_state(
-    seed: int | None = 1, *, empty: bool = False, size: SeedSize | None = None
+    seed: int | None = 1,
+    *,
+    empty: bool = False,
+    size: SeedSize | None = None,
+    accounts: tuple[str, ...] | None = None,
 ) -> SandboxState:
-    state = SandboxState()
+    state = SandboxState(accounts) if accounts else SandboxState()
     if not empty and seed is not None:
         seed_state(state, seed, size)
     return state
@@ -88,9 +92,11 @@ def running_sandbox(
     size: SeedSize | None = None,
     token: str | None = None,
     startup_timeout: float = 15.0,
+    accounts: tuple[str, ...] | None = None,
 ) -> Iterator[RunningSandbox]:
-    """A sandbox on a free port for the duration of the ``with`` block."""
-    state = build_state(seed, empty=empty, size=size)
+    """A sandbox on a free port for the duration of the ``with`` block (``accounts``: its
+    brand accounts, instead of acme, globex and initech)."""
+    state = build_state(seed, empty=empty, size=size, accounts=accounts)
     app = create_app(state, admin_token=token)
     sock = _bind("127.0.0.1", 0)
     port = sock.getsockname()[1]

@@ -1,4 +1,4 @@
-"""The HTML pages: login, the queue, an item, a workspace, and the form posts behind them.
+"""The HTML pages: login, the queue, an item, a workspace, the schedule, and the form posts.
 
 Every route but ``/login`` needs a session; every form post needs the session's
 CSRF token; every item and workspace route answers 404 for a workspace the
@@ -8,8 +8,10 @@ person has no grant for (exactly as for one that does not exist).
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from urllib.parse import urlencode
 
 import anyio.to_thread
@@ -37,17 +39,22 @@ from agent.review.queries import (
     active_takeover,
     active_takeovers,
     check_filter,
+    format_span,
     item_detail,
     open_session_command,
     queue,
     status_counts,
     visible_item,
 )
-from agent.store import User
+from agent.store import User, utcnow
 from agent.store.corrections import item_corrections
+from agent.triage.errors import TriageConfigError
 from devices.errors import DriverError
 from devices.factory import device_backend
 from workspaces.models import AndroidDevice
+
+if TYPE_CHECKING:
+    from agent.scheduler.status import WorkspaceStatus
 
 router = APIRouter()
 DONE = {
@@ -374,11 +381,15 @@ def workspace_page(
         raise NotFound(f"no workspace {workspace!r}")
     with st.runtime.store.session() as s:
         held = active_takeover(s, workspace)
+    rows, now, problem = schedule_rows(st, {workspace})
     return st.render(
         "workspace.html",
         viewer=viewer,
         workspace=workspace,
         held=held,
+        schedule=rows[0] if rows else None,
+        schedule_problem=problem,
+        now=now,
         open_command=_open_command(request, workspace),
         device=state_of(request).runtime.catalog.device_of(workspace),
         done=DONE.get(done or ""),
@@ -431,3 +442,117 @@ def takeover_form(request: Request, viewer: FormViewer, workspace: str) -> Respo
 def handback_form(request: Request, viewer: FormViewer, workspace: str) -> Response:
     takeover.hand_back(state_of(request).runtime, workspace, viewer.user)
     return RedirectResponse(f"/workspaces/{workspace}?done=handback", status_code=303)
+
+
+# -- the schedule ----------------------------------------------------------------
+
+STATE_WORDS = {"taken_over": "taken over", "unscheduled": "manual"}
+STATE_TONE = {
+    "queued": "info",
+    "running": "info",
+    "paused": "warn",
+    "taken_over": "warn",
+    "unscheduled": "mute",
+}
+RESULT_TONE = {
+    "ok": "good",
+    "drift": "warn",
+    "stopped": "warn",
+    "failed": "bad",
+    "crashed": "bad",
+    "running": "info",
+}
+
+
+def span(seconds: float) -> str:
+    """A length of time as the rest of the UI writes it (under a minute: in seconds)."""
+    return f"{int(abs(seconds))}s" if abs(seconds) < 60 else format_span(seconds)
+
+
+@dataclass
+class ScheduleRow:
+    """One workspace's scheduler status (``inbox-agent status``), worded for the page."""
+
+    status: WorkspaceStatus
+    state: str  # the state in words ("taken over")
+    state_tone: str  # a CSS modifier: info, warn, mute or "" (idle)
+    result_tone: str
+    last_ago: str | None  # "12m ago"
+    next: str  # "in 4m", "due now", "after the current run", "nothing planned"
+    next_note: str | None  # why a due sweep will not run
+    unseen: str | None  # "1h 05m" (None: never swept)
+    behind: str | None  # "25m" (None: within the SLA, or nothing to compare)
+    sla: str | None  # "15m"
+    sla_cadence: str | None  # the longest gap the SLA asks for ("5m")
+    spacing: str | None  # the platform's minimum spacing ("10m")
+
+
+def schedule_rows(
+    st: ReviewState, workspaces: set[str] | None
+) -> tuple[list[ScheduleRow], datetime, str | None]:
+    """The scheduler's status of ``workspaces`` (None: all), as ``inbox-agent status`` reads
+    it; with the moment it is as of, and why it could not be read (a triage file that
+    does not load: its SLAs are unknown)."""
+    from agent.scheduler.planner import Planner
+    from agent.scheduler.status import workspace_statuses
+    from agent.scheduler.worker import broker_url
+
+    now = utcnow()
+    rt = st.runtime
+    try:
+        planner = Planner(
+            rt.home, rt.catalog, rt.store, rt.log, "status", distributed=bool(broker_url())
+        )
+    except (TriageConfigError, OSError) as exc:
+        return [], now, f"The schedule cannot be worked out: {exc}"
+    rows = []
+    for r in workspace_statuses(planner, now=now, workspaces=workspaces):
+        cadence = planner.cadences.get(r.workspace)
+        rows.append(
+            ScheduleRow(
+                status=r,
+                state=STATE_WORDS.get(r.state, r.state),
+                state_tone=STATE_TONE.get(r.state, ""),
+                result_tone=RESULT_TONE.get(r.last_status or "", ""),
+                last_ago=f"{span((now - r.last_started).total_seconds())} ago"
+                if r.last_started
+                else None,
+                next=_next_words(r, now),
+                next_note=_not_run_because(r),
+                unseen=span(r.unseen_for_s) if r.unseen_for_s is not None else None,
+                behind=span(r.behind_sla_s) if r.behind_sla_s else None,
+                sla=span(r.tightest_sla_min * 60) if r.tightest_sla_min is not None else None,
+                sla_cadence=span(cadence.sla.total_seconds()) if cadence and cadence.sla else None,
+                spacing=span(cadence.spacing.total_seconds())
+                if cadence and cadence.spacing
+                else None,
+            )
+        )
+    return rows, now, None
+
+
+def _next_words(r: WorkspaceStatus, now: datetime) -> str:
+    if r.state in ("queued", "running"):
+        return "after the current run"
+    if r.next_due is None:
+        return "nothing planned"
+    wait = (r.next_due - now).total_seconds()
+    return "due now" if wait <= 0 else f"in {span(wait)}"
+
+
+def _not_run_because(r: WorkspaceStatus) -> str | None:
+    if r.next_due is None:
+        return None
+    if r.state == "paused":
+        return "skipped while paused"
+    if r.state == "taken_over":
+        return "skipped while taken over"
+    return None
+
+
+@router.get("/schedule")
+def schedule_page(request: Request, viewer: PageViewer) -> Response:
+    """Every granted workspace's schedule: last sweep, what runs now, next sweep, SLA exposure."""
+    st = state_of(request)
+    rows, now, problem = schedule_rows(st, viewer.visible)
+    return st.render("schedule.html", viewer=viewer, rows=rows, now=now, problem=problem)

@@ -78,11 +78,17 @@ def format_left(due: datetime | None, now: datetime) -> str:
     if due is None:
         return "no SLA"
     seconds = int((due - now).total_seconds())
-    minutes = abs(seconds) // 60
+    text = format_span(seconds)
+    return f"{text} left" if seconds > 0 else f"{text} overdue"
+
+
+def format_span(seconds: float) -> str:
+    """A length of time as the queue writes it: ``"12m"``, ``"1h 05m"``, ``"3d 4h"``."""
+    minutes = int(abs(seconds)) // 60
     text = f"{minutes // 60}h {minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
     if minutes >= 48 * 60:
         text = f"{minutes // 1440}d {minutes % 1440 // 60}h"
-    return f"{text} left" if seconds > 0 else f"{text} overdue"
+    return text
 
 
 @dataclass(frozen=True)

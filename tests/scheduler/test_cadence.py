@@ -13,7 +13,9 @@ TICK = timedelta(seconds=10)
 T0 = datetime(2030, 3, 4, 0, 0, tzinfo=UTC)  # a Monday
 
 
-def cadence(sla: float | None = 15, spacing_s: float = 0, tz: str = "UTC", **schedule: object) -> Cadence:
+def cadence(
+    sla: float | None = 15, spacing_s: float = 0, tz: str = "UTC", **schedule: object
+) -> Cadence:
     return Cadence.of(
         "ws-1",
         Schedule.model_validate(schedule),
@@ -65,7 +67,9 @@ def test_open_p1_items_tighten_the_cadence() -> None:
     urgent = simulate(cadence(sla=15, every_minutes=15), hours=2, open_p1=True)
     assert max(gaps(urgent)) <= timedelta(minutes=2.5)
     assert len(urgent) > 1.8 * len(calm)
-    fixed = simulate(cadence(sla=15, every_minutes=15, open_p1_every_minutes=1), hours=1, open_p1=True)
+    fixed = simulate(
+        cadence(sla=15, every_minutes=15, open_p1_every_minutes=1), hours=1, open_p1=True
+    )
     assert max(gaps(fixed)) <= timedelta(minutes=1)
 
 
@@ -80,7 +84,10 @@ def test_platform_spacing_is_a_floor_even_against_the_sla() -> None:
 def test_quiet_hours_in_the_workspaces_timezone_hold_no_sweep_and_end_with_one() -> None:
     berlin = ZoneInfo("Europe/Berlin")
     c = cadence(
-        sla=None, tz="Europe/Berlin", every_minutes=30, quiet_hours={"start": "23:00", "end": "06:00"}
+        sla=None,
+        tz="Europe/Berlin",
+        every_minutes=30,
+        quiet_hours={"start": "23:00", "end": "06:00"},
     )
     starts = simulate(c, hours=48)
     local = [s.astimezone(berlin).time() for s in starts]
