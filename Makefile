@@ -13,7 +13,7 @@ export APPIUM_HOME := $(abspath $(APPIUM_DIR))
 export PATH := $(CURDIR)/$(BIN):/usr/lib/postgresql/15/bin:$(PATH)
 export OMP_THREAD_LIMIT := 1
 
-.PHONY: setup system-deps venv appium demo test lint typecheck bench clean
+.PHONY: setup system-deps venv appium demo run test lint typecheck bench clean
 
 setup: system-deps $(STAMP) appium
 
@@ -71,6 +71,12 @@ appium:
 
 demo: setup
 	bash scripts/demo.sh
+
+# The scheduler on the demo home (after make demo), until Ctrl-C: sweeps when due, sends
+# approved replies, `inbox-agent status` in another terminal shows it.
+run: setup
+	INBOX_AGENT_HOME=$${INBOX_AGENT_HOME:-$(CURDIR)/.inbox-agent} SANDBOX_PASSWORD=$${SANDBOX_PASSWORD:-sandbox} \
+	  bash scripts/run.sh
 
 lint: setup
 	$(BIN)/ruff check .

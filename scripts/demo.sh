@@ -92,12 +92,31 @@ echo "the next sweep decides a new message of that kind as the reviewer did:"
 "$BIN/inbox-agent" review list --as "$DEMO_USER" --workspace sandbox-acme-web --json \
   | "$BIN/python" -c 'import json, sys; [print(" ", r["intent"], r["priority"], r["queue"], "|", r["text"]) for r in map(json.loads, sys.stdin) if r["author"] == "new.shopper"]'
 
+echo "== a reviewer approves a drafted reply; the scheduler runs the demo workspaces for ${DEMO_RUN_S:-60} s"
+DRAFTED=""
+for id in $("$BIN/inbox-agent" review list --as "$DEMO_USER" --workspace sandbox-acme-web --json \
+    | "$BIN/python" -c 'import json, sys; print(" ".join(str(r["id"]) for r in map(json.loads, sys.stdin)))'); do
+  HASH=$("$BIN/inbox-agent" review show "$id" --as "$DEMO_USER" --json \
+    | "$BIN/python" -c 'import json, sys; d = json.load(sys.stdin); print(d["draft_hash"] if (d["decision"] or {}).get("draft") else "")')
+  if [ -n "$HASH" ]; then DRAFTED="$id"; break; fi
+done
+if [ -n "$DRAFTED" ]; then
+  "$BIN/inbox-agent" review approve "$DRAFTED" --as "$DEMO_USER" --draft-hash "$HASH"
+fi
+"$BIN/inbox-agent" workspaces pause sandbox-initech-web --reason "demo: client on hold" --by demo
+# The scheduler sends the approved reply between sweeps, skips the paused workspace (logged
+# once), and plans each workspace's next sweep from its SLA cadence (inbox-agent status).
+"$BIN/inbox-agent" run --for "${DEMO_RUN_S:-60}"
+"$BIN/inbox-agent" status
+"$BIN/inbox-agent" workspaces resume sandbox-initech-web --by demo
+
 echo
 echo "review UI:    inbox-agent serve --port 8080   (user $DEMO_USER, password $DEMO_PASSWORD)"
 echo "items:        $INBOX_AGENT_HOME/inbox-agent.db  (inbox-agent db status)"
 echo "screenshots:  $INBOX_AGENT_HOME/screenshots/"
 echo "activity log: inbox-agent log sandbox-acme-web   ·   inbox-agent log verify sandbox-acme-web"
 echo "the phone:    inbox-agent log sandbox-acme-android   ·   inbox-agent devices doctor"
+echo "scheduler:    inbox-agent run   ·   inbox-agent status   (make run)"
 "$BIN/inbox-agent" log verify sandbox-acme-web
 # Exit 2 (a sweep stopped or drifted, e.g. the seeded inbox has two conversations with
 # partners of one name, which the phone's app cannot tell apart) is shown above, not a

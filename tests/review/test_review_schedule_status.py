@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from review_world import ACME, GLOBEX, World, workspace_yaml
 
 from agent.config import load_catalog
+from agent.review.pages import span
 from agent.scheduler.pauses import pause_workspace
 from agent.scheduler.planner import tightest_sla_minutes
 from agent.scheduler.ticks import plan_tick
@@ -190,14 +191,18 @@ def test_platform_spacing_longer_than_the_sla_cadence_is_noted(
     world: World, client_for: Clients
 ) -> None:
     schedule(world, ACME)
+    sla = tightest_sla_minutes(world.home, world.runtime.catalog.workspace(ACME))
+    assert sla is not None
+    cadence = span(sla * 60 / 3)  # the default SLA cadence: a third of the tightest SLA
     alice = client_for("alice")
-    note = "is longer than the SLA cadence"
-    assert note not in body(alice.get("/schedule").text)
+    note = f"spacing (1h 00m) is longer than the SLA cadence ({cadence})"
+    assert "is longer than the SLA cadence" not in body(alice.get("/schedule").text)
 
     (world.home.root / "scheduler.yaml").write_text("min_spacing_minutes:\n  sandbox: 60\n")
     world.runtime.catalog = load_catalog(world.home)
     assert world.runtime.catalog.problems == []
     after = row(alice.get("/schedule").text, ACME)
     assert after is not None
-    assert "The platform's spacing (1h 00m) " + note in after
-    assert note in section(alice.get(f"/workspaces/{ACME}").text)
+    assert note in after
+    ws = section(alice.get(f"/workspaces/{ACME}").text)
+    assert f"The platform's {note}: sweeps cannot keep up with the SLA." in ws
