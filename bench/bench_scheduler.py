@@ -4,17 +4,22 @@
     ``sandbox-acme-web``, each ``every_minutes: 15``) against a SQLite store holding a
     history for each (20 finished planned runs, 20 finished sweeps, 10 triaged items;
     an open P1 item in 10% of them), on a fake clock, with a dispatcher that only
-    records what it is handed (no sweep runs). Two ticks: one where nothing is due (the
-    common case) and one where all 1,000 are due and planned (a row inserted, a line
-    logged and a hand-off each). The baseline is ``read_facts(store)`` alone: the store
-    reads every tick must do.
+    records what it is handed (no sweep runs). Ticks: nothing due (the common case); all
+    1,000 due and planned (a row inserted, a line logged and a hand-off each; planned for
+    Celery queues, since in-process ``caps.host`` (at most 256) would let only that many
+    through), also the first such tick of a day (each workspace's log day file created);
+    and an in-process backlog: all due, the host's pool full, nothing planned. The
+    baseline is ``read_facts(store)`` alone, the store reads every tick must do, timed
+    just before each tick on the same store; wall and CPU time are both shown.
 (b) concurrency: sweeps per minute of N = 1, 2 and 4 sandbox web workspaces (one
     account each, 30 new items each per sweep) run by the scheduler (``Planner.tick``
     handing them to the in-process dispatcher with N threads, waited for with
     ``close(wait=True)``), against the same N sweeps run one after another by one
     ``Sweeper``. Fresh items are posted before every timed round, so both sweep the same
-    amount of new content. Each sweep starts its own headless Chromium; on a machine with
-    fewer cores than sweeps the speed-up is bounded by the CPU, and that is what is shown.
+    amount of new content. The sandbox runs in its own process (not in this one's GIL),
+    with a fourth account, umbrella, whose workspace is globex's file renamed. Each
+    sweep starts its own headless Chromium; on a machine with fewer cores than sweeps
+    the speed-up is bounded by the CPU, and that is what is shown.
 """
 
 from __future__ import annotations
