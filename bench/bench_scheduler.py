@@ -337,7 +337,7 @@ class Inbox:
 
     def __init__(self, client: SandboxClient, accounts: tuple[str, ...]):
         self.client = client
-        self.places = {}
+        self.places: dict[str, tuple[str, str]] = {}
         for acc in accounts:
             post = client.add_post(acc, "Bench post")["id"]
             thread = client.post_message(acc, "dm", "bench.dm", "first")["container_id"]
@@ -421,6 +421,10 @@ def bench_concurrency(tmp: Path) -> list[str]:
         rt.store.close()
     cores = os.cpu_count() or 1
     show(rows, f"(b) {cores} core(s); {PER_SWEEP} new items per sweep; best of {ROUNDS} round(s)")
+    load = os.getloadavg()[0]
+    if load > cores:
+        show(rows, f"note: load average {load:.1f} on {cores} cores: other work shared the "
+                    "CPU, so times and speed-ups are noisier than on a quiet machine")  # fmt: skip
     return rows
 
 

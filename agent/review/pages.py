@@ -387,7 +387,7 @@ def workspace_page(
         viewer=viewer,
         workspace=workspace,
         held=held,
-        schedule=rows[0] if rows else None,
+        schedule=next((r for r in rows if r.status.workspace == workspace), None),
         schedule_problem=problem,
         now=now,
         open_command=_open_command(request, workspace),
@@ -491,8 +491,8 @@ def schedule_rows(
     st: ReviewState, workspaces: set[str] | None
 ) -> tuple[list[ScheduleRow], datetime, str | None]:
     """The scheduler's status of ``workspaces`` (None: all), as ``inbox-agent status`` reads
-    it; with the moment it is as of, and why it could not be read (a triage file that
-    does not load: its SLAs are unknown)."""
+    it; with the moment it is as of, and why it could not be read (any workspace's triage
+    file that does not load: the planner needs every workspace's SLAs)."""
     from agent.scheduler.planner import Planner
     from agent.scheduler.status import workspace_statuses
     from agent.scheduler.worker import broker_url
@@ -503,8 +503,10 @@ def schedule_rows(
         planner = Planner(
             rt.home, rt.catalog, rt.store, rt.log, "status", distributed=bool(broker_url())
         )
-    except (TriageConfigError, OSError) as exc:
-        return [], now, f"The schedule cannot be worked out: {exc}"
+    except (TriageConfigError, OSError):
+        # Not the error itself: it may name another client's workspace or file.
+        why = "a workspace's triage file does not load (`inbox-agent validate` names it)"
+        return [], now, f"The schedule cannot be worked out: {why}."
     rows = []
     for r in workspace_statuses(planner, now=now, workspaces=workspaces):
         cadence = planner.cadences.get(r.workspace)

@@ -25,8 +25,11 @@ from typing import Any
 from agent.runtime import Runtime
 from agent.scheduler.leadership import Leadership
 from agent.scheduler.planner import Planner, TickReport
+from agent.scheduler.ticks import prune_ticks
 
 logger = logging.getLogger(__name__)
+KEEP_FINISHED = timedelta(days=7)  # finished planned runs kept (the runs table keeps sweeps)
+PRUNE_EVERY_TICKS = 360
 
 
 @dataclass
@@ -51,6 +54,8 @@ class SchedulerService:
             state = "active" if self.active else "standby"
             self.rt.log.append("scheduler", f"scheduler_{state}", holder=self.leadership.holder)
         report = self.planner.tick(self.dispatcher) if self.active else None
+        if self.active and self.ticks % PRUNE_EVERY_TICKS == 0:
+            prune_ticks(self.rt.store, older_than=self.planner.now() - KEEP_FINISHED)
         self.ticks += 1
         if self.on_tick is not None:
             self.on_tick(report, self.active)

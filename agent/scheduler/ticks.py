@@ -9,7 +9,6 @@ moves ``queued`` → ``running`` → ``done`` under the lease ``tick:ID``, or is
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -54,7 +53,7 @@ class Facts:
     oldest_p1_due: dict[str, datetime] = field(default_factory=dict)
 
 
-def read_facts(store: Store, workspaces: Iterable[str] | None = None) -> Facts:
+def read_facts(store: Store) -> Facts:
     facts = Facts()
     with store.session() as s:
         planned = select(SweepTick.workspace, func.max(SweepTick.planned_at)).where(
@@ -97,9 +96,6 @@ def read_facts(store: Store, workspaces: Iterable[str] | None = None) -> Facts:
             col(OutboxEntry.state).in_(("approved", "sending"))
         )
         facts.outbox_waiting = set(s.exec(waiting.distinct()).all())
-    if workspaces is not None:
-        wanted = set(workspaces)
-        facts.anchors = {k: v for k, v in facts.anchors.items() if k in wanted}
     return facts
 
 

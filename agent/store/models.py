@@ -143,6 +143,8 @@ class Run(RunBase, table=True):
     """One sweep (or reply or check run) of one workspace."""
 
     __tablename__ = "runs"
+    # the scheduler's "last sweep of each workspace" reads this index, not the whole table
+    __table_args__ = (sa.Index("ix_runs_last_sweep", "workspace", "kind", "started_at"),)
 
     id: str = Field(primary_key=True, max_length=64)
     started_at: datetime = _time()
@@ -412,6 +414,7 @@ class SweepTick(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("workspace", "kind", "due_at"),
         sa.Index("ix_sweep_ticks_open", "state", "workspace"),
+        sa.Index("ix_sweep_ticks_anchor", "workspace", "kind", "planned_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -56,7 +56,7 @@ CASES = [
         lambda t: t.replace("every_minutes: 15", "every_minutes: soon"),
         "every_minutes:",
         "schedule.every_minutes",
-        "integer",
+        "valid number",
     ),
     (
         "out of range",

@@ -96,6 +96,11 @@ def test_schedule_page_shows_only_granted_workspaces(world: World, client_for: C
     assert alice.get(f"/workspaces/{GLOBEX}").status_code == 404  # as for one that is absent
     assert "every 15 min" in section(alice.get(f"/workspaces/{ACME}").text)
 
+    world.item("retired-web", "an item of a workspace no longer configured")
+    retired = section(root.get("/workspaces/retired-web").text)  # an admin sees it
+    assert "not in this home's configuration" in retired
+    assert row(root.get("/schedule").text, "retired-web") is None  # nothing is scheduled
+
     world.user("nobody", "reviewer")  # granted nothing: an empty page, not everything
     empty = body(client_for("nobody").get("/schedule").text)
     assert "is granted to you" in empty and ACME not in empty and GLOBEX not in empty
@@ -206,3 +211,20 @@ def test_platform_spacing_longer_than_the_sla_cadence_is_noted(
     assert note in after
     ws = section(alice.get(f"/workspaces/{ACME}").text)
     assert f"The platform's {note}: sweeps cannot keep up with the SLA." in ws
+
+
+def test_a_triage_file_that_does_not_load_is_a_note_naming_nobody(
+    world: World, client_for: Clients
+) -> None:
+    schedule(world, ACME)
+    (world.home.root / "globex-triage.yaml").write_text("routing: [1, 2\n")
+    text = workspace_yaml(GLOBEX) + "triage: globex-triage.yaml\nschedule:\n  every_minutes: 15\n"
+    (world.home.config_dir("workspaces") / f"{GLOBEX}.yaml").write_text(text)
+    world.runtime.catalog = load_catalog(world.home)
+    alice = client_for("alice")
+    page = alice.get("/schedule")
+    assert page.status_code == 200
+    assert "The schedule cannot be worked out" in page.text and row(page.text, ACME) is None
+    assert "globex" not in body(page.text).lower()  # not the file, not the workspace
+    ws = alice.get(f"/workspaces/{ACME}")
+    assert ws.status_code == 200 and "The schedule cannot be worked out" in section(ws.text)

@@ -266,3 +266,17 @@ def test_approved_replies_are_drained_between_sweeps(rt: Runtime) -> None:
     p.tick(out)  # the send is in flight: not planned twice
     assert [t for t in out.take() if t.kind == "send" and t not in report.sends] == []
     assert isinstance(item, Item)
+
+
+def test_finished_runs_older_than_the_cutoff_are_pruned_open_ones_never(rt: Runtime) -> None:
+    from agent.scheduler.ticks import prune_ticks, ticks_of
+
+    clock, out = Clock(), Recorder()
+    p = planner(rt, clock)
+    p.tick(out)
+    old = out.take()
+    finish_all(rt, old[:2], clock)  # two finish, two stay open
+    clock.advance(days=8)
+    assert prune_ticks(rt.store, older_than=clock() - timedelta(days=7)) == 2
+    left = {t.id for t in ticks_of(rt.store)}
+    assert left == {t.id for t in old[2:]}

@@ -40,6 +40,8 @@ def upgrade() -> None:
         ),
     )
     op.create_index("ix_sweep_ticks_open", "sweep_ticks", ["state", "workspace"])
+    op.create_index("ix_sweep_ticks_anchor", "sweep_ticks", ["workspace", "kind", "planned_at"])
+    op.create_index("ix_runs_last_sweep", "runs", ["workspace", "kind", "started_at"])
     op.create_table(
         "workspace_pauses",
         sa.Column("workspace", sa.String(length=200), nullable=False),
@@ -52,5 +54,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("workspace_pauses")
+    op.drop_index("ix_runs_last_sweep", table_name="runs")
+    op.drop_index("ix_sweep_ticks_anchor", table_name="sweep_ticks")
     op.drop_index("ix_sweep_ticks_open", table_name="sweep_ticks")
     op.drop_table("sweep_ticks")
