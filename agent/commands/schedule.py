@@ -159,7 +159,7 @@ def _table(rows: list[WorkspaceStatus]) -> None:
         last = f"{_ago((now - r.last_started).total_seconds())} ago" if r.last_started else "never"
         result = (r.last_status or "-") + (f" ({r.last_stop_reason})" if r.last_stop_reason else "")
         if r.next_due is None:
-            nxt = "-" if r.state in ("unscheduled", "queued", "running") else "-"
+            nxt = "-"
         else:
             wait = (r.next_due - now).total_seconds()
             nxt = "due now" if wait <= 0 else f"in {_ago(wait)}"

@@ -95,8 +95,8 @@ def workspace_statuses(
             tick = open_ticks[0]
             state = tick.state
             detail = f"{tick.kind} run {tick.id}" + (f" on {tick.worker}" if tick.worker else "")
-        anchor = facts.anchors.get(ws_id)
-        unseen = (now - anchor).total_seconds() if anchor else None
+        # from the last sweep that really started: a skipped or still-queued run saw nothing
+        unseen = (now - last.started_at).total_seconds() if last else None
         sla = cadence.tightest_sla if cadence else None
         behind = None
         if unseen is not None and sla is not None:
