@@ -27,7 +27,7 @@ from typing import Protocol
 from agent.config import Catalog
 from agent.scheduler.cadence import Cadence
 from agent.scheduler.config import SchedulerConfig
-from agent.scheduler.ticks import Facts, mark_lost, plan_tick, read_facts
+from agent.scheduler.ticks import Facts, mark_lost, plan_tick, plan_ticks, read_facts
 from agent.store import Store, SweepTick, TickKind, TickState, stale_limit, utcnow
 from runlogs import ActivityLog
 from workspaces.models import AndroidDevice, BrowserProfile, Workspace
@@ -154,6 +154,7 @@ class Planner:
             when = self.next_due(ws_id, facts, now)
             if when is not None and when <= now:
                 due.append((ws_id not in facts.open_p1, when, ws_id))
+        wanted: list[tuple[str, TickKind, datetime, str]] = []
         for _, when, ws_id in sorted(due):  # open P1 first, then the longest waiting
             why = self._skip_reason(ws_id, facts)
             if why is not None:
@@ -165,16 +166,20 @@ class Planner:
             if cap is not None:
                 report.capped.append((ws_id, cap))
                 continue
-            tick = self._plan(ws_id, TickKind.SWEEP, when, now)
-            if tick is None:
-                continue  # another scheduler planned this very run
             self._count(ws_id, in_flight)
+            wanted.append((ws_id, TickKind.SWEEP, when, self.queue_of(ws_id)))
+        # one statement for every run of the tick; a run another scheduler planned is left out
+        for tick in plan_ticks(self.store, wanted, now=now, planned_by=self.name):
             self.log.append(
-                ws_id, "sweep_planned", tick=tick.id, due_at=when.isoformat(), queue=tick.queue
+                tick.workspace,
+                "sweep_planned",
+                tick=tick.id,
+                due_at=tick.due_at.isoformat(),
+                queue=tick.queue,
             )
             dispatcher.dispatch(tick)
             report.planned.append(tick)
-            facts.open_ticks[ws_id] = [tick]
+            facts.open_ticks[tick.workspace] = [tick]
         assert self.config is not None
         if self.config.drain_outbox:
             self._drain(facts, now, dispatcher, report, in_flight)

@@ -29,7 +29,7 @@ from agent.store import (
     TickState,
     WorkspacePause,
 )
-from agent.store.items import dialect_insert
+from agent.store.items import INSERT_CHUNK, dialect_insert
 
 OPEN = (TickState.QUEUED.value, TickState.RUNNING.value)
 CLOSED_ITEM = (ItemStatus.RESOLVED.value, ItemStatus.DROPPED.value, ItemStatus.REPLIED.value)
@@ -131,6 +131,43 @@ def plan_tick(
         if inserted is None:
             return None
         return s.get(SweepTick, inserted)
+
+
+def plan_ticks(
+    store: Store,
+    wanted: list[tuple[str, TickKind, datetime, str]],
+    *,
+    now: datetime,
+    planned_by: str,
+) -> list[SweepTick]:
+    """Record many planned runs (workspace, kind, due, queue) in one statement; returns
+    those this call recorded (a run already planned, by anyone, is left out)."""
+    if not wanted:
+        return []
+    rows = [
+        {
+            "workspace": ws,
+            "kind": kind.value,
+            "due_at": due,
+            "planned_at": now,
+            "planned_by": planned_by[:200],
+            "queue": queue,
+            "state": TickState.QUEUED.value,
+            "attempts": 0,
+        }
+        for ws, kind, due, queue in wanted
+    ]
+    ids: list[int] = []
+    with store.session() as s:
+        for start in range(0, len(rows), INSERT_CHUNK):
+            stmt = dialect_insert(s, SweepTick).values(rows[start : start + INSERT_CHUNK])
+            stmt = stmt.on_conflict_do_nothing(index_elements=["workspace", "kind", "due_at"])
+            ids.extend(s.execute(stmt.returning(SweepTick.id)).scalars())
+        found: list[SweepTick] = []
+        for start in range(0, len(ids), INSERT_CHUNK):
+            chunk = ids[start : start + INSERT_CHUNK]
+            found.extend(s.exec(select(SweepTick).where(col(SweepTick.id).in_(chunk))))
+        return sorted(found, key=lambda t: t.id or 0)
 
 
 def get_tick(store: Store, tick_id: int) -> SweepTick | None:

@@ -484,3 +484,30 @@ def test_structured_garbage_gets_positions(
         (folder / "x.yaml").write_text(yaml.safe_dump(data))
     catalog = load_catalog(home)
     assert all(p.line >= 1 for p in catalog.problems)
+
+
+def test_scheduler_settings_and_schedules_are_checked_at_their_lines(home: Home) -> None:
+    settings_file = home.root / "scheduler.yaml"
+    settings_file.write_text(
+        "tick_seconds: 10\ncaps:\n  host: 0\n  device_pools: {no-such-label: 1}\nspacing: 3\n"
+    )
+    ws = home.root / EXAMPLE
+    ws.write_text(ws.read_text().replace("every_minutes: 15", 'cron: "every tuesday"'))
+    code, out = run(home, "validate")
+    assert code == 1
+    assert (
+        f"{settings_file}:3:" in out
+        and "caps.host: Input should be greater than or equal to 1" in out
+    )
+    assert f"{settings_file}:5:1: spacing: unknown key" in out
+    assert re.search(re.escape(f"{ws}:") + r"\d+:\d+: schedule: cron 'every tuesday'", out), out
+    settings_file.write_text("caps: {host: 2, device_pools: {no-such-label: 1}}\n")
+    ws.write_text(ws.read_text().replace('cron: "every tuesday"', 'cron: "*/10 8-20 * * mon-fri"'))
+    code, out = run(home, "validate")
+    assert code == 1
+    assert f"{settings_file}:1:" in out and "no device has the label 'no-such-label'" in out
+    settings_file.write_text(
+        "caps: {host: 2, device_pools: {sandbox: 1}}\nmin_spacing_minutes: {sandbox: 2}\n"
+    )
+    code, out = run(home, "validate")
+    assert code == 0, out

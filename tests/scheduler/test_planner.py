@@ -280,3 +280,15 @@ def test_finished_runs_older_than_the_cutoff_are_pruned_open_ones_never(rt: Runt
     assert prune_ticks(rt.store, older_than=clock() - timedelta(days=7)) == 2
     left = {t.id for t in ticks_of(rt.store)}
     assert left == {t.id for t in old[2:]}
+
+
+def test_a_batch_of_planned_runs_leaves_out_those_already_planned(rt: Runtime) -> None:
+    from agent.scheduler.ticks import plan_ticks
+
+    def batch(*names: str) -> list[str]:
+        wanted = [(n, TickKind.SWEEP, T0, "") for n in names]
+        return [t.workspace for t in plan_ticks(rt.store, wanted, now=T0, planned_by="x")]
+
+    assert batch("ws-a", "ws-b") == ["ws-a", "ws-b"]
+    assert batch("ws-b", "ws-c") == ["ws-c"]  # ws-b's run at T0 is planned already
+    assert len(batch(*[f"ws-{k}" for k in range(900)])) == 900  # in chunks of 400
