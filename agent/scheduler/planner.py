@@ -61,12 +61,16 @@ class TickReport:
 
 
 def tightest_sla_minutes(home: Home, ws: Workspace) -> float | None:
-    """The tightest SLA of the workspace's routing (minutes), from its triage config."""
-    return _tightest(str(home.root / ws.triage) if ws.triage else None)
+    """The tightest SLA of the workspace's routing (minutes), from its triage config (read
+    again when the file changes, so a long-running review UI sees an edited SLA)."""
+    if not ws.triage:
+        return _tightest(None, 0)
+    path = home.root / ws.triage
+    return _tightest(str(path), path.stat().st_mtime_ns if path.exists() else 0)
 
 
-@functools.cache
-def _tightest(triage_file: str | None) -> float | None:
+@functools.lru_cache(maxsize=256)
+def _tightest(triage_file: str | None, _mtime: int) -> float | None:
     from agent.triage.config import load_config
 
     config = load_config(triage_file)

@@ -16,6 +16,7 @@ from typing import Any
 from agent.scheduler.planner import Planner
 from agent.scheduler.ticks import read_facts
 from agent.store import utcnow
+from agent.store.types import this_host
 
 
 @dataclass
@@ -23,7 +24,7 @@ class WorkspaceStatus:
     workspace: str
     client: str
     platform: str
-    where: str  # the host whose workers run it, or "any host"
+    where: str  # the host whose workers run it, "any host", or this host (in-process runs)
     schedule: str  # how it is planned, in words
     state: str  # idle | queued | running | paused | taken_over | unscheduled
     state_detail: str | None
@@ -95,6 +96,9 @@ def workspace_statuses(
             tick = open_ticks[0]
             state = tick.state
             detail = f"{tick.kind} run {tick.id}" + (f" on {tick.worker}" if tick.worker else "")
+        where = f"{this_host()} (in-process)"
+        if planner.distributed:
+            where = place.host or "any host"
         # from the last sweep that really started: a skipped or still-queued run saw nothing
         unseen = (now - last.started_at).total_seconds() if last else None
         sla = cadence.tightest_sla if cadence else None
@@ -106,7 +110,7 @@ def workspace_statuses(
                 workspace=ws_id,
                 client=ws.client,
                 platform=ws.platform,
-                where=place.host or "any host",
+                where=where,
                 schedule=schedule_words(planner, ws_id),
                 state=state,
                 state_detail=detail,
