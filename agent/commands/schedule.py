@@ -10,6 +10,7 @@ from agent.commands.context import console, err_console, print_json, state
 from agent.errors import UserError
 
 if TYPE_CHECKING:
+    from agent.scheduler.execute import RunOutcome
     from agent.scheduler.planner import TickReport
     from agent.scheduler.status import WorkspaceStatus
 
@@ -36,6 +37,7 @@ def run(
     from agent.scheduler.planner import Planner
     from agent.scheduler.service import SchedulerService
     from agent.scheduler.worker import broker_url, make_app
+    from agent.store import utcnow
 
     rt = open_runtime(state(ctx).home)
     url = broker_url()
@@ -50,30 +52,37 @@ def run(
     )
     if not planner.cadences:
         raise UserError("no workspace has a schedule: add `schedule:` to a workspace file")
+
+    def on_done(o: RunOutcome) -> None:  # a run this host's pool finished
+        if not quiet:
+            why = f" ({o.outcome})" if o.outcome else ""
+            sent = f", {o.sent} replies sent" if o.sent else ""
+            line = f"{utcnow():%H:%M:%S} {o.workspace}: {o.kind} {o.result}{why}{sent}"
+            console.print(line, markup=False)
+
+    workers = planner.config.caps.host if planner.config else 4
     dispatcher = (
         ToCelery(make_app(url))
         if url
-        else InProcess(
-            rt, planner.config.caps.host if planner.config else 4, name=leadership.holder
-        )
+        else InProcess(rt, workers, name=leadership.holder, on_done=on_done)
     )
-    where = (
-        f"Celery at {_hide(url)}"
-        if url
-        else f"this host ({planner.config.caps.host if planner.config else 4} at once)"
-    )
+    where = f"Celery at {_hide(url)}" if url else f"this host ({workers} at once)"
     console.print(
         f"scheduler {leadership.holder}: {len(planner.cadences)} workspaces, runs on {where}",
         markup=False,
     )
 
+    was_active: list[bool] = []
+
     def on_tick(report: TickReport | None, active: bool) -> None:
         if quiet:
             return
-        if not active:
-            console.print("standby: another scheduler is active", markup=False)
+        if was_active[-1:] != [active]:
+            what = "active" if active else "standing by: another scheduler is active"
+            console.print(f"{utcnow():%H:%M:%S} {what}", markup=False)
+            was_active[:] = [active]
+        if report is None:
             return
-        assert report is not None
         for tick in report.planned:
             console.print(
                 f"{report.at:%H:%M:%S} sweep {tick.workspace} (run {tick.id})", markup=False
@@ -94,12 +103,6 @@ def run(
         finally:
             dispatcher.close(wait=True)
             leadership.release()
-        outcomes = getattr(dispatcher, "outcomes", [])
-        for o in outcomes:
-            console.print(
-                f"{o.workspace}: {o.kind} {o.result}" + (f" ({o.outcome})" if o.outcome else ""),
-                markup=False,
-            )
         return
     service.run(duration_s=for_s)
     err_console.print("scheduler stopped", markup=False)

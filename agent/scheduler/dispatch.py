@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -29,8 +30,17 @@ RUN_TASK = "inbox_agent.run_planned"
 class InProcess:
     """Runs planned runs on this host, at most ``workers`` at once."""
 
-    def __init__(self, rt: Runtime, workers: int, *, name: str, drain_outbox: bool = True):
+    def __init__(
+        self,
+        rt: Runtime,
+        workers: int,
+        *,
+        name: str,
+        drain_outbox: bool = True,
+        on_done: Callable[[RunOutcome], None] | None = None,
+    ):
         self.rt = rt
+        self.on_done = on_done
         self.name = name
         self.drain_outbox = drain_outbox
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sweep")
@@ -52,6 +62,8 @@ class InProcess:
             )
             with self._lock:
                 self.outcomes.append(outcome)
+            if self.on_done is not None:
+                self.on_done(outcome)
             return outcome
         except RunHeld:
             return None

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -87,14 +88,12 @@ class SchedulerService:
         if handle_signals:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(sig, lambda *_: self.stop())
-        if duration_s is not None:
-            scheduler.add_job(
-                self.stop, "date", run_date=datetime.now(UTC) + timedelta(seconds=duration_s)
-            )
+        deadline = None if duration_s is None else time.monotonic() + duration_s
         scheduler.start()
         try:
-            while not self._stop.wait(0.5):
-                pass
+            while not self._stop.wait(0.2):
+                if deadline is not None and time.monotonic() >= deadline:
+                    self.stop()
         finally:
             scheduler.shutdown(wait=True)  # the tick in progress ends its planning
             self.dispatcher.close(wait=True)  # runs handed to this host finish
