@@ -26,10 +26,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -49,6 +46,7 @@ from agent.scheduler.dispatch import InProcess
 from agent.scheduler.planner import Planner
 from agent.scheduler.ticks import read_facts
 from agent.store import Decision, Item, Run, SweepTick, TickState
+from bench.bench_sweep import sandbox as sweep_sandbox
 from sandbox.client import SandboxClient
 from workspaces.models import Workspace
 from workspaces.paths import Home
@@ -281,41 +279,11 @@ def bench_ticks(tmp: Path) -> list[str]:
 # -- (b) concurrency ----------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def sandbox(accounts: tuple[str, ...]) -> Iterator[tuple[str, SandboxClient]]:
-    """An empty sandbox with ``accounts``, in its own process (so its CPU is not ours)."""
-    port = _free_port()
-    code = (
-        "import uvicorn\n"
-        "from sandbox.app import create_app\n"
-        "from sandbox.state import SandboxState\n"
-        f"uvicorn.run(create_app(SandboxState(accounts={accounts!r})), host='127.0.0.1',"
-        f" port={port}, log_level='warning', access_log=False)\n"
-    )
-    proc = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    client = SandboxClient(url)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if client.health():
-                    break
-            except Exception:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise
-            time.sleep(0.1)  # waiting for the port, not synchronising work
+    """An empty sandbox with ``accounts``, in its own process (bench_sweep's)."""
+    with sweep_sandbox(accounts) as (url, client, _pid):
         yield url, client
-    finally:
-        client.close()
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def workspace_of(account: str) -> str:

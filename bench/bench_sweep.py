@@ -63,9 +63,14 @@ def _free_port() -> int:
 
 
 @contextmanager
-def sandbox() -> Iterator[tuple[str, SandboxClient, int]]:
+def sandbox(accounts: tuple[str, ...] | None = None) -> Iterator[tuple[str, SandboxClient, int]]:
+    """An empty sandbox (with ``accounts``, else the default three) in its own process, so
+    its CPU is not the bench's."""
     port = _free_port()
-    code = f"from sandbox.testing import serve; serve(port={port}, seed=None, empty=True)"
+    code = (
+        "from sandbox.testing import serve; "
+        f"serve(port={port}, seed=None, empty=True, accounts={accounts!r})"
+    )
     proc = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     client = SandboxClient(url)

@@ -56,13 +56,14 @@ def serve(
     seed: int | None = 1,
     empty: bool = False,
     token: str | None = None,
+    accounts: tuple[str, ...] | None = None,
 ) -> None:
     """Serve the sandbox in the foreground until interrupted.
 
     The socket is bound here, so a busy port is an ``OSError`` for the caller to report
     (uvicorn would exit the process instead).
     """
-    app = create_app(build_state(seed, empty=empty), admin_token=token)
+    app = create_app(build_state(seed, empty=empty, accounts=accounts), admin_token=token)
     sock = _bind(host, port)
     config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2)
     try:
