@@ -75,7 +75,7 @@ echo "the next sweep decides a new message of that kind as the reviewer did:"
 "$BIN/inbox-agent" review list --as "$DEMO_USER" --workspace sandbox-acme-web --json \
   | "$BIN/python" -c 'import json, sys; [print(" ", r["intent"], r["priority"], r["queue"], "|", r["text"]) for r in map(json.loads, sys.stdin) if r["author"] == "new.shopper"]'
 
-echo "== a reviewer approves a drafted reply; the scheduler runs the demo workspaces for ${DEMO_RUN_S:-60} s"
+echo "== a reviewer approves a drafted reply; the scheduler runs the demo workspaces for ${DEMO_RUN_S:-90} s"
 DRAFTED=""
 for id in $("$BIN/inbox-agent" review list --as "$DEMO_USER" --workspace sandbox-acme-web --json \
     | "$BIN/python" -c 'import json, sys; print(" ".join(str(r["id"]) for r in map(json.loads, sys.stdin)))'); do
@@ -89,7 +89,7 @@ fi
 "$BIN/inbox-agent" workspaces pause sandbox-initech-web --reason "demo: client on hold" --by demo
 # The scheduler sends the approved reply between sweeps, skips the paused workspace (logged
 # once), and plans each workspace's next sweep from its SLA cadence (inbox-agent status).
-"$BIN/inbox-agent" run --for "${DEMO_RUN_S:-60}"
+"$BIN/inbox-agent" run --for "${DEMO_RUN_S:-90}"
 "$BIN/inbox-agent" status
 "$BIN/inbox-agent" workspaces resume sandbox-initech-web --by demo
 
