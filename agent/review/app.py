@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from agent.review import api, pages
+from agent.review import api, pages, static_files
 from agent.review.auth import LoginLimiter
 from agent.review.context import CSP, CsrfRejected, LoginRequired, ReviewState, state_of
 from agent.review.errors import ReviewError
@@ -140,6 +140,7 @@ def create_app(
         options["limiter"] = limiter
     app.state.review = ReviewState(runtime, secure_cookies=secure_cookies, **options)
     app.include_router(pages.router)
+    app.include_router(static_files.router)
     app.include_router(api.router)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(CsrfRejected, _csrf_rejected)

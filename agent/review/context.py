@@ -35,11 +35,15 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 CSS = (TEMPLATES / "review.css").read_text(encoding="utf-8")
 # The one inline stylesheet is allowed by its hash: no 'unsafe-inline', no script at all.
 CSS_HASH = base64.b64encode(hashlib.sha256(CSS.encode("utf-8")).digest()).decode("ascii")
+# Scripts are the project's own files under /static/ (agent/review/static/*.js): allowed by
+# source, never inline; every action also works without them (plain forms).
 CSP = (
     "default-src 'none'; "
     f"style-src 'sha256-{CSS_HASH}'; "
+    "script-src 'self'; connect-src 'self'; "
     "img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
+STATIC = Path(__file__).parent / "static"
 
 
 class LoginRequired(Exception):

@@ -178,10 +178,13 @@ def test_session_cookie_flags_and_security_headers(app: FastAPI) -> None:
     assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=strict" in cookie
     queue = client.get("/")
     csp = queue.headers["content-security-policy"]
-    assert "default-src 'none'" in csp and "unsafe-inline" not in csp and "script-src" not in csp
+    assert "default-src 'none'" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert "script-src 'self';" in csp  # the project's own files, never inline
     assert queue.headers["x-frame-options"] == "DENY"
     assert queue.headers["cache-control"] == "no-store"
-    assert "<script" not in queue.text
+    scripts = re.findall(r"<script[^>]*>(.*?)</script>", queue.text, flags=re.S)
+    assert all(body.strip() == "" for body in scripts)  # only <script src=...></script>
+    assert all('src="/static/' in tag for tag in re.findall(r"<script[^>]*>", queue.text))
 
 
 def test_logout_ends_the_session(world: World, client_for: Callable[[str], TestClient]) -> None:
