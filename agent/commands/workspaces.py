@@ -3,7 +3,7 @@ one back from the scheduler."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -66,21 +66,60 @@ def show(
     ctx: typer.Context,
     workspace: Annotated[str, typer.Argument(help="Workspace id.")],
     as_json: Annotated[bool, typer.Option("--json", help="The workspace as JSON.")] = False,
+    days: Annotated[int, typer.Option("--days", help="Health over this many days.")] = 7,
 ) -> None:
-    """Show one workspace's full configuration."""
+    """Show one workspace's configuration and health: its sweeps over the last week (results,
+    stop reasons, drift), login state, takeover and pause, the schedule and the next sweep."""
     import yaml
 
-    from agent.config import load_catalog
+    from agent.health import workspace_health
+    from agent.runtime import open_runtime
+    from agent.scheduler.planner import Planner
+    from agent.scheduler.status import workspace_statuses
+    from agent.scheduler.worker import broker_url
 
-    catalog = load_catalog(state(ctx).home).raise_for_problems()
-    ws = catalog.workspace(workspace)
+    rt = open_runtime(state(ctx).home)
+    ws = rt.catalog.workspace(workspace)
     data = ws.model_dump(mode="json", by_alias=True)
+    health = workspace_health(rt.store, ws.id, days=days)
+    planner = Planner(
+        rt.home, rt.catalog, rt.store, rt.log, "status", distributed=bool(broker_url())
+    )
+    status = workspace_statuses(planner, workspaces={ws.id})[0]
     if as_json:
-        print_json(data)
+        print_json({**data, "health": health.to_dict(), "schedule_status": status.to_dict()})
         return
     console.print(f"[bold]{ws.id}[/] ({ws.client}, {ws.platform}/{ws.surface})")
-    console.print(f"  file: {catalog.workspaces[workspace].doc.path}", markup=False)
+    console.print(f"  file: {rt.catalog.workspaces[workspace].doc.path}", markup=False)
+    for line in _health_lines(health, status):
+        console.print(f"  {line}", markup=False)
     console.print(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), markup=False)
+
+
+def _health_lines(health: Any, status: Any) -> list[str]:
+    def counts(values: dict[str, int]) -> str:
+        return ", ".join(f"{k} {v}" for k, v in sorted(values.items())) or "none"
+
+    last = "never"
+    if health.last_started is not None:
+        last = f"{health.last_started:%Y-%m-%d %H:%M} UTC, {health.last_status}"
+        if health.last_stop_reason:
+            last += f" ({health.last_stop_reason})"
+    nxt = f"{status.next_due:%Y-%m-%d %H:%M:%S} UTC" if status.next_due else "-"
+    lines = [
+        f"last sweep: {last}",
+        f"login: {health.login}",
+        f"last {health.days} days: {health.sweeps} sweeps ({counts(health.by_status)})",
+        f"stop reasons: {counts(health.stop_reasons)}",
+        f"drift: {health.drift} sweeps, {health.unreadable} unreadable elements, "
+        f"{health.missed} items missed by earlier sweeps",
+        f"schedule: {status.schedule}; state {status.state}; next sweep {nxt}",
+    ]
+    if health.taken_over_by:
+        lines.append(f"taken over by {health.taken_over_by}")
+    if health.paused_by:
+        lines.append(f"paused by {health.paused_by}")
+    return lines
 
 
 @app.command("pause")

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -49,7 +49,7 @@ from agent.store import (
 from agent.store.corrections import record
 from agent.store.items import dialect_insert
 from agent.store.models import CorrectionField
-from runlogs import ActivityLog
+from runlogs import ActivityLog, NewEvent
 
 if TYPE_CHECKING:
     from agent.config import Catalog
@@ -530,3 +530,79 @@ def hand_back(
         s.flush()
         unit.event(workspace, "handback", takeover=held.id, held_by=held.user)
         return held
+
+
+# -- bulk actions (the queue page's selection) ---------------------------------------
+
+# What a person may do to many items at once: never approve (nor edit) a draft in bulk,
+# each reply is read and approved on its own.
+BULK_ACTIONS = ("resolve", "reject", "assign", "escalate", "restore")
+MAX_BULK = 200  # the largest queue page
+
+
+@dataclass
+class _HeldLog:
+    """Stands in for the activity log inside a bulk action: holds each single action's
+    events until the one transaction has committed, so a refused bulk logs nothing."""
+
+    held: dict[str, list[NewEvent]] = field(default_factory=dict)
+
+    def append(self, workspace: str, type: str, *, actor: str = "system", **data: Any) -> None:  # noqa: A002
+        self.held.setdefault(workspace, []).append(NewEvent(type, actor=actor, data=data))
+
+
+def bulk(
+    store: Store,
+    item_ids: Collection[int],
+    user: User,
+    action: str,
+    *,
+    owner: str | None = None,
+    note: str | None = None,
+    triage_again: Callable[[Item], Decision] | None = None,
+    log: ActivityLog | None = None,
+) -> list[Item]:
+    """Do one action to many items, all or nothing, in one transaction.
+
+    ``action`` is one of ``BULK_ACTIONS``: ``resolve`` (without a reply), ``reject``,
+    ``assign`` (to ``owner``, required), ``escalate`` (to ``owner``, optional), or
+    ``restore`` (not spam: ``triage_again`` as for ``restore``). Each item goes through
+    the single action's own function, so each gets its own review row and its own
+    activity-log event, exactly as when done one by one; ``note`` is each one's note
+    (the reason of a reject or an escalation). The first item that the person may not
+    see (``NotFound``), that their role may not act on (``NotAllowed``) or that is not in
+    a state the action applies to (``InvalidState``) refuses the whole request: the
+    transaction is rolled back and no event is logged. Items are locked in id order (two
+    bulk actions at once cannot deadlock); the items are returned in that order.
+    """
+    if action not in BULK_ACTIONS:
+        raise ReviewError(f"unknown bulk action {action!r} (known: {', '.join(BULK_ACTIONS)})")
+    ids = sorted(set(item_ids))
+    if not ids:
+        raise ReviewError("no items selected")
+    if len(ids) > MAX_BULK:
+        raise ReviewError(f"{len(ids):,} items selected (at most {MAX_BULK} at once)")
+    if action == "restore" and triage_again is None:
+        raise TypeError("restoring needs triage_again")
+    held = _HeldLog()
+    inner = cast(ActivityLog, held) if log is not None else None
+    done: list[Item] = []
+    with store.session() as s:
+        _require(_fresh_user(s, user), Role.REVIEWER, f"{action} in bulk")
+        for item_id in ids:
+            if action == "resolve":
+                item = resolve(s, item_id, user, note=note, log=inner)
+            elif action == "reject":
+                item = reject(s, item_id, user, reason=note, log=inner)
+            elif action == "assign":
+                item = assign(s, item_id, user, owner or "", log=inner)
+            elif action == "escalate":
+                item = escalate(s, item_id, user, reason=note, owner=owner, log=inner)
+            else:
+                assert triage_again is not None
+                item = restore(s, item_id, user, triage_again, note=note, log=inner)
+            done.append(item)
+    if log is not None:
+        for workspace, entries in held.held.items():
+            log.append_many(workspace, entries)
+    return done

@@ -17,11 +17,11 @@ from agent.review.auth import require_visible
 from agent.review.context import ApiWriter, ItemId, PageViewer, state_of
 from agent.review.errors import NotFound
 from agent.review.queries import (
-    QueueFilter,
     QueueRow,
     active_takeover,
     active_takeovers,
     check_filter,
+    filter_from_params,
     item_detail,
     latest_decision,
     queue,
@@ -82,19 +82,30 @@ def list_items(
     sla: str | None = None,
     status: str = "pending",
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    q: Annotated[str | None, Query(description="search words (text and author)")] = None,
+    author: str | None = None,
+    mine: Annotated[str | None, Query(description="1: assigned to me")] = None,
+    since: Annotated[str | None, Query(description="YYYY-MM-DD (UTC, seen)")] = None,
+    until: Annotated[str | None, Query(description="YYYY-MM-DD (UTC, seen, included)")] = None,
+    page_size: Annotated[str | None, Query(description="25, 50, 100 or 200")] = None,
 ) -> dict[str, Any]:
     require_visible(viewer.visible, workspace)
     st = state_of(request)
-    f = QueueFilter(workspace or None, intent or None, priority or None, sla or None,
-                    status or "pending", page)  # fmt: skip
+    # a value that is no date, number or yes/no is a 400 naming it, as an unknown status is
+    f = filter_from_params({
+        "workspace": workspace, "intent": intent, "priority": priority, "sla": sla,
+        "status": status, "page": str(page), "q": q, "author": author, "mine": mine,
+        "since": since, "until": until, "page_size": page_size,
+    })  # fmt: skip
     check_filter(f, st.intents())  # 400 {"error": "unknown status 'x' (known: …)"}
     with st.runtime.store.session() as s:
-        result = queue(s, f, viewer.visible)
+        result = queue(s, f, viewer.visible, user=viewer.user.name)
     return {
         "items": [_row(r) for r in result.rows],
         "total": result.total,
         "page": result.page,
         "pages": result.pages,
+        "page_size": result.page_size,
     }
 
 

@@ -19,7 +19,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agent.review import api, pages, static_files
 from agent.review.auth import LoginLimiter
-from agent.review.context import CSP, CsrfRejected, LoginRequired, ReviewState, state_of
+from agent.review.context import (
+    CSP,
+    CsrfRejected,
+    LoginRequired,
+    ReviewState,
+    Viewer,
+    current_viewer,
+    state_of,
+)
 from agent.review.errors import ReviewError
 from agent.review.sessions import Presence, SessionStore
 from agent.runtime import Runtime, open_runtime
@@ -68,11 +76,26 @@ def _login_required(request: Request, _exc: Exception) -> Response:
     return RedirectResponse("/login", status_code=303)
 
 
+def _signed_in(request: Request) -> Viewer | None:
+    """Who is signed in, for an error page's header (its links and the sign-out); None
+    when no one is. The page itself names nothing more than the viewer's own pages do."""
+    try:
+        return current_viewer(request)
+    except (LoginRequired, ReviewError):
+        return None
+
+
+def _error_page(request: Request, status: int, message: str, back: str | None) -> Response:
+    st = state_of(request)
+    viewer = _signed_in(request)
+    return st.render("error.html", status, viewer=viewer, message=message, back=back)
+
+
 def _csrf_rejected(request: Request, _exc: Exception) -> Response:
     message = "The form is missing its security token (or it expired): reload the page."
     if _is_api(request):
         return JSONResponse({"error": "missing or wrong X-CSRF-Token header"}, status_code=403)
-    return state_of(request).render("error.html", 403, viewer=None, message=message, back=None)
+    return _error_page(request, 403, message, _page_of(request.url.path))
 
 
 def _review_error(request: Request, exc: Exception) -> Response:
@@ -83,8 +106,7 @@ def _review_error(request: Request, exc: Exception) -> Response:
     if _is_api(request):
         return JSONResponse({"error": message}, status_code=status)
     back = request.url.path if request.method == "GET" else _page_of(request.url.path)
-    st = state_of(request)
-    return st.render("error.html", status, viewer=None, message=message, back=back)
+    return _error_page(request, status, message, back)
 
 
 _WHERE = {"body", "query", "path", "header", "cookie"}
@@ -107,8 +129,7 @@ def _bad_input(request: Request, exc: Exception) -> Response:
     message = "; ".join(problems) or "the request does not validate"
     if _is_api(request):
         return JSONResponse({"error": message}, status_code=400)
-    back = _page_of(request.url.path)
-    return state_of(request).render("error.html", 400, viewer=None, message=message, back=back)
+    return _error_page(request, 400, message, _page_of(request.url.path))
 
 
 def _page_of(path: str) -> str | None:
@@ -131,9 +152,14 @@ def create_app(
     """
     runtime = source if isinstance(source, Runtime) else open_runtime(source)
     app = FastAPI(title="inbox-agent review", docs_url=None, redoc_url=None, openapi_url=None)
-    options: dict[str, Any] = {}
-    if sessions is not None:
-        options["sessions"] = sessions
+    # Sessions live in the store (``web_sessions``): a restart, or a second app over the
+    # same store, keeps people signed in. A SessionStore given without a store (a test's
+    # own clock, say) is bound to this runtime's.
+    if sessions is None:
+        sessions = SessionStore(runtime.store)
+    elif sessions.store is None:
+        sessions.store = runtime.store
+    options: dict[str, Any] = {"sessions": sessions}
     if presence is not None:
         options["presence"] = presence
     if limiter is not None:

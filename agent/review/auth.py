@@ -1,26 +1,31 @@
-"""People: argon2 password hashes, roles, per-workspace grants, and login rate limiting.
+"""People: argon2 password hashes, roles, per-workspace grants, login rate limiting,
+and personal API tokens.
 
 Passwords are hashed with argon2id (argon2-cffi's defaults) and never stored or
 logged in clear. Roles are ordered viewer < reviewer < approver < admin; an admin
-sees every workspace, anyone else only the workspaces granted to them.
+sees every workspace, anyone else only the workspaces granted to them. An API token
+acts as its user (that user's role and grants, never more); only its SHA-256 is kept.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+import secrets
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, select, update
 
 from agent.review.errors import NotFound, ReviewError
-from agent.store import Grant, Role, User
+from agent.review.sessions import MAX_TOKEN_LENGTH, secret_hash
+from agent.store import ApiToken, Grant, Role, User, utcnow
 
 ROLE_RANK: dict[str, int] = {
     Role.VIEWER.value: 0,
@@ -274,3 +279,103 @@ def _forget_oldest(table: dict[K, _Failures], keep: int, now: float) -> None:
     by_age = sorted(table, key=lambda k: (table[k].locked_until > now, table[k].last))
     for key in by_age[: len(table) - keep]:
         del table[key]
+
+
+# -- personal API tokens --------------------------------------------------------------
+
+API_TOKEN_PREFIX = "ia_"  # noqa: S105 (what every token starts with, not a secret)
+SHOWN_PREFIX = len(API_TOKEN_PREFIX) + 8  # "ia_" and 8 characters: enough to tell tokens apart
+MAX_TOKEN_DAYS = 3650
+_TOKEN_NAME = re.compile(r"[^\x00-\x1f\x7f]{1,100}")
+# ``last_used_at`` is written at most this often, not on every request.
+TOKEN_TOUCH = timedelta(seconds=60)
+
+
+def check_token_name(name: str) -> str:
+    name = name.strip()
+    if not _TOKEN_NAME.fullmatch(name) or not name.isprintable():
+        raise ReviewError("a token's name is 1-100 printable characters (what the script is for)")
+    return name
+
+
+def new_api_token(
+    session: Session,
+    user: User,
+    name: str,
+    *,
+    expires_days: int | None = None,
+    now: datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """A new token for ``user``: its row, and the token itself (shown once, never stored).
+
+    The token is 256 random bits, so the row keeps a plain SHA-256 of it: a slow hash
+    (argon2, as for passwords) protects secrets people choose and attackers can guess;
+    no one can find a preimage of 256 random bits, and a slow hash would cost half a
+    second of CPU on every API request.
+    """
+    name = check_token_name(name)
+    if expires_days is not None and not 1 <= expires_days <= MAX_TOKEN_DAYS:
+        raise ReviewError(f"--expires-days must be 1 to {MAX_TOKEN_DAYS}")
+    if user.disabled:
+        raise ReviewError(f"user {user.name!r} is disabled")
+    assert user.id is not None
+    now = now or utcnow()
+    token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(
+        user_id=user.id,
+        name=name,
+        token_hash=secret_hash(token),
+        prefix=token[:SHOWN_PREFIX],
+        created_at=now,
+        expires_at=now + timedelta(days=expires_days) if expires_days is not None else None,
+    )
+    session.add(row)
+    session.flush()
+    return row, token
+
+
+def list_api_tokens(session: Session, user: User | None = None) -> list[tuple[ApiToken, str]]:
+    """Tokens (with their user's name), oldest first; only ``user``'s when given."""
+    query = select(ApiToken, User.name).join(User, col(User.id) == col(ApiToken.user_id))
+    if user is not None:
+        query = query.where(ApiToken.user_id == user.id)
+    rows = session.exec(query.order_by(col(ApiToken.id))).all()
+    return [(token, name) for token, name in rows]
+
+
+def revoke_api_token(session: Session, token_id: int, *, now: datetime | None = None) -> bool:
+    """Revoke a token; False when it was revoked already. Its requests stop at once."""
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        raise NotFound(f"no API token {token_id} (see `inbox-agent users token list`)")
+    if row.revoked_at is not None:
+        return False
+    row.revoked_at = now or utcnow()
+    session.add(row)
+    session.flush()
+    return True
+
+
+def token_state(row: ApiToken, now: datetime) -> str:
+    """``active``, ``revoked`` or ``expired``."""
+    if row.revoked_at is not None:
+        return "revoked"
+    if row.expires_at is not None and row.expires_at <= now:
+        return "expired"
+    return "active"
+
+
+def api_token_user(session: Session, token: str, now: datetime) -> tuple[User, ApiToken] | None:
+    """The enabled user of a valid (known, unrevoked, unexpired) API token, else None."""
+    if not token.startswith(API_TOKEN_PREFIX) or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    row = session.exec(select(ApiToken).where(ApiToken.token_hash == secret_hash(token))).first()
+    if row is None or token_state(row, now) != "active":
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or user.disabled:
+        return None
+    if row.last_used_at is None or now - row.last_used_at >= TOKEN_TOUCH:
+        # A statement, not the ORM's flush: a token revoked meanwhile is no error.
+        session.execute(update(ApiToken).where(col(ApiToken.id) == row.id).values(last_used_at=now))
+    return user, row

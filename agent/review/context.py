@@ -17,11 +17,12 @@ from fastapi import Depends, Form, Header, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
+from sqlmodel import Session
 
 from agent.config import Catalog
-from agent.review.auth import LoginLimiter, visible_workspaces
+from agent.review.auth import LoginLimiter, api_token_user, visible_workspaces
 from agent.review.choices import known_queues
-from agent.review.errors import NotFound
+from agent.review.errors import NotFound, ReviewError
 from agent.review.queries import MAX_ID, known_intents, known_workspaces
 from agent.review.sessions import Presence, SessionStore, WebSession
 from agent.runtime import Runtime
@@ -122,35 +123,102 @@ def state_of(request: Request) -> ReviewState:
 
 @dataclass
 class Viewer:
-    """The signed-in person for one request."""
+    """The signed-in person for one request.
+
+    ``token_id`` is set when the request was authenticated by an API token
+    (``Authorization: Bearer …``) rather than a session cookie; ``session`` is then a
+    stand-in with no cookie token and no CSRF token.
+    """
 
     user: User
     session: WebSession
     visible: set[str] | None  # None: every workspace (admin)
     workspaces: list[str]  # what the filters offer
+    token_id: int | None = None
 
     @property
     def csrf(self) -> str:
         return self.session.csrf
 
 
+class TokenRejected(ReviewError):
+    """A request to the API with an ``Authorization`` header that is not a valid token."""
+
+    status_code = 401
+
+
+REFUSED_BEARER = (
+    "invalid API token (unknown, revoked or expired; see `inbox-agent users token list`)"
+)
+EMPTY_BEARER = "no token after `Bearer` (make one with `inbox-agent users token create`)"
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path == "/api"
+
+
+def _viewer(st: ReviewState, s: Session, user: User, web: WebSession) -> Viewer:
+    visible = visible_workspaces(s, user)
+    shown = (
+        visible if visible is not None else known_workspaces(s, set(st.runtime.catalog.workspaces))
+    )
+    return Viewer(user, web, visible, sorted(shown))
+
+
+def _bearer(request: Request) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header; None without one.
+
+    Other schemes (``Basic`` from a proxy in front of the server, say) are left alone:
+    a browser may add those by itself, so they neither sign anyone in nor exempt a
+    request from CSRF checks; the cookie decides, as without the header.
+    """
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip()
+
+
+def _token_viewer(st: ReviewState, token: str) -> Viewer:
+    """The viewer of an API request sent with ``Authorization: Bearer <token>``.
+
+    The token is never logged, echoed or put in an error; any failure is a 401.
+    """
+    if not token:
+        raise TokenRejected(EMPTY_BEARER)
+    now = st.sessions.now()
+    with st.runtime.store.session() as s:
+        found = api_token_user(s, token, now)
+        if found is None:
+            raise TokenRejected(REFUSED_BEARER)
+        user, row = found
+        assert user.id is not None
+        stamp = now.timestamp()
+        # A stand-in session: no cookie token, no CSRF token (nothing for one to protect).
+        viewer = _viewer(st, s, user, WebSession("", user.id, "", stamp, stamp))
+    viewer.token_id = row.id
+    return viewer
+
+
 def current_viewer(request: Request) -> Viewer:
+    """The signed-in viewer, by session cookie; on ``/api/``, a bearer API token
+    (``Authorization: Bearer …``) is used instead of the cookie when present. Pages take
+    cookies only: a bearer header there is ignored."""
     st = state_of(request)
+    token = _bearer(request) if _is_api(request) else None
+    if token is not None:
+        return _token_viewer(st, token)
     web = st.sessions.get(request.cookies.get(SESSION_COOKIE))
     if web is None:
         raise LoginRequired()
     with st.runtime.store.session() as s:
         user = s.get(User, web.user_id)
-        if user is None or user.disabled:
-            st.sessions.delete(web.token)
-            raise LoginRequired()
-        visible = visible_workspaces(s, user)
-        shown = (
-            visible
-            if visible is not None
-            else known_workspaces(s, set(st.runtime.catalog.workspaces))
-        )
-    return Viewer(user, web, visible, sorted(shown))
+        if user is not None and not user.disabled:
+            return _viewer(st, s, user, web)
+    st.sessions.delete(web.token)  # a disabled (or removed) user's sessions end
+    raise LoginRequired()
 
 
 def _same(expected: str, given: str | None) -> bool:
@@ -171,7 +239,17 @@ def api_writer(
     viewer: Annotated[Viewer, Depends(current_viewer)],
     x_csrf_token: Annotated[str | None, Header()] = None,
 ) -> Viewer:
-    """The viewer of an API post, refused unless the X-CSRF-Token header matches."""
+    """The viewer of an API post, refused unless the X-CSRF-Token header matches.
+
+    A request authenticated by a bearer API token needs none, only because it is not
+    authenticated by a cookie: a forged cross-site request rides on what the browser
+    adds by itself (cookies, a proxy's Basic credentials), and a browser never adds a
+    Bearer header of its own accord. A request signed in by cookie is checked exactly as
+    before. One with both a cookie and a bearer token is the token's alone (the cookie
+    is not looked at), so it cannot carry the cookie's rights past the check.
+    """
+    if viewer.token_id is not None:
+        return viewer
     if not _same(viewer.csrf, x_csrf_token):
         raise CsrfRejected()
     return viewer

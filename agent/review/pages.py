@@ -8,19 +8,22 @@ person has no grant for (exactly as for one that does not exist).
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import anyio.to_thread
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
+from starlette.datastructures import QueryParams
 
 from agent import takeover
+from agent.health import workspace_health
 from agent.review import actions
-from agent.review.auth import authenticate, require_visible
+from agent.review.auth import authenticate, has_role, require_visible
 from agent.review.context import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
@@ -28,25 +31,34 @@ from agent.review.context import (
     ItemId,
     PageViewer,
     ReviewState,
+    Viewer,
     state_of,
 )
-from agent.review.errors import NotFound
+from agent.review.errors import NotFound, ReviewError
 from agent.review.queries import (
+    FILTER_KEYS,
+    PAGE_SIZES,
     PRIORITIES,
     SLA_STATES,
     STATUS_FILTERS,
     QueueFilter,
+    QueuePlace,
     active_takeover,
     active_takeovers,
     check_filter,
+    filter_from_params,
+    filter_params,
     format_span,
     item_detail,
+    next_in_queue,
     open_session_command,
     queue,
+    queue_place,
     status_counts,
     visible_item,
 )
-from agent.store import User, utcnow
+from agent.review.views import delete_view, save_view, view_href, views_of
+from agent.store import Role, User, utcnow
 from agent.store.corrections import item_corrections
 from agent.triage.errors import TriageConfigError
 from devices.errors import DriverError
@@ -145,6 +157,66 @@ def logout(request: Request, viewer: FormViewer) -> Response:
     return response
 
 
+# -- the queue page ----------------------------------------------------------------
+
+BULK_LABELS = {
+    "resolve": "Resolve without reply",
+    "reject": "Reject the drafts",
+    "assign": "Assign to the owner below",
+    "escalate": "Escalate",
+    "restore": "Not spam: back in the queue",
+}
+BULK_DONE = {
+    "resolve": "resolved without a reply",
+    "reject": "had their drafts rejected (they stay in review)",
+    "assign": "reassigned",
+    "escalate": "escalated",
+    "restore": "marked not spam: triaged again and back in the queue",
+}
+# The bulk actions a status filter offers: the pending ones act on items in review,
+# "not spam" on dropped items (every item is checked again when the form is posted).
+BULK_FOR: dict[str, tuple[str, ...]] = {
+    "pending": ("resolve", "reject", "assign", "escalate"),
+    "dropped": ("restore",),
+    "all": actions.BULK_ACTIONS,
+}
+QUEUE_DONE = {"view-saved": "View saved.", "view-deleted": "View deleted."}
+# The item page's keys (its own script), listed in the queue's help panel too.
+ITEM_KEYS = [
+    ("a", "approve the reply and go to the next item"),
+    ("e", "edit the reply"),
+    ("r", "reject the draft (type why, then Enter)"),
+    ("x", "escalate (type why, then Enter)"),
+    ("n", "next item in this queue"),
+    ("p", "previous item in this queue"),
+    ("Esc", "leave the field; else back to the queue"),
+    ("?", "show or hide the keys"),
+]
+
+
+def _queue_params(text: str) -> dict[str, str]:
+    """The queue filters (and page) a form carries back as a query string (``back``):
+    only the queue's own keys, the first value of each."""
+    out: dict[str, str] = {}
+    for key, value in parse_qsl(text[:5000], keep_blank_values=False)[:40]:
+        if (key in FILTER_KEYS or key == "page") and key not in out:
+            out[key] = value
+    return out
+
+
+def _done_words(done: str, bulk: str, n: str, after: str) -> str | None:
+    """What the queue page says after an action, in the fixed wordings only (the query
+    string names which one; nothing it carries is shown as it came): a bulk action
+    (``bulk=ACTION&n=COUNT``), a saved view (``done=view-saved``), or an item page's
+    "… and next" that found no item left (``done=ACTION&after=ID``, ``queue_notice``)."""
+    if bulk in BULK_DONE and n.isascii() and n.isdigit() and 0 < int(n) <= actions.MAX_BULK:
+        count = int(n)
+        return f"{count} item{'' if count == 1 else 's'} {BULK_DONE[bulk]}."
+    if done in QUEUE_DONE:
+        return QUEUE_DONE[done]
+    return queue_notice(done or None, after or None)
+
+
 @router.get("/")
 def queue_page(
     request: Request,
@@ -155,67 +227,332 @@ def queue_page(
     sla: str | None = None,
     status: str = "pending",
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    q: str = "",
+    author: str = "",
+    mine: str = "",
+    since: str = "",
+    until: str = "",
+    page_size: str = "",
+    done: str = "",
+    bulk: str = "",
+    n: str = "",
+    after: str = "",
 ) -> Response:
+    params = {
+        "workspace": workspace or "", "intent": intent or "", "priority": priority or "",
+        "sla": sla or "", "status": status, "q": q, "author": author, "mine": mine,
+        "since": since, "until": until, "page_size": page_size, "page": str(page),
+    }  # fmt: skip
+    return _queue_response(request, viewer, params, done=_done_words(done, bulk, n, after))
+
+
+def _queue_response(
+    request: Request,
+    viewer: Viewer,
+    params: Mapping[str, str],
+    *,
+    status_code: int = 200,
+    done: str | None = None,
+    error: str | None = None,
+    picked: Collection[int] = (),
+    form: Mapping[str, str] | None = None,
+) -> Response:
+    """The queue page for ``params`` (the query string), with a message or an error."""
     st = state_of(request)
-    require_visible(viewer.visible, workspace)
-    f = QueueFilter(
-        workspace or None, intent or None, priority or None, sla or None, status or "pending", page
-    )
+    f = filter_from_params(params)
+    require_visible(viewer.visible, f.workspace)
     intents = st.intents()
     check_filter(f, intents)  # an unknown value is a 400 naming it, not an empty page
     with st.runtime.store.session() as s:
-        result = queue(s, f, viewer.visible)
+        result = queue(s, f, viewer.visible, user=viewer.user.name)
         counts = status_counts(s, viewer.visible, f.workspace)
         takeovers = active_takeovers(s, viewer.visible)
-    current = {
-        "workspace": f.workspace,
-        "intent": f.intent,
-        "priority": f.priority,
-        "sla": f.sla,
-        "status": f.status,
-    }
+        saved = [
+            {"id": v.id, "name": v.name, "href": view_href(v)}
+            for v in views_of(s, viewer.user.name)
+        ]
+    # The filters as every link and form carries them on (the status chips name the status
+    # even when it is the default); ``carried``: as an item's URL and the forms post them.
+    current = {**filter_params(f), "status": f.status}
+    here = filter_params(f) | ({"page": str(result.page)} if result.page > 1 else {})
+    carried = urlencode(here)
 
     def link(**change: object) -> str:
-        params = {**current, "page": None, **change}
-        return "/?" + urlencode({k: v for k, v in params.items() if v})
+        wanted = {**current, **change}
+        return "/?" + urlencode({k: v for k, v in wanted.items() if v})
 
+    def fields(*skip: str) -> list[tuple[str, str]]:  # a form's hidden inputs
+        return [(k, v) for k, v in filter_params(f).items() if k not in skip]
+
+    def item_href(item_id: int) -> str:  # the item page follows this queue (``FROM``)
+        return f"/items/{item_id}" + (f"?{urlencode({FROM: carried})}" if carried else "")
+
+    on = sum(1 for k in ("workspace", "intent", "priority", "sla", "author", "mine", "since",
+                         "until") if current.get(k)) + (f.status != "pending")  # fmt: skip
+    can_act = has_role(viewer.user, Role.REVIEWER.value)
+    offered = BULK_FOR.get(f.status, ()) if can_act else ()
     return st.render(
         "queue.html",
+        status_code,
         viewer=viewer,
         result=result,
         takeovers=takeovers,
         current=current,
         link=link,
+        fields=fields,
+        back=carried,
+        item_href=item_href,
+        on=on,
+        views=saved,
+        done=done,
+        error=error,
+        picked=set(picked),
+        form={"action": "", "owner": "", "note": "", **(form or {})},
+        bulk_actions=[(a, BULK_LABELS[a]) for a in offered],
+        item_keys=ITEM_KEYS,
         intents=intents,
         priorities=PRIORITIES,
         sla_states=SLA_STATES,
         statuses=list(STATUS_FILTERS),
+        page_sizes=PAGE_SIZES,
         counts=counts,
     )
 
 
+@router.post("/bulk")
+def bulk_form(
+    request: Request,
+    viewer: FormViewer,
+    item: Annotated[list[str] | None, Form()] = None,
+    action: Annotated[str, Form()] = "",
+    owner: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+    back: Annotated[str, Form()] = "",
+) -> Response:
+    """One action on the queue's selected items, all or nothing (``actions.bulk``).
+
+    Done: back to the same filtered queue with the count. Refused (any item not the
+    person's to act on, or not in a state the action applies to): the queue again,
+    with the reason, the selection kept, and nothing changed."""
+    rt = state_of(request).runtime
+    params = _queue_params(back)
+    ids: list[int] = []
+    form = {"action": action, "owner": owner, "note": note}
+    try:
+        for value in item or []:
+            value = value.strip()
+            if not (value.isascii() and value.isdigit() and len(value) <= 12):
+                raise NotFound(f"no item {value[:20]!r}")
+            ids.append(int(value))
+        missing = (
+            "Select the items first (the boxes in the first column)." if not ids
+            else "Choose what to do with the selected items." if not action
+            else None
+        )  # fmt: skip
+        if missing:  # a form not filled in yet, not a refusal: the page again, as it was
+            return _queue_response(request, viewer, params, error=missing, picked=ids, form=form)
+        triage_again = rt.triage().not_spam if action == "restore" else None
+        done = actions.bulk(
+            rt.store, ids, viewer.user, action, owner=owner or None, note=note or None,
+            triage_again=triage_again, log=rt.log,
+        )  # fmt: skip
+    except ReviewError as exc:
+        return _queue_response(
+            request, viewer, params, status_code=exc.status_code,
+            error=f"Nothing was changed: {exc}.", picked=ids, form=form,
+        )  # fmt: skip
+    target = {**params, "bulk": action, "n": str(len(done))}
+    return RedirectResponse("/?" + urlencode(target), status_code=303)
+
+
+@router.post("/views")
+def save_view_form(
+    request: Request,
+    viewer: FormViewer,
+    name: Annotated[str, Form()] = "",
+    back: Annotated[str, Form()] = "",
+) -> Response:
+    """Save the queue's current filters (not its page) as one of the person's views."""
+    st = state_of(request)
+    params = _queue_params(back)
+    if not name.strip():  # not filled in yet: the page again, as it was
+        return _queue_response(request, viewer, params, error="Give the view a name first.")
+    try:
+        with st.runtime.store.session() as s:
+            view = save_view(s, viewer.user.name, name, params)
+            href = view_href(view)
+    except ReviewError as exc:
+        return _queue_response(
+            request, viewer, params, status_code=exc.status_code,
+            error=f"The view was not saved: {exc}.",
+        )  # fmt: skip
+    return RedirectResponse(f"{href}{'&' if '?' in href else '?'}done=view-saved", 303)
+
+
+@router.post("/views/delete")
+def delete_view_form(
+    request: Request,
+    viewer: FormViewer,
+    view: Annotated[str, Form()] = "",
+    back: Annotated[str, Form()] = "",
+) -> Response:
+    """Delete one of the person's saved views (another's, or none, is a 404)."""
+    st = state_of(request)
+    params = _queue_params(back)
+    number = int(view) if view.isascii() and view.isdigit() and len(view) < 12 else 0
+    with st.runtime.store.session() as s:
+        deleted = delete_view(s, viewer.user.name, number)
+    if not deleted:
+        raise NotFound(f"no view {view[:20]}")
+    return RedirectResponse("/?" + urlencode({**params, "done": "view-deleted"}), 303)
+
+
+# -- an item ------------------------------------------------------------------------
+#
+# An item's URL may carry the query string of the queue the reviewer came from, as
+# ``?from=<the queue's query string, urlencoded>`` (``FROM``): "previous", "next", the
+# way back to the queue and the "… and next" buttons then follow that queue, in its
+# order. Without it (or with one that does not parse), they follow the default queue.
+
+FROM = "from"
+MAX_CARRIED = 2000  # characters of a carried query string (longer: ignored)
+AND_NEXT = "next"  # the ``then`` of an "Approve and next" / "Resolve and next" button
+
+
+def queue_notice(done: str | None, after: str | None) -> str | None:
+    """What the queue page says when an "… and next" button found no item left after
+    item ``after`` (the queue URL then carries ``done=ACTION&after=ID``)."""
+    text = DONE.get(done or "")
+    number = _item_number(after)
+    if not text or number is None:
+        return text
+    return f"Item {number}: {text} No items are left after it in this queue."
+
+
+@dataclass(frozen=True)
+class Carried:
+    """The queue an item page follows: its filter (with the page the item was on), and
+    the query string naming its filters (canonical: re-encoded; "": the default queue)."""
+
+    filter: QueueFilter
+    query: str
+
+    def at(self, page: int | None = None) -> str:
+        """The query string with the queue page ``page`` (None: the filter's own)."""
+        params = parse_qsl(self.query)
+        page = self.filter.page if page is None else page
+        if page > 1:
+            params.append(("page", str(page)))
+        return urlencode(params)
+
+    def queue_url(self, page: int | None = None, **extra: object) -> str:
+        more = urlencode({k: str(v) for k, v in extra.items() if v})
+        query = "&".join(q for q in (self.at(page), more) if q)
+        return f"/?{query}" if query else "/"
+
+    def item_url(self, item_id: int, page: int | None = None, **extra: object) -> str:
+        params = {k: str(v) for k, v in extra.items() if v}
+        carried = self.at(page)
+        if carried:
+            params[FROM] = carried
+        return f"/items/{item_id}" + (f"?{urlencode(params)}" if params else "")
+
+
+def carried_queue(request: Request, viewer: Viewer, raw: str | None) -> Carried:
+    """The queue named by a carried query string, parsed as the queue page parses its
+    own (``filter_from_params``, ``check_filter``); one that does not parse, or names a
+    workspace the viewer may not see, is dropped for the default queue."""
+    if raw and len(raw) <= MAX_CARRIED:
+        try:
+            f = filter_from_params(QueryParams(raw))
+            check_filter(f, state_of(request).intents())
+            require_visible(viewer.visible, f.workspace)
+        except ReviewError:
+            pass
+        else:
+            return Carried(f, urlencode(filter_params(f)))
+    return Carried(QueueFilter(), "")
+
+
+def _place(request: Request, viewer: Viewer, item_id: int, carried: Carried) -> QueuePlace:
+    with state_of(request).runtime.store.session() as s:
+        return queue_place(s, carried.filter, viewer.visible, item_id, user=viewer.user.name)
+
+
 @router.get("/items/{item_id}")
 def item_page(
-    request: Request, viewer: PageViewer, item_id: ItemId, done: str | None = None
+    request: Request,
+    viewer: PageViewer,
+    item_id: ItemId,
+    done: str | None = None,
+    after: str | None = None,
+    from_: Annotated[str | None, Query(alias=FROM)] = None,
 ) -> Response:
+    """An item. ``done`` names the action just done (on item ``after``, when the reviewer
+    went on to this item from it)."""
+    carried = carried_queue(request, viewer, from_)
+    return _item_view(request, viewer, item_id, carried, done=done, done_on=_item_number(after))
+
+
+def _item_number(text: str | None) -> int | None:
+    """An item id given in a query string (``after``); None when it is none."""
+    if text and text.isascii() and text.isdigit() and len(text) <= 10:
+        return int(text)
+    return None
+
+
+def _item_view(
+    request: Request,
+    viewer: Viewer,
+    item_id: int,
+    carried: Carried,
+    *,
+    done: str | None = None,
+    done_on: int | None = None,
+    refused: ReviewError | None = None,
+    kept: dict[str, str] | None = None,
+) -> Response:
+    """The item page; with ``refused``, the action the reviewer tried was refused: its
+    reason is shown on the page (with the error's status) and what they typed is kept."""
     st = state_of(request)
     with st.runtime.store.session() as s:
         item = visible_item(s, item_id, viewer.visible)
         if item is None:
             raise NotFound(f"no item {item_id}")
-        detail = item_detail(s, item)
+        detail = item_detail(s, item, conversation=True)
         corrections = item_corrections(s, item_id)
+        place = queue_place(s, carried.filter, viewer.visible, item_id, user=viewer.user.name)
     others = st.presence.viewed(item_id, viewer.user.name)
+    done_text = DONE.get(done or "")
+    previous_url = next_url = None
+    if place.previous is not None and place.index is not None:
+        previous_url = carried.item_url(place.previous, place.page_of(place.index - 1))
+    if place.next is not None:
+        ahead = place.index + 1 if place.index is not None else 0
+        next_url = carried.item_url(place.next, place.page_of(ahead))
+    page = place.page_of(place.index) if place.index is not None else None
     return st.render(
         "item.html",
+        refused.status_code if refused else 200,
         viewer=viewer,
         d=detail,
         others=others,
-        done=DONE.get(done or ""),
+        done=done_text,
+        done_on=done_on if done_on != item_id else None,
         corrections=corrections,
         intents=st.intents(),
         priorities=PRIORITIES,
         queues=st.queues(),
+        place=place,
+        carried=carried.at(page),
+        queue_url=carried.queue_url(page),
+        previous_url=previous_url,
+        next_url=next_url,
+        filtered=bool(carried.query),
+        filter_words=parse_qsl(carried.query),
+        item_link=lambda other: carried.item_url(other, page),
+        refused=str(refused) if refused else None,
+        kept=kept or {},
     )
 
 
@@ -242,8 +579,49 @@ def evidence(request: Request, viewer: PageViewer, item_id: ItemId, kind: str) -
     return FileResponse(path, media_type=media, headers={"Cache-Control": "private, max-age=300"})
 
 
-def _back(item_id: ItemId, done: str) -> Response:
-    return RedirectResponse(f"/items/{item_id}?done={done}", status_code=303)
+def _back(
+    request: Request,
+    viewer: Viewer,
+    item_id: int,
+    done: str,
+    carried_raw: str,
+    run: Callable[[], object],
+    *,
+    kept: dict[str, str],
+    then: str = "",
+) -> Response:
+    """Do one form's action on the item, then back to its page (``then="next"``: on to
+    the next item of the queue the reviewer came from; none left: back to that queue).
+
+    A refused action (``ReviewError`` but ``NotFound``, which stays a bare "not found")
+    shows its reason on the item's page, with its status (400, 403, 409) and with what
+    the reviewer typed (``kept``: the form's name and its fields) still in the form.
+    """
+    carried = carried_queue(request, viewer, carried_raw)
+    going_on = then == AND_NEXT
+    was = _place(request, viewer, item_id, carried).index if going_on else None
+    try:
+        run()
+    except NotFound:
+        raise
+    except ReviewError as exc:
+        return _item_view(request, viewer, item_id, carried, refused=exc, kept=kept)
+    if not going_on:
+        return RedirectResponse(carried.item_url(item_id, done=done), status_code=303)
+    with state_of(request).runtime.store.session() as s:
+        found = next_in_queue(
+            s, carried.filter, viewer.visible, item_id, was, user=viewer.user.name
+        )
+    if found is None:  # the queue page says so (``queue_notice``)
+        return RedirectResponse(carried.queue_url(done=done, after=item_id), status_code=303)
+    next_id, index = found
+    page = index // carried.filter.page_size + 1
+    url = carried.item_url(next_id, page, done=done, after=item_id)
+    return RedirectResponse(url, status_code=303)
+
+
+Carry = Annotated[str, Form(alias=FROM)]  # the queue's query string, from the page's forms
+Then = Annotated[str, Form()]  # "next": go on to the queue's next item
 
 
 @router.post("/items/{item_id}/approve")
@@ -253,13 +631,19 @@ def approve_form(
     item_id: ItemId,
     text: Annotated[str, Form()] = "",
     draft_hash: Annotated[str, Form()] = "",
+    from_: Carry = "",
+    then: Then = "",
 ) -> Response:
     rt = state_of(request).runtime
-    actions.approve(
-        rt.store, item_id, viewer.user, text, seen_draft_hash=draft_hash,
-        catalog=rt.catalog, log=rt.log,
-    )  # fmt: skip
-    return _back(item_id, "approve")
+
+    def run() -> object:
+        return actions.approve(
+            rt.store, item_id, viewer.user, text, seen_draft_hash=draft_hash,
+            catalog=rt.catalog, log=rt.log,
+        )  # fmt: skip
+
+    kept = {"form": "reply", "text": text}
+    return _back(request, viewer, item_id, "approve", from_, run, kept=kept, then=then)
 
 
 @router.post("/items/{item_id}/draft")
@@ -269,10 +653,17 @@ def draft_form(
     item_id: ItemId,
     text: Annotated[str, Form()] = "",
     draft_hash: Annotated[str, Form()] = "",
+    from_: Carry = "",
 ) -> Response:
     rt = state_of(request).runtime
-    actions.save_draft(rt.store, item_id, viewer.user, text, seen_draft_hash=draft_hash, log=rt.log)
-    return _back(item_id, "draft")
+
+    def run() -> object:
+        return actions.save_draft(
+            rt.store, item_id, viewer.user, text, seen_draft_hash=draft_hash, log=rt.log
+        )
+
+    kept = {"form": "reply", "text": text}
+    return _back(request, viewer, item_id, "draft", from_, run, kept=kept)
 
 
 @router.post("/items/{item_id}/reject")
@@ -282,13 +673,18 @@ def reject_form(
     item_id: ItemId,
     reason: Annotated[str, Form()] = "",
     draft_hash: Annotated[str, Form()] = "",
+    from_: Carry = "",
 ) -> Response:
     rt = state_of(request).runtime
-    actions.reject(
-        rt.store, item_id, viewer.user, reason=reason, seen_draft_hash=draft_hash or None,
-        log=rt.log,
-    )  # fmt: skip
-    return _back(item_id, "reject")
+
+    def run() -> object:
+        return actions.reject(
+            rt.store, item_id, viewer.user, reason=reason, seen_draft_hash=draft_hash or None,
+            log=rt.log,
+        )  # fmt: skip
+
+    kept = {"form": "reject", "reason": reason}
+    return _back(request, viewer, item_id, "reject", from_, run, kept=kept)
 
 
 @router.post("/items/{item_id}/escalate")
@@ -299,13 +695,18 @@ def escalate_form(
     reason: Annotated[str, Form()] = "",
     owner: Annotated[str, Form()] = "",
     draft_hash: Annotated[str, Form()] = "",
+    from_: Carry = "",
 ) -> Response:
     rt = state_of(request).runtime
-    actions.escalate(
-        rt.store, item_id, viewer.user, reason=reason, owner=owner or None,
-        seen_draft_hash=draft_hash or None, log=rt.log,
-    )  # fmt: skip
-    return _back(item_id, "escalate")
+
+    def run() -> object:
+        return actions.escalate(
+            rt.store, item_id, viewer.user, reason=reason, owner=owner or None,
+            seen_draft_hash=draft_hash or None, log=rt.log,
+        )  # fmt: skip
+
+    kept = {"form": "escalate", "reason": reason, "owner": owner}
+    return _back(request, viewer, item_id, "escalate", from_, run, kept=kept)
 
 
 @router.post("/items/{item_id}/assign")
@@ -315,12 +716,17 @@ def assign_form(
     item_id: ItemId,
     owner: Annotated[str, Form()] = "",
     draft_hash: Annotated[str, Form()] = "",
+    from_: Carry = "",
 ) -> Response:
     rt = state_of(request).runtime
-    actions.assign(
-        rt.store, item_id, viewer.user, owner, seen_draft_hash=draft_hash or None, log=rt.log
-    )
-    return _back(item_id, "assign")
+
+    def run() -> object:
+        return actions.assign(
+            rt.store, item_id, viewer.user, owner, seen_draft_hash=draft_hash or None, log=rt.log
+        )
+
+    kept = {"form": "assign", "owner": owner}
+    return _back(request, viewer, item_id, "assign", from_, run, kept=kept)
 
 
 @router.post("/items/{item_id}/resolve")
@@ -330,12 +736,19 @@ def resolve_form(
     item_id: ItemId,
     note: Annotated[str, Form()] = "",
     draft_hash: Annotated[str, Form()] = "",
+    from_: Carry = "",
+    then: Then = "",
 ) -> Response:
     rt = state_of(request).runtime
-    actions.resolve(
-        rt.store, item_id, viewer.user, note=note, seen_draft_hash=draft_hash or None, log=rt.log
-    )
-    return _back(item_id, "resolve")
+
+    def run() -> object:
+        return actions.resolve(
+            rt.store, item_id, viewer.user, note=note, seen_draft_hash=draft_hash or None,
+            log=rt.log,
+        )  # fmt: skip
+
+    kept = {"form": "resolve", "note": note}
+    return _back(request, viewer, item_id, "resolve", from_, run, kept=kept, then=then)
 
 
 @router.post("/items/{item_id}/restore")
@@ -344,10 +757,17 @@ def restore_form(
     viewer: FormViewer,
     item_id: ItemId,
     note: Annotated[str, Form()] = "",
+    from_: Carry = "",
 ) -> Response:
     rt = state_of(request).runtime
-    actions.restore(rt.store, item_id, viewer.user, rt.triage().not_spam, note=note, log=rt.log)
-    return _back(item_id, "restore")
+
+    def run() -> object:
+        return actions.restore(
+            rt.store, item_id, viewer.user, rt.triage().not_spam, note=note, log=rt.log
+        )
+
+    kept = {"form": "restore", "note": note}
+    return _back(request, viewer, item_id, "restore", from_, run, kept=kept)
 
 
 @router.post("/items/{item_id}/correct")
@@ -360,16 +780,21 @@ def correct_form(
     queue: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
     draft_hash: Annotated[str, Form()] = "",
+    from_: Carry = "",
 ) -> Response:
     """The "Correct triage" form: an empty choice leaves that field as it is."""
     st = state_of(request)
     rt = st.runtime
-    actions.correct(
-        rt.store, item_id, viewer.user, intent=intent or None, priority=priority or None,
-        queue=queue or None, note=note, seen_draft_hash=draft_hash or None,
-        intents=st.intents(), log=rt.log,
-    )  # fmt: skip
-    return _back(item_id, "correct")
+
+    def run() -> object:
+        return actions.correct(
+            rt.store, item_id, viewer.user, intent=intent or None, priority=priority or None,
+            queue=queue or None, note=note, seen_draft_hash=draft_hash or None,
+            intents=st.intents(), log=rt.log,
+        )  # fmt: skip
+
+    kept = {"form": "correct", "intent": intent, "priority": priority, "queue": queue, "note": note}
+    return _back(request, viewer, item_id, "correct", from_, run, kept=kept)
 
 
 @router.get("/workspaces/{workspace}")
@@ -387,6 +812,7 @@ def workspace_page(
         viewer=viewer,
         workspace=workspace,
         held=held,
+        health=workspace_health(st.runtime.store, workspace, now=now),
         schedule=next((r for r in rows if r.status.workspace == workspace), None),
         schedule_problem=problem,
         now=now,

@@ -22,6 +22,7 @@ from agent.store.items import (
 )
 from agent.store.leases import acquire_lease, lease_holder, release_lease, renew_lease
 from agent.store.models import (
+    ApiToken,
     Decision,
     Grant,
     Item,
@@ -38,12 +39,14 @@ from agent.store.models import (
     Run,
     RunKind,
     RunStatus,
+    SavedView,
     SweepTick,
     Takeover,
     TickKind,
     TickState,
     User,
     Watermark,
+    WebSessionRow,
     WorkspacePause,
     item_key,
     status_after,
@@ -53,6 +56,7 @@ from agent.store.runs import ClosedRun, close_stale_runs, process_alive, stale_l
 from agent.store.types import UTCDateTime, utcnow
 
 __all__ = [
+    "ApiToken",
     "ClosedRun",
     "Decision",
     "Grant",
@@ -72,6 +76,7 @@ __all__ = [
     "Run",
     "RunKind",
     "RunStatus",
+    "SavedView",
     "Store",
     "StoreError",
     "StoreHeads",
@@ -82,6 +87,7 @@ __all__ = [
     "UTCDateTime",
     "User",
     "Watermark",
+    "WebSessionRow",
     "WorkspacePause",
     "acquire_lease",
     "add_item",

@@ -443,3 +443,73 @@ class WorkspacePause(SQLModel, table=True):
     paused_by: str = Field(max_length=200)
     reason: str | None = Field(default=None, sa_type=sa.Text)
     paused_at: datetime = _time()
+
+
+# -- web sessions and API tokens ----------------------------------------------
+
+
+class WebSessionRow(SQLModel, table=True):
+    """A signed-in browser: only the SHA-256 of its cookie's token is kept, never the token.
+
+    ``expires_at`` is the absolute end (sign-in time plus the maximum age); the idle
+    limit is checked against ``last_seen``. Signing out deletes the row.
+    """
+
+    __tablename__ = "web_sessions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    created_at: datetime = _time()
+    last_seen: datetime = _time()
+    expires_at: datetime = _time()
+
+
+class ApiToken(SQLModel, table=True):
+    """A personal API token for scripts, sent as ``Authorization: Bearer …``.
+
+    Only the SHA-256 of the token is kept (plus its first characters, ``prefix``, so a
+    person can tell their tokens apart); the token itself is shown once, when created.
+    A token acts as its user, with that user's role and grants, never more.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    name: str = Field(max_length=200)
+    token_hash: str = Field(max_length=64, unique=True)
+    prefix: str = Field(max_length=16)
+    created_at: datetime = _time()
+    last_used_at: datetime | None = _time(nullable=True)
+    expires_at: datetime | None = _time(nullable=True)
+    revoked_at: datetime | None = _time(nullable=True)
+
+
+# -- saved views of the review queue ------------------------------------------
+
+
+class SavedView(SQLModel, table=True):
+    """A reviewer's named queue view: the queue page's query string parameters.
+
+    Per user (by name, as reviews record who acted): a user only ever reads their own.
+    ``params`` holds only known filter keys (``agent.review.views`` checks them).
+    """
+
+    __tablename__ = "saved_views"
+    __table_args__ = (sa.UniqueConstraint("user", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user: str = Field(max_length=200, index=True)
+    name: str = Field(max_length=100)
+    params: dict[str, str] = Field(default_factory=dict, sa_type=sa.JSON)
+    created_at: datetime = _time()
+    updated_at: datetime = _time()
+
+
+# The review queue reads its first pages by walking the decisions in deadline order, and
+# asks of each whether it is its item's newest (``agent.review.queries``); declared here,
+# after ``Decision``, created by migration 0009.
+_decisions = sa.inspect(Decision).local_table
+sa.Index("ix_decisions_due", _decisions.c.sla_due_at)
+sa.Index("ix_decisions_newest", _decisions.c.item_id, _decisions.c.id)

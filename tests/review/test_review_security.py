@@ -15,9 +15,11 @@ from sqlmodel import select
 
 from agent.review import create_app
 from agent.review.auth import LoginLimiter, get_user, revoke
+from agent.review.context import STATIC
 from agent.store import OutboxEntry, Takeover, User
 
-PUBLIC = {("GET", "/login"), ("POST", "/login")}
+# the login form, and the UI's own scripts (project files, no data in them)
+PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/static/{name}")}
 
 
 def _routes(app: FastAPI) -> list[tuple[str, str, set[str]]]:
@@ -231,6 +233,7 @@ def test_hostile_text_renders_inert(world: World, client_for: Callable[[str], Te
     for page in pages:
         # the draft's editable text is exact in its textarea (and flagged when it hides text)
         html = re.sub(r"<textarea[^>]*>.*?</textarea>", "", page.text, flags=re.S)
+        html = re.sub(r'<script src="/static/[a-z0-9_-]+\.js" defer></script>', "", html)
         assert page.status_code == 200
         assert "<script" not in html and "<img src=x" not in html
         assert 'href="javascript:' not in html.lower() and "onerror=alert(1)>" not in html
@@ -308,3 +311,14 @@ def test_no_password_in_clear_in_the_database_or_logs(
     for where, data in places:
         for secret in (PASSWORD, wrong):
             assert secret.encode() not in data, f"{secret!r} in clear in {where}"
+
+
+def test_static_serves_only_the_uis_own_scripts(app: FastAPI) -> None:
+    client = TestClient(app, base_url="https://testserver")
+    names = sorted(p.name for p in STATIC.glob("*.js"))
+    assert names, "the UI ships scripts"
+    ok = client.get(f"/static/{names[0]}")
+    assert ok.status_code == 200 and ok.headers["content-type"].startswith("text/javascript")
+    assert ok.headers["x-content-type-options"] == "nosniff"
+    for bad in ("../context.py", "..%2Fcontext.py", "review.css", "x.js", ".hidden.js", "A.js"):
+        assert client.get(f"/static/{bad}").status_code == 404, bad

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -13,10 +15,21 @@ from agent.store.engine import alembic_config
 from agent.store.models import metadata
 from agent.store.types import utcnow
 
+# The search objects of migration 0009 (SQLite's FTS5 table and its shadow tables,
+# PostgreSQL's expression index) have no model: the comparison leaves exactly them alone.
+SEARCH_OBJECTS = importlib.import_module(
+    "agent.store.migrations.versions.0009_search_views"
+).SEARCH_OBJECTS
+
+
+def _not_search(name: str | None, _type: str, _parents: object) -> bool:
+    return name not in SEARCH_OBJECTS
+
 
 def _diffs(store: Store) -> list:
     with store.engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        opts = {"compare_type": True, "include_name": _not_search}
+        ctx = MigrationContext.configure(conn, opts=opts)
         return compare_metadata(ctx, metadata)
 
 
