@@ -1,4 +1,4 @@
-"""``inbox-agent serve``: the review web UI on one process (sessions live in its memory)."""
+"""``inbox-agent serve``: the review web UI (sessions live in the store: a restart keeps them)."""
 
 from __future__ import annotations
 

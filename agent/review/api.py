@@ -1,7 +1,9 @@
 """The JSON API under ``/api/``: the queue's data for scripts, same sessions and grants.
 
-Reads need a session cookie (sign in through ``/login``); writes need the
-session's CSRF token in an ``X-CSRF-Token`` header (``GET /api/me`` returns it).
+Reads need a session cookie (sign in through ``/login``) or a personal API token
+(``Authorization: Bearer …``, ``inbox-agent users token create``); writes with a cookie
+need the session's CSRF token in an ``X-CSRF-Token`` header (``GET /api/me`` returns it),
+writes with a token do not (a token is not a cookie: no browser sends it by itself).
 An ungranted workspace answers 404 as if it did not exist.
 """
 

@@ -1,8 +1,9 @@
 """The review web app: ``create_app(home_or_runtime)`` builds it; ``inbox-agent serve`` runs it.
 
-Server-rendered pages (Jinja2, autoescaped, no script at all) and a JSON API
-under ``/api/``. Every response carries a strict Content-Security-Policy
-(no scripts, one stylesheet allowed by hash, images from this origin only) and
+Server-rendered pages (Jinja2, autoescaped; every action a plain form, the keyboard from
+the UI's own scripts under ``/static/``) and a JSON API under ``/api/``. Every response
+carries a strict Content-Security-Policy (scripts from this origin only, never inline, one
+stylesheet allowed by hash, images from this origin only) and
 is marked not to be cached, framed or sniffed. Sessions, CSRF and presence are
 described in ``agent.review.sessions``.
 """

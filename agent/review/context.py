@@ -34,7 +34,7 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 CSS = (TEMPLATES / "review.css").read_text(encoding="utf-8")
-# The one inline stylesheet is allowed by its hash: no 'unsafe-inline', no script at all.
+# The one inline stylesheet is allowed by its hash: no 'unsafe-inline' anywhere.
 CSS_HASH = base64.b64encode(hashlib.sha256(CSS.encode("utf-8")).digest()).decode("ascii")
 # Scripts are the project's own files under /static/ (agent/review/static/*.js): allowed by
 # source, never inline; every action also works without them (plain forms).

@@ -103,7 +103,8 @@ class QueueFilter:
 
     ``q`` are search words, matched against the item's text and author with the
     database's own full-text search (see ``search_words``). ``author`` is one author,
-    matched exactly but ignoring ASCII case, against the author's name or handle.
+    matched exactly but ignoring case (as the database lowers letters: SQLite only the
+    ASCII ones), against the author's name or handle.
     ``mine`` keeps the items assigned to the signed-in user: those whose latest
     decision's owner (what the queue's "owner" column and a reassign set) is the
     user's name. ``since`` and ``until`` are UTC days, both included, on the item's
@@ -390,8 +391,8 @@ def _split_conditions(
         cond.append(seen >= _day_start(f.since))
     if f.until:
         cond.append(seen < _day_start(f.until + timedelta(days=1)))
-    if f.author:
-        who = f.author.strip().lower()
+    if f.author:  # the database lowers both sides, so they are lowered alike
+        who = func.lower(sa.literal(f.author.strip(), sa.String))
         cond.append(
             sa.or_(func.lower(col(Item.author)) == who, func.lower(col(Item.author_handle)) == who)
         )

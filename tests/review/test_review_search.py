@@ -52,12 +52,14 @@ def test_an_author_finds_theirs(world: World, client_for: Client) -> None:
     world.item(ACME, "first", author="@sam.lee")
     world.item(ACME, "second", author="@ana")
     world.item(ACME, "third mentions ana in the text", author="@bo")
+    world.item(ACME, "fourth", author="@Éva")
     alice = client_for("alice")
     assert _texts(alice, "q=sam") == ["first"]  # search reads the author too
     assert _texts(alice, "q=ana") == ["second", "third mentions ana in the text"]
     assert _texts(alice, "author=%40ana") == ["second"]  # the filter: that author only
     assert _texts(alice, "author=%40ANA") == ["second"]
     assert _texts(alice, "author=ana") == []  # exact, not a search
+    assert _texts(alice, "author=%40%C3%89va") == ["fourth"]  # as written, in any script
     assert _texts(alice, "author=%40ana&q=second") == ["second"]
     assert _texts(alice, "author=%40ana&q=third") == []
     r = alice.get("/api/items", params={"author": "@ana\x00"})
