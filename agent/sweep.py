@@ -186,6 +186,7 @@ class SweepHooks:
             screenshot=screen,
             crop=crop,
             evidence_hash=Path(crop).stem if crop else None,
+            evidence_box=_stored_box(ev.box) if crop else None,
         )
 
     def evidence_captured(self, screen: bytes, boxes: list[Box]) -> None:
@@ -290,6 +291,19 @@ def _drift_message(st: RunStats) -> str:
             "(check the collect's order)"
         )
     return "; ".join(parts)
+
+
+def _stored_box(box: Box | None) -> list[int] | None:
+    """The crop's box as whole pixels ``[x, y, w, h]``, as ``save_crop`` cut it (the
+    part off the screen's top or left edge left out)."""
+    if box is None:
+        return None
+    x, y, w, h = box
+    left, top = max(0, int(x)), max(0, int(y))
+    right, bottom = int(x + w + 0.999), int(y + h + 0.999)
+    if right <= left or bottom <= top:
+        return None
+    return [left, top, right - left, bottom - top]
 
 
 def _parse_time(value: str | None) -> datetime | None:

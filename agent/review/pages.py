@@ -11,7 +11,6 @@ import secrets
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 from urllib.parse import parse_qsl, urlencode
 
@@ -35,6 +34,7 @@ from agent.review.context import (
     state_of,
 )
 from agent.review.errors import NotFound, ReviewError
+from agent.review.evidence import EVIDENCE_TYPES, evidence_path, outline_of
 from agent.review.queries import (
     FILTER_KEYS,
     PAGE_SIZES,
@@ -536,6 +536,7 @@ def _item_view(
         refused.status_code if refused else 200,
         viewer=viewer,
         d=detail,
+        outline=outline_of(item, st.runtime.home.screenshots_dir),
         others=others,
         done=done_text,
         done_on=done_on if done_on != item_id else None,
@@ -556,26 +557,16 @@ def _item_view(
     )
 
 
-EVIDENCE_TYPES = {".png": "image/png", ".webp": "image/webp"}  # screens, crops (flows.evidence)
-
-
 @router.get("/items/{item_id}/evidence/{kind}")
 def evidence(request: Request, viewer: PageViewer, item_id: ItemId, kind: str) -> Response:
     """A screenshot of the item: only the files the item row names, only under screenshots/."""
     st = state_of(request)
     with st.runtime.store.session() as s:
         item = visible_item(s, item_id, viewer.visible)
-    if item is None or kind not in ("screen", "crop"):
+    path = None if item is None else evidence_path(item, kind, st.runtime.home.screenshots_dir)
+    if path is None:
         raise NotFound("no such screenshot")
-    stored = item.screenshot if kind == "screen" else item.crop
-    root = st.runtime.home.screenshots_dir.resolve()
-    if not stored:
-        raise NotFound("no such screenshot")
-    path = Path(stored)
-    path = (path if path.is_absolute() else root / path).resolve()
-    media = EVIDENCE_TYPES.get(path.suffix.lower())
-    if not path.is_relative_to(root) or media is None or not path.is_file():
-        raise NotFound("no such screenshot")
+    media = EVIDENCE_TYPES[path.suffix.lower()]
     return FileResponse(path, media_type=media, headers={"Cache-Control": "private, max-age=300"})
 
 

@@ -182,6 +182,8 @@ class ItemBase(SQLModel):
     evidence_capped: bool = False  # a very tall item: its screenshot shows only its start
     ocr_confidence: float | None = None  # text read by OCR: the lowest field confidence (0-1)
     ocr_fields: str | None = Field(default=None, max_length=255)  # "text,author": read by OCR
+    # The box the crop was cut from, [x, y, w, h] in the screenshot's pixels (migration 0010).
+    evidence_box: list[int] | None = Field(default=None, sa_type=sa.JSON)
 
 
 class ItemCreate(ItemBase):

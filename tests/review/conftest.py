@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from review_browser import browser, server  # noqa: F401 (fixtures of the Chromium tests)
 from review_world import ACME, GLOBEX, World, login
 
 from agent.config import Catalog

@@ -149,6 +149,7 @@ class World:
                     posted_at=utcnow() - timedelta(minutes=5),
                     screenshot=screen,
                     crop=crop,
+                    evidence_box=[16, 60, 448, 80] if screenshot else None,
                 ),
             )
             row.status = status

@@ -7,80 +7,22 @@ With ``INBOX_AGENT_DOCS_SCREENSHOTS=1`` the screenshot test writes ``docs/screen
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
-from fastapi import FastAPI
-from review_world import ACME, GLOBEX, PASSWORD, SECRET, World
+from review_browser import DOCS, outlined_screen, sign_in
+from review_world import ACME, GLOBEX, SECRET, World
 from sqlmodel import select
 
 from agent.store import OutboxEntry
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/lib/chromium/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-
 
 @pytest.fixture
 def db_url() -> str:
     """Browser tests run on SQLite only (the queries behind them run on both elsewhere)."""
     return "sqlite"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def server(app: FastAPI) -> Iterator[str]:
-    port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert srv.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is not installed (make test installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-def _sign_in(page, base: str, name: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{base}/login")
-    page.fill("#username", name)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 def test_reviewer_edits_and_approves_in_chromium(world: World, server: str, browser) -> None:  # type: ignore[no-untyped-def]
@@ -94,7 +36,7 @@ def test_reviewer_edits_and_approves_in_chromium(world: World, server: str, brow
     page = context.new_page()
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    _sign_in(page, server, "alice")
+    sign_in(page, server, "alice")
 
     queue = page.content()
     assert "order #4471" in queue
@@ -102,9 +44,16 @@ def test_reviewer_edits_and_approves_in_chromium(world: World, server: str, brow
 
     page.click(f"a[href='/items/{item_id}']")
     page.wait_for_url(f"{server}/items/{item_id}")
-    for selector in ("img.crop", f"img[src='/items/{item_id}/evidence/screen']"):
-        width = page.eval_on_selector(selector, "img => img.complete && img.naturalWidth")
-        assert width and width > 100, selector
+    width = page.eval_on_selector("img.crop", "img => img.complete && img.naturalWidth")
+    assert width and width > 100
+    screen = outlined_screen(page)  # the whole screen is drawn, the message outlined on it
+    assert screen["colours"] > 200
+    svg, box = screen["svg"], screen["outline"]
+    # review_world's screen is 480 x 320, its crop cut at (16, 60), 448 x 80; the SVG
+    # fits the screen in its box (as tall as 88% of the window at most).
+    scale = min(svg["width"] / 480, svg["height"] / 320)
+    assert abs(box["x"] - (svg["x"] + 16 * scale)) < 3 and abs(box["width"] - 448 * scale) < 3
+    assert abs(box["y"] - (svg["y"] + 60 * scale)) < 3 and abs(box["height"] - 80 * scale) < 3
     page.fill("textarea[name=text]", "Hi Dana, it ships today; tracking follows by email.")
     page.click("text=Approve reply")
     page.wait_for_selector("text=Approved: the reply is in the outbox")
@@ -153,14 +102,14 @@ def test_docs_screenshots(world: World, server: str, browser, tmp_path: Path) ->
     context = browser.new_context(viewport={"width": 1280, "height": 860})
     other = browser.new_context(viewport={"width": 1280, "height": 860})
     page, page2 = context.new_page(), other.new_page()
-    _sign_in(page2, server, "alice")  # alice has acme-web only: she never sees acme-instagram
-    _sign_in(page, server, "sam")
+    sign_in(page2, server, "alice")  # alice has acme-web only: she never sees acme-instagram
+    sign_in(page, server, "sam")
     page.screenshot(path=str(out / "queue.png"), full_page=True)
     page2.goto(f"{server}/items/{first}")
     assert page2.url.endswith(f"/items/{first}") and "Not found" in page2.content()
     world.user("priya", "reviewer", "acme-instagram")
     page3 = browser.new_context().new_page()
-    _sign_in(page3, server, "priya")
+    sign_in(page3, server, "priya")
     page3.goto(f"{server}/items/{first}")
     page.goto(f"{server}/items/{first}")
     assert "Also viewing: priya" in page.content()

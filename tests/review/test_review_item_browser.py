@@ -10,18 +10,13 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from PIL import Image
-from review_world import ACME, GLOBEX, PASSWORD, World
+from review_browser import DOCS, outlined_screen, sign_in
+from review_world import ACME, GLOBEX, World
 from sqlmodel import select
 
 from agent.review.queries import latest_decision
@@ -29,16 +24,6 @@ from agent.store import Item, Review
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/lib/chromium/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 WIDTHS = {1280: 900, 390: 844}
 
 
@@ -46,48 +31,6 @@ WIDTHS = {1280: 900, 390: 844}
 def db_url() -> str:
     """Browser tests run on SQLite only (the queries behind them run on both elsewhere)."""
     return "sqlite"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def server(app: FastAPI) -> Iterator[str]:
-    port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert srv.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is not installed (make test installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-def _sign_in(page, base: str, name: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{base}/login")
-    page.fill("#username", name)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 def _current_id(page) -> int:  # type: ignore[no-untyped-def]
@@ -116,7 +59,7 @@ def test_a_reviewer_works_through_twenty_items_by_keyboard(
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    _sign_in(page, server, "rita")
+    sign_in(page, server, "rita")
     page.goto(f"{server}/items/{order[0]}?from={quote(f'workspace={ACME}')}")
     page.wait_for_selector("#keys-button:not([hidden])")  # the script runs
     page.keyboard.press("?")
@@ -178,7 +121,7 @@ def test_a_without_a_reply_does_not_approve(world: World, server: str, browser) 
     item = world.item(ACME, "no draft here", draft=None)
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    _sign_in(page, server, "alice")
+    sign_in(page, server, "alice")
     page.goto(f"{server}/items/{item}")
     page.wait_for_selector("#keys-button:not([hidden])", state="attached")
     page.keyboard.press("a")
@@ -308,6 +251,11 @@ def _conversation(world: World) -> int:
     box = _dm_screen(screen, [(False, asked), (True, answered), (False, text)])
     with Image.open(screen) as full:
         full.crop(box).save(crop, format="WEBP", lossless=True)
+    with world.store.session() as s:  # where the crop was cut, as a sweep records it
+        row = s.get(Item, item)
+        assert row is not None
+        row.evidence_box = [box[0], box[1], box[2] - box[0], box[3] - box[1]]
+        s.add(row)
     return item
 
 
@@ -327,12 +275,13 @@ def test_the_item_page_fits_desktop_and_phone(
     for width, height in WIDTHS.items():
         context = browser.new_context(viewport={"width": width, "height": height})
         page = context.new_page()
-        _sign_in(page, server, "sam")
+        sign_in(page, server, "sam")
         page.goto(f"{server}/items/{item}?from={carried}")
         page.wait_for_selector("#keys-button:not([hidden])", state="attached")
-        for selector in ("img.crop", "img.screen"):
-            assert page.eval_on_selector(selector, "i => i.complete && i.naturalWidth") > 100
-        screen = page.eval_on_selector("img.screen", "i => i.getBoundingClientRect().width")
+        assert page.eval_on_selector("img.crop", "i => i.complete && i.naturalWidth") > 100
+        drawn = outlined_screen(page)
+        assert drawn["colours"] > 200, width
+        screen = drawn["svg"]["width"]
         content = page.eval_on_selector("main", "m => m.clientWidth")
         assert screen >= content - 80, (width, screen, content)  # the width of the page
         assert page.evaluate(OVERFLOW) == [], width

@@ -14,7 +14,7 @@ from review_world import ACME, GLOBEX, World, csrf_of
 from sqlmodel import select
 
 from agent.review.queries import latest_decision
-from agent.store import Review
+from agent.store import Item, Review
 
 
 def _hash_of(html: str) -> str:
@@ -284,3 +284,30 @@ def test_the_conversation_shows_the_thread_in_order_with_the_brands_reply(
         decision = latest_decision(s, item)
         assert decision is not None and decision.intent == "order_issue"
     assert world.outbox() == []
+
+
+def test_the_whole_screen_outlines_the_item_where_its_crop_was_cut(
+    world: World, client_for: Callable[[str], TestClient]
+) -> None:
+    placed = world.item(ACME, "Is the lid dishwasher safe?", screenshot=True)
+    older = world.item(ACME, "Stored before boxes were", screenshot=True, thread="t2")
+    with world.store.session() as s:  # an item stored before the place was recorded
+        row = s.get(Item, older)
+        assert row is not None
+        row.evidence_box = None
+        s.add(row)
+    alice = client_for("alice")
+    html = alice.get(f"/items/{placed}").text
+    evidence = html[html.index('id="evidence"') :]
+    # The screen review_world draws is 480 x 320; the crop was cut at (16, 60), 448 x 80.
+    assert 'viewBox="0 0 480 320"' in evidence
+    assert re.search(
+        r'<rect class="item-outline" id="item-outline" x="16" y="60" width="448" height="80"',
+        evidence,
+    )
+    assert f'href="/items/{placed}/evidence/screen"' in evidence
+    assert "the message outlined" in evidence
+    html = alice.get(f"/items/{older}").text
+    evidence = html[html.index('id="evidence"') :]
+    assert "item-outline" not in evidence and '<img class="screen"' in evidence
+    assert "Where the message sits on it is not recorded" in evidence

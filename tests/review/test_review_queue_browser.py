@@ -10,29 +10,21 @@ With ``INBOX_AGENT_DOCS_SCREENSHOTS=1`` the screenshots go to ``docs/screenshots
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-import uvicorn
-from fastapi import FastAPI
-from review_world import ACME, GLOBEX, PASSWORD, SECRET, World
+from review_browser import DOCS, sign_in
+from review_world import ACME, GLOBEX, SECRET, World
 from sqlmodel import select
 
 from agent.store import Review
-from devices.playwright_driver import launch_args
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/lib/chromium/chromium"
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 SIZES = [(1280, 900), (390, 844)]
 
 MESSAGES = [
@@ -80,48 +72,6 @@ OVERFLOWING = """() => {
 def db_url() -> str:
     """Browser tests run on SQLite only (the queries behind them run on both elsewhere)."""
     return "sqlite"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def server(app: FastAPI) -> Iterator[str]:
-    port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert srv.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is not installed (make test installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=launch_args())
-        yield b
-        b.close()
-
-
-def _sign_in(page: Page, base: str, name: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("#username", name)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 def _fill_queue(world: World) -> list[int]:
@@ -176,7 +126,7 @@ def test_queue_by_keyboard_search_and_bulk_resolve(
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     missing: list[str] = []
     page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
-    _sign_in(page, server, "alice")
+    sign_in(page, server, "alice")
     rows = _row_ids(page)
     assert sorted(rows) == sorted(ids) and SECRET not in page.content()
 
@@ -276,7 +226,7 @@ def test_the_queue_works_without_javascript(world: World, server: str, browser: 
         viewport={"width": 1280, "height": 900}, java_script_enabled=False
     )
     page = context.new_page()
-    _sign_in(page, server, "alice")
+    sign_in(page, server, "alice")
     assert page.is_visible("details.fold .chips")  # open on a desktop by the stylesheet alone
     assert not page.is_visible("#keys-help") and not page.is_visible("#keys-hint")
     page.fill("#q", "parcel")

@@ -75,7 +75,7 @@ def test_item_page_shows_evidence_thread_decision_and_draft(
     world.item(ACME, "other thread", thread="dm-7")
     html = client_for("alice").get(f"/items/{item_id}").text
     assert f'src="/items/{item_id}/evidence/crop"' in html
-    assert f'src="/items/{item_id}/evidence/screen"' in html
+    assert f'<image href="/items/{item_id}/evidence/screen"' in html  # outlined
     assert "first message in the thread" in html and f"/items/{earlier}" in html
     assert "other thread" not in html
     assert "rule:intent.question" in html and "product_question" in html

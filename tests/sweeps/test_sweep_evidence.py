@@ -57,6 +57,13 @@ def test_crops_show_their_item_and_screens_show_the_account(
         assert "acme" in screen  # the logged-in account in the page header
         with Image.open(item.screenshot) as img, Image.open(item.crop) as crop:
             assert img.size == (1280, 900) and crop.width < img.width
+            # The stored box is where the crop was cut: the screen's pixels there are the
+            # crop's pixels (crops are lossless), which is what the review UI outlines.
+            assert item.evidence_box is not None
+            x, y, w, h = item.evidence_box
+            assert (w, h) == crop.size
+            cut = img.convert("RGB").crop((x, y, x + w, y + h))
+            assert cut.tobytes() == crop.convert("RGB").tobytes()
 
 
 class CountingScreens:
