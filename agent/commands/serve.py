@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import ipaddress
+from types import FrameType
 from typing import Annotated
 
 import typer
 
 from agent.commands.context import console, state
+
+GRACEFUL_SECONDS = 3  # how long a stop waits for open requests (live streams) to end
 
 
 def _is_loopback(host: str) -> bool:
@@ -43,4 +46,20 @@ def register(app: typer.Typer) -> None:
             raise UserError("--insecure-cookies is only allowed on a loopback address")
         web = create_app(state(ctx).home, secure_cookies=not insecure_cookies)
         console.print(f"review UI on http://{host}:{port}/ (Ctrl-C stops)", markup=False)
-        uvicorn.run(web, host=host, port=port, workers=1, log_level="warning", access_log=False)
+        live = web.state.review.live
+
+        class Server(uvicorn.Server):
+            def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+                live.stopping()  # open live streams end now, or the stop would wait on them
+                super().handle_exit(sig, frame)
+
+        config = uvicorn.Config(
+            web,
+            host=host,
+            port=port,
+            workers=1,
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=GRACEFUL_SECONDS,
+        )
+        Server(config).run()

@@ -11,14 +11,24 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from agent.review import actions
 from agent.review.auth import require_visible
-from agent.review.context import ApiWriter, ItemId, PageViewer, state_of
-from agent.review.errors import NotFound
+from agent.review.context import (
+    ApiWriter,
+    ItemId,
+    LoginRequired,
+    PageViewer,
+    current_viewer,
+    state_of,
+)
+from agent.review.errors import NotFound, ReviewError
 from agent.review.queries import (
+    MAX_ID,
     QueueRow,
     active_takeover,
     active_takeovers,
@@ -292,3 +302,40 @@ def handback(request: Request, viewer: ApiWriter, workspace: str) -> dict[str, A
         "ok": True,
         "takeover": _takeover(actions.hand_back(rt.store, workspace, viewer.user, log=rt.log)),
     }
+
+
+@router.get("/events")
+async def events(
+    request: Request,
+    viewer: PageViewer,
+    item: Annotated[int | None, Query(ge=1, le=MAX_ID, description="an item page's item")] = None,
+) -> StreamingResponse:
+    """Server-sent events (``agent.review.live``): ``item`` for every change to an item
+    in a workspace the viewer may see, ``presence`` for who else has ``item`` open,
+    ``reset`` (reload: too much at once) and ``bye`` (signed out). With ``item`` the
+    stream also counts as viewing that item."""
+    st = state_of(request)
+    if item is not None:
+
+        def look() -> bool:
+            with st.runtime.store.session() as s:
+                return visible_item(s, item, viewer.visible) is not None
+
+        if not await anyio.to_thread.run_sync(look):
+            raise NotFound(f"no item {item}")
+
+    def still_allowed() -> bool:
+        try:
+            now = current_viewer(request)
+        except (LoginRequired, ReviewError):
+            return False
+        if item is None:
+            return True
+        with st.runtime.store.session() as s:
+            return visible_item(s, item, now.visible) is not None
+
+    return StreamingResponse(
+        st.live.events(viewer.user.name, viewer.visible, item, still_allowed),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )

@@ -146,10 +146,12 @@ def create_app(
     sessions: SessionStore | None = None,
     presence: Presence | None = None,
     limiter: LoginLimiter | None = None,
+    live_poll_seconds: float | None = None,
 ) -> FastAPI:
     """The review app over a home (opened and migrated here) or an open runtime.
 
     ``secure_cookies=False`` only for plain-http testing on localhost.
+    ``live_poll_seconds``: how often live updates read the store (default 1 s).
     """
     runtime = source if isinstance(source, Runtime) else open_runtime(source)
     app = FastAPI(title="inbox-agent review", docs_url=None, redoc_url=None, openapi_url=None)
@@ -165,6 +167,8 @@ def create_app(
         options["presence"] = presence
     if limiter is not None:
         options["limiter"] = limiter
+    if live_poll_seconds is not None:
+        options["live_poll_seconds"] = live_poll_seconds
     app.state.review = ReviewState(runtime, secure_cookies=secure_cookies, **options)
     app.include_router(pages.router)
     app.include_router(static_files.router)

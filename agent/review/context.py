@@ -6,9 +6,10 @@ import base64
 import hashlib
 import re
 import secrets
+import time
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,6 +24,7 @@ from agent.config import Catalog
 from agent.review.auth import LoginLimiter, api_token_user, visible_workspaces
 from agent.review.choices import known_queues
 from agent.review.errors import NotFound, ReviewError
+from agent.review.live import POLL_SECONDS, ChangeFeed, LiveHub
 from agent.review.queries import MAX_ID, known_intents, known_workspaces
 from agent.review.sessions import Presence, SessionStore, WebSession
 from agent.runtime import Runtime
@@ -66,7 +68,10 @@ class ReviewState:
     # at most this many at once: a flood of sign-ins waits here, not in the threads
     # every other page needs.
     password_checks: int = 2
+    # How often the live updates read the store for changes (``agent.review.live``).
+    live_poll_seconds: float = POLL_SECONDS
     env: Environment = field(init=False)
+    live: LiveHub = field(init=False)
     hashing: CapacityLimiter = field(init=False)
     _intents: tuple[Catalog | None, list[str]] = field(init=False, default=(None, []))
     _queues: tuple[Catalog | None, list[str]] = field(init=False, default=(None, []))
@@ -80,8 +85,11 @@ class ReviewState:
         )
         self.env.filters["inert"] = inert
         self.env.filters["when"] = when
+        self.env.filters["epoch_ms"] = epoch_ms
         self.env.tests["hiding"] = hiding
         self.hashing = CapacityLimiter(self.password_checks)
+        feed = ChangeFeed(self.runtime.store)
+        self.live = LiveHub(feed, self.presence, poll_seconds=self.live_poll_seconds)
 
     def intents(self) -> list[str]:
         """The intents the queue can be filtered on (worked out once per loaded catalog)."""
@@ -101,6 +109,7 @@ class ReviewState:
         return known
 
     def render(self, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        context.setdefault("now_ms", int(time.time() * 1000))  # the live script's clock
         html = self.env.get_template(name).render(css=Markup(CSS), **context)  # noqa: S704
         return HTMLResponse(html, status_code=status_code)
 
@@ -301,6 +310,14 @@ def inert(text: str | None, limit: int = 20_000) -> Markup:
     if more > 0:
         out += Markup(' <span class="more">… ({:,} more characters not shown)</span>').format(more)
     return out
+
+
+def epoch_ms(moment: datetime) -> int:
+    """A stored time as milliseconds since 1970 (a time without a zone is UTC, as the
+    store keeps them): what the page's live script counts SLA timers down from."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
 
 
 def when(moment: datetime | None) -> str:

@@ -316,6 +316,9 @@ def _queue_response(
         statuses=list(STATUS_FILTERS),
         page_sizes=PAGE_SIZES,
         counts=counts,
+        request_path="/?" + carried if carried else "/",
+        # the statuses this page lists: an item whose status leaves them is marked done
+        live_statuses=",".join(STATUS_FILTERS.get(f.status) or ()),
     )
 
 

@@ -163,19 +163,51 @@ class SessionStore:
 
 @dataclass
 class Presence:
-    """Who viewed which item, and when (for "also viewing")."""
+    """Who is looking at which item (for "also viewing"): a page load counts for
+    ``window_seconds``; an item page's open live stream (``agent.review.live``) counts
+    for as long as it is open, and its closing ends that person's view at once."""
 
     window_seconds: float = PRESENCE_SECONDS
     clock: Callable[[], float] = time.time
     _views: dict[int, dict[str, float]] = field(default_factory=dict)
+    _open: dict[int, dict[str, int]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def viewed(self, item_id: int, user: str) -> list[tuple[str, float]]:
-        """Record a view; returns the *other* recent viewers with seconds since their view."""
+        """Record a view; returns the *other* viewers with seconds since their view (0 for
+        someone whose page is open now)."""
+        with self._lock:
+            self._views.setdefault(item_id, {})[user] = self.clock()
+        return self.others(item_id, user)
+
+    def others(self, item_id: int, user: str) -> list[tuple[str, float]]:
+        """Who else is viewing the item: open pages first, then recent views, newest first."""
         now = self.clock()
         with self._lock:
-            views = self._views.setdefault(item_id, {})
+            views = self._views.get(item_id, {})
             for name in [n for n, t in views.items() if now - t > self.window_seconds]:
                 del views[name]
-            views[user] = now
-            return sorted(((n, now - t) for n, t in views.items() if n != user), key=lambda v: v[1])
+            seen = {n: now - t for n, t in views.items()}
+            for name in self._open.get(item_id, {}):
+                seen[name] = 0.0
+        return sorted(((n, ago) for n, ago in seen.items() if n != user), key=lambda v: v[1])
+
+    def opened(self, item_id: int, user: str) -> None:
+        """An item page of ``user``'s opened its live stream."""
+        with self._lock:
+            pages = self._open.setdefault(item_id, {})
+            pages[user] = pages.get(user, 0) + 1
+
+    def closed(self, item_id: int, user: str) -> None:
+        """That page closed (or went elsewhere): when it was the user's last page on the
+        item, they stop viewing it now, not a window later."""
+        with self._lock:
+            pages = self._open.get(item_id, {})
+            left = pages.get(user, 0) - 1
+            if left > 0:
+                pages[user] = left
+                return
+            pages.pop(user, None)
+            if not pages:
+                self._open.pop(item_id, None)
+            self._views.get(item_id, {}).pop(user, None)

@@ -94,7 +94,7 @@ def test_bulk_with_one_ungranted_item_is_refused_and_changes_nothing(
     alice = client_for("alice")
     r = _bulk(alice, [*ours, theirs], "resolve", back="intent=product_question")
     assert r.status_code == 404
-    assert '<header class="top">' in r.text and '<table class="queue">' in r.text
+    assert '<header class="top">' in r.text and '<table class="queue"' in r.text
     assert f"Nothing was changed: no item {theirs}." in r.text
     assert SECRET not in r.text and GLOBEX not in r.text
     for item_id in ours:  # the selection is kept, and so are the filters
@@ -237,7 +237,12 @@ def test_the_filters_round_trip_in_the_pages_links_and_forms(
         params = parse_qs(urlsplit(href).query)
         changed = {k for k, v in wanted.items() if params.get(k) != [v]}
         assert len(changed) <= 1, (href, changed)
+    reload = re.search(r'id="live-reload" href="([^"]*)"', page)  # the live banner: this page
+    assert reload
+    here = parse_qs(urlsplit(html.unescape(reload.group(1))).query)
+    assert here["page"] == ["2"] and all(here[k] == [v] for k, v in wanted.items())
     pager = [parse_qs(urlsplit(h).query) for h in links if "page=" in h]
+    pager.remove(here)
     assert sorted(p.pop("page")[0] for p in pager) == ["1", "3"]
     assert all(p == {**{k: [v] for k, v in wanted.items()}, "status": ["pending"]} for p in pager)
     # the forms carry them as hidden fields (the search form all but q, the jump all)
