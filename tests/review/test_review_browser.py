@@ -112,7 +112,7 @@ def test_docs_screenshots(world: World, server: str, browser, tmp_path: Path) ->
     sign_in(page3, server, "priya")
     page3.goto(f"{server}/items/{first}")
     page.goto(f"{server}/items/{first}")
-    assert "Also viewing: priya" in page.content()
+    assert "Also viewing: priya" in page.inner_text("#also-viewing")
     page.screenshot(path=str(out / "item.png"), full_page=True)
     assert (out / "queue.png").stat().st_size > 10_000
     context.close()

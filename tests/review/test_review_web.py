@@ -88,10 +88,10 @@ def test_two_reviewers_see_each_other(
 ) -> None:
     item_id = world.item(ACME, "shared")
     alice, bob = client_for("alice"), client_for("bob")
-    assert "Also viewing" not in alice.get(f"/items/{item_id}").text
+    assert 'id="also-viewing" aria-live="polite" hidden' in alice.get(f"/items/{item_id}").text
     page = bob.get(f"/items/{item_id}").text
-    assert "Also viewing: alice" in page
-    assert "Also viewing: bob" in alice.get(f"/items/{item_id}").text
+    assert 'Also viewing: <span id="viewers">alice</span>' in page
+    assert 'Also viewing: <span id="viewers">bob</span>' in alice.get(f"/items/{item_id}").text
     assert bob.get(f"/api/items/{item_id}").json()["also_viewing"] == ["alice"]
 
 
