@@ -19,7 +19,9 @@ import typer
 from agent.commands import db as db_cmd
 from agent.commands import devices as devices_cmd
 from agent.commands import evaluate as evaluate_cmd
+from agent.commands import export as export_cmd
 from agent.commands import log as log_cmd
+from agent.commands import report as report_cmd
 from agent.commands import review as review_cmd
 from agent.commands import sandbox as sandbox_cmd
 from agent.commands import schedule as schedule_cmd
@@ -30,6 +32,7 @@ from agent.commands import setup as setup_cmd
 from agent.commands import sweep as sweep_cmd
 from agent.commands import triage as triage_cmd
 from agent.commands import users as users_cmd
+from agent.commands import webhooks as webhooks_cmd
 from agent.commands import workspaces as workspaces_cmd
 from agent.commands.context import CliState, err_console
 from agent.errors import InboxAgentError
@@ -62,6 +65,7 @@ sweep_cmd.register(app)
 schedule_cmd.register(app)
 send_cmd.register(app)
 serve_cmd.register(app)
+report_cmd.register(app)  # the pilot report (issue 16)
 app.add_typer(users_cmd.app, name="users")
 app.add_typer(review_cmd.app, name="review")
 app.add_typer(workspaces_cmd.app, name="workspaces")
@@ -72,6 +76,8 @@ app.add_typer(sandbox_cmd.app, name="sandbox")
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(selectors_cmd.app, name="selectors")
 app.add_typer(devices_cmd.app, name="devices")
+app.add_typer(export_cmd.app, name="export")  # the item records (issue 16)
+app.add_typer(webhooks_cmd.app, name="webhooks")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -168,6 +168,10 @@ class SweepTriage:
             s.add_all(rows)
             for status, ids in by_status.items():
                 s.exec(update(Item).where(col(Item.id).in_(ids)).values(status=status))
+            # -- webhooks (issue 16): item.p1 for P1 decisions, in the same transaction
+            from agent.webhooks import events as webhook_events
+
+            webhook_events.triage_recorded(s, [item for item, _ in decided], rows)
         lines: dict[str, list[NewEvent]] = {}
         for item, decision in decided:
             lines.setdefault(item.workspace, []).append(

@@ -163,6 +163,10 @@ class Outbox:
     def _set(self, entry_id: int, **values: Any) -> None:
         with self.rt.store.session() as s:
             s.execute(update(OutboxEntry).where(col(OutboxEntry.id) == entry_id).values(**values))
+            # -- webhooks (issue 16): reply.sent / reply.failed, in the same transaction
+            from agent.webhooks import events as webhook_events
+
+            webhook_events.outbox_state_set(s, entry_id, values.get("state"))
 
     def _fail(self, entry: OutboxEntry, reason: str, run_id: str | None = None) -> SendResult:
         assert entry.id is not None

@@ -542,6 +542,11 @@ class Sweeper:
                 unreadable=result.unreadable,
                 missed=result.missed,
             )
+            # -- webhooks (issue 16): a sweep's stop or drift, in the run's own transaction
+            if kind == "sweep":
+                from agent.webhooks import events as webhook_events
+
+                webhook_events.sweep_finished(s, ws, run_id, result)
         self.log.append(
             ws.id,
             "run_finished",

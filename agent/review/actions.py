@@ -49,6 +49,7 @@ from agent.store import (
 from agent.store.corrections import record
 from agent.store.items import dialect_insert
 from agent.store.models import CorrectionField
+from agent.webhooks import events as webhook_events  # takeover events (issue 16)
 from runlogs import ActivityLog, NewEvent
 
 if TYPE_CHECKING:
@@ -508,6 +509,7 @@ def take_over(
         s.add(takeover)
         s.flush()
         unit.event(workspace, "takeover", takeover=takeover.id)
+        webhook_events.takeover_started(s, takeover)  # webhooks (issue 16), same transaction
         return takeover
 
 
@@ -529,6 +531,7 @@ def hand_back(
         s.add(held)
         s.flush()
         unit.event(workspace, "handback", takeover=held.id, held_by=held.user)
+        webhook_events.takeover_ended(s, held, by=user.name)  # webhooks (issue 16)
         return held
 
 

@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from agent.review import api, pages, static_files
+from agent.review import api, followups, pages, report_page, static_files
 from agent.review.auth import LoginLimiter
 from agent.review.context import (
     CSP,
@@ -173,6 +173,8 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(static_files.router)
     app.include_router(api.router)
+    app.include_router(report_page.router)  # the pilot report (issue 16)
+    app.include_router(followups.router)  # follow-up dates and the item record (issue 16)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(CsrfRejected, _csrf_rejected)
     app.add_exception_handler(ReviewError, _review_error)

@@ -44,6 +44,7 @@ class SchedulerService:
     active: bool = False
     _stop: threading.Event = field(default_factory=threading.Event)
     _scheduler: Any = None
+    webhooks: Any = None  # agent.webhooks.sender.Sender (default: the home's webhooks.yaml)
 
     def tick(self) -> TickReport | None:
         """One tick: become (or stay) the active scheduler, then plan; None when standing by."""
@@ -85,6 +86,20 @@ class SchedulerService:
             misfire_grace_time=None,
             next_run_time=datetime.now(UTC),
         )
+        # -- webhooks (issue 16): delivered by a job of their own, so a slow receiver never
+        # delays a tick; only the active scheduler sends (claims make a second one harmless).
+        if self.webhooks is None:
+            from agent.webhooks.sender import sender_for
+
+            self.webhooks = sender_for(self.rt)
+        scheduler.add_job(
+            self._safe_webhooks,
+            IntervalTrigger(seconds=self.planner.config.tick_seconds, timezone=UTC),
+            id="webhooks",
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+        )
         if handle_signals:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(sig, lambda *_: self.stop())
@@ -98,6 +113,14 @@ class SchedulerService:
             scheduler.shutdown(wait=True)  # the tick in progress ends its planning
             self.dispatcher.close(wait=True)  # runs handed to this host finish
             self.leadership.release()
+
+    def _safe_webhooks(self) -> None:
+        if not self.active or self._stop.is_set():
+            return
+        try:
+            self.webhooks.run_once(should_stop=self._stop.is_set)
+        except Exception:  # noqa: BLE001 - a store hiccup must not end the loop
+            logger.exception("webhook pass failed; the next tick tries again")
 
     def stop(self) -> None:
         self._stop.set()

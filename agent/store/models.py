@@ -13,7 +13,7 @@ a test checks that these models and the migrations agree.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -83,6 +83,7 @@ class ReviewAction(StrEnum):
     TAKEOVER = "takeover"
     HANDBACK = "handback"
     CORRECT = "correct"
+    FOLLOW_UP = "follow_up"  # a reviewer set (or cleared) the item's follow-up date (0012)
 
 
 class CorrectionField(StrEnum):
@@ -211,6 +212,10 @@ class Item(ItemBase, table=True):
     key: str = Field(max_length=64, unique=True)
     seen_at: datetime = _time()
     status: str = Field(default=ItemStatus.NEW.value, max_length=16)
+    # -- the escalation record (migration 0012, agent.review.followups) --
+    # The day a person should look at the item again (a reviewer sets it; the queue shows
+    # the ones due). The record's recovery note is not a column: it is read from the runs.
+    follow_up_on: date | None = Field(default=None, sa_type=sa.Date, index=True)
 
 
 class Watermark(SQLModel, table=True):
@@ -515,3 +520,69 @@ class SavedView(SQLModel, table=True):
 _decisions = sa.inspect(Decision).local_table
 sa.Index("ix_decisions_due", _decisions.c.sla_due_at)
 sa.Index("ix_decisions_newest", _decisions.c.item_id, _decisions.c.id)
+
+
+# -- webhooks (issue 16): events and their deliveries, created by migration 0011 -----
+
+
+class WebhookEventType(StrEnum):
+    """What a webhook can be told about (``agent.webhooks.events`` says where each comes from)."""
+
+    ITEM_P1 = "item.p1"
+    SLA_WARNING = "sla.warning"  # an open item's SLA is about to pass
+    SLA_BREACHED = "sla.breached"
+    SWEEP_STOPPED = "sweep.stopped"  # a stop condition (login wall, challenge, wrong account…)
+    SWEEP_DRIFT = "sweep.drift"  # finished, but the screen was not read as the pack expects
+    TAKEOVER_STARTED = "takeover.started"
+    TAKEOVER_ENDED = "takeover.ended"  # handed back
+    REPLY_SENT = "reply.sent"
+    REPLY_FAILED = "reply.failed"  # an approved reply ended failed (after its attempts)
+
+
+class DeliveryState(StrEnum):
+    PENDING = "pending"  # waiting for its (next) attempt at ``next_attempt_at``
+    SENDING = "sending"  # claimed by a sender (``claimed_by``), the request under way
+    DELIVERED = "delivered"  # the receiver answered 2xx
+    FAILED = "failed"  # out of attempts (or its webhook is gone): ``last_error`` says why
+
+
+class WebhookEvent(SQLModel, table=True):
+    """Something a webhook may be told, recorded once per (type, subject) in the transaction
+    of what it reports. ``event_id`` is what receivers dedupe by (``webhook-id``)."""
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (sa.UniqueConstraint("type", "subject"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(max_length=40, unique=True)
+    type: str = Field(max_length=32)  # a WebhookEventType
+    subject: str = Field(max_length=100)  # what it is about: item:12, run:…, outbox:3
+    workspace: str = Field(max_length=200)
+    occurred_at: datetime = _time()
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    dispatched_at: datetime | None = _time(nullable=True, index=True)  # fanned out to webhooks
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One event for one webhook: an outbox of its own, sent with retries, never dropped."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        sa.UniqueConstraint("webhook", "event_id"),
+        sa.Index("ix_webhook_deliveries_due", "state", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    webhook: str = Field(max_length=100)
+    event_id: str = Field(foreign_key="webhook_events.event_id", max_length=40, index=True)
+    event_type: str = Field(max_length=32)
+    workspace: str = Field(max_length=200)
+    state: str = Field(default=DeliveryState.PENDING.value, max_length=16)
+    attempts: int = 0
+    created_at: datetime = _time()
+    next_attempt_at: datetime = _time()
+    claimed_at: datetime | None = _time(nullable=True)
+    claimed_by: str | None = Field(default=None, max_length=200)
+    last_status: int | None = None  # the receiver's last HTTP status (None: no answer)
+    last_error: str | None = Field(default=None, sa_type=sa.Text)
+    finished_at: datetime | None = _time(nullable=True)  # delivered or failed
