@@ -7,7 +7,6 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -17,6 +16,8 @@ from pathlib import Path
 import psycopg
 import pytest
 from sqlalchemy.engine import make_url
+
+from tests.serving import free_port
 
 
 def _postgres_bin() -> Path:
@@ -32,12 +33,6 @@ def _postgres_bin() -> Path:
         "install the apt package `postgresql` (make test does this)",
         pytrace=False,
     )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _as_postgres(*args: str) -> list[str]:
@@ -62,7 +57,7 @@ def postgres_url() -> Iterator[str]:
         pg = pwd.getpwnam("postgres")
         for path in (root, sockets):
             os.chown(path, pg.pw_uid, pg.pw_gid)
-    port = _free_port()
+    port = free_port()
     pg_ctl = str(bindir / "pg_ctl")
     try:
         subprocess.run(

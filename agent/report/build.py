@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from sqlmodel import select
 
+from agent import days
 from agent.errors import UserError
 from agent.report import compute, tables
 from agent.report.compute import Ratio, Value
@@ -44,14 +45,7 @@ class ReportRequest:
 
 def parse_day(what: str, value: str | None) -> date | None:
     """A ``YYYY-MM-DD`` day, or ReportError naming the option (empty: no bound)."""
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        shown = text if len(text) <= 40 else text[:40] + "…"
-        raise ReportError(f"{what} {shown!r} is not a date (use YYYY-MM-DD)") from None
+    return days.parse_day(what, value, ReportError)
 
 
 def iso_week(moment: datetime) -> str:

@@ -315,24 +315,21 @@ async def events(
     ``reset`` (reload: too much at once) and ``bye`` (signed out). With ``item`` the
     stream also counts as viewing that item."""
     st = state_of(request)
-    if item is not None:
 
-        def look() -> bool:
-            with st.runtime.store.session() as s:
-                return visible_item(s, item, viewer.visible) is not None
+    def sees_item(visible: set[str] | None) -> bool:
+        if item is None:  # a queue page's stream: each change is filtered by its workspace
+            return True
+        with st.runtime.store.session() as s:
+            return visible_item(s, item, visible) is not None
 
-        if not await anyio.to_thread.run_sync(look):
-            raise NotFound(f"no item {item}")
+    if not await anyio.to_thread.run_sync(sees_item, viewer.visible):
+        raise NotFound(f"no item {item}")
 
     def still_allowed() -> bool:
         try:
-            now = current_viewer(request)
+            return sees_item(current_viewer(request).visible)
         except (LoginRequired, ReviewError):
             return False
-        if item is None:
-            return True
-        with st.runtime.store.session() as s:
-            return visible_item(s, item, now.visible) is not None
 
     return StreamingResponse(
         st.live.events(viewer.user.name, viewer.visible, item, still_allowed),

@@ -25,6 +25,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
+from agent import days
 from agent.review.actions import MAX_NOTE_CHARS, _any_state, _simple
 from agent.review.context import ApiWriter, ItemId, PageViewer, state_of
 from agent.review.errors import NotFound, ReviewError
@@ -40,14 +41,7 @@ router = APIRouter()
 
 def parse_day(value: str | None) -> date | None:
     """``YYYY-MM-DD``, or None for an empty value (clear the follow-up)."""
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        shown = text if len(text) <= 40 else text[:40] + "…"
-        raise ReviewError(f"follow-up date {shown!r} is not a date (use YYYY-MM-DD)") from None
+    return days.parse_day("follow-up date", value, ReviewError)
 
 
 def check_day(day: date | None, today: date) -> date | None:

@@ -235,7 +235,6 @@ class LiveHub:
         self.streams: set[Stream] = set()
         self._poller: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self.polls = 0  # reads of the feed so far
 
     # -- streams ------------------------------------------------------------------
 
@@ -288,9 +287,7 @@ class LiveHub:
                     stream.put("item", data)
 
     async def poll_once(self) -> None:
-        changes = await anyio.to_thread.run_sync(self.feed.read)
-        self.polls += 1
-        self.publish(changes)
+        self.publish(await anyio.to_thread.run_sync(self.feed.read))
 
     async def _poll_loop(self) -> None:
         try:

@@ -28,6 +28,7 @@ from sqlalchemy.sql import operators as sa_operators
 from sqlalchemy.sql.elements import UnaryExpression
 from sqlmodel import Session, col, func, select
 
+from agent.days import parse_day
 from agent.review.errors import ReviewError
 from agent.store import Decision, Item, ItemStatus, OutboxEntry, Review, Takeover, utcnow
 from agent.store.types import this_host
@@ -206,15 +207,6 @@ FILTER_KEYS = (
 _YES, _NO = ("1", "true", "on", "yes"), ("", "0", "false", "off", "no")
 
 
-def _parse_date(what: str, value: str | None) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise BadFilter(f"{what} {_shown(value)!r} is not a date (use YYYY-MM-DD)") from None
-
-
 def _parse_int(what: str, value: str | None, default: int) -> int:
     if value is None or value == "":
         return default
@@ -252,8 +244,8 @@ def filter_from_params(params: Mapping[str, str | None]) -> QueueFilter:
         q=text("q"),
         author=text("author"),
         mine=mine in _YES,
-        since=_parse_date("since", params.get("since")),
-        until=_parse_date("until", params.get("until")),
+        since=parse_day("since", params.get("since"), BadFilter),
+        until=parse_day("until", params.get("until"), BadFilter),
         page_size=_parse_int("page size", params.get("page_size"), PAGE_SIZE),
     )
     _check_shape(f)

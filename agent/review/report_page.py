@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from agent.review.auth import has_role
@@ -37,12 +37,16 @@ def _admin(viewer: Viewer) -> None:
 
 
 def _params(
-    since: str | None, until: str | None, workspace: list[str] | None, client: list[str] | None
+    since: Days = None, until: Days = None, workspace: Names = None, client: Names = None
 ) -> list[tuple[str, str]]:
+    """The report's query string (the page, its charts and the API read the same one)."""
     out = [("since", since or ""), ("until", until or "")]
     out += [("workspace", w) for w in workspace or [] if w.strip()]
     out += [("client", c) for c in client or [] if c.strip()]
     return [(k, v) for k, v in out if v.strip()]
+
+
+Params = Annotated[list[tuple[str, str]], Depends(_params)]
 
 
 def _report(request: Request, viewer: Viewer, params: list[tuple[str, str]]) -> Any:
@@ -69,32 +73,25 @@ def _clients(request: Request) -> dict[str, str]:
 
 
 @router.get("/report")
-def report_page(
-    request: Request,
-    viewer: PageViewer,
-    since: Days = None,
-    until: Days = None,
-    workspace: Names = None,
-    client: Names = None,
-) -> Response:
+def report_page(request: Request, viewer: PageViewer, params: Params) -> Response:
     from agent.report.html import render_body
 
-    params = _params(since, until, workspace, client)
     report = _report(request, viewer, params)
     query = urlencode(params)
 
     def chart(name: str, variant: str) -> str:
         return f"/report/charts/{name}-{variant}.svg" + (f"?{query}" if query else "")
 
+    given = dict(params)
     clients = _clients(request)
     form = {
         "action": "/report",
-        "since": since or "",
-        "until": until or "",
+        "since": given.get("since", ""),
+        "until": given.get("until", ""),
         "workspaces": viewer.workspaces,
         "clients": sorted({clients[w] for w in viewer.workspaces if w in clients}),
-        "chosen_workspaces": set(workspace or []),
-        "chosen_clients": set(client or []),
+        "chosen_workspaces": {v for k, v in params if k == "workspace"},
+        "chosen_clients": {v for k, v in params if k == "client"},
         "json": "/api/report" + (f"?{query}" if query else ""),
     }
     body = render_body(report, chart, form=form)
@@ -102,33 +99,17 @@ def report_page(
 
 
 @router.get("/report/charts/{kind}.svg")
-def report_chart(
-    request: Request,
-    viewer: PageViewer,
-    kind: str,
-    since: Days = None,
-    until: Days = None,
-    workspace: Names = None,
-    client: Names = None,
-) -> Response:
+def report_chart(request: Request, viewer: PageViewer, kind: str, params: Params) -> Response:
     from agent.report.charts import render
 
     name, _, variant = kind.rpartition("-")  # "volume-phone"
     if name not in CHARTS or variant not in VARIANTS:
         raise NotFound("no such chart")
-    report = _report(request, viewer, _params(since, until, workspace, client))
+    report = _report(request, viewer, params)
     return Response(render(name, variant, report), media_type="image/svg+xml")
 
 
 @router.get("/api/report")
-def report_api(
-    request: Request,
-    viewer: PageViewer,
-    since: Days = None,
-    until: Days = None,
-    workspace: Names = None,
-    client: Names = None,
-) -> dict[str, Any]:
-    report = _report(request, viewer, _params(since, until, workspace, client))
-    data: dict[str, Any] = report.to_dict()
+def report_api(request: Request, viewer: PageViewer, params: Params) -> dict[str, Any]:
+    data: dict[str, Any] = _report(request, viewer, params).to_dict()
     return data

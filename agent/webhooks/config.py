@@ -136,23 +136,20 @@ class Webhook(ConfigModel):
         if self.url is not None:
             return self.url
         assert self.url_env is not None
-        value = (environ if environ is not None else os.environ).get(self.url_env, "").strip()
-        if not value:
-            raise SecretMissing(
-                f"webhook {self.name}: the environment variable {self.url_env} is not set "
-                f"(it holds the webhook's URL; {WEBHOOKS_FILE} names it in url_env)"
-            )
-        return value
+        return self._from_env(self.url_env, "the webhook's URL", "url_env", environ)
 
     def secret(self, environ: Mapping[str, str] | None = None) -> str | None:
         """The signing secret from the environment (None: this webhook is not signed)."""
         if self.secret_env is None:
             return None
-        value = (environ if environ is not None else os.environ).get(self.secret_env, "").strip()
+        return self._from_env(self.secret_env, "the signing secret", "secret_env", environ)
+
+    def _from_env(self, name: str, holds: str, key: str, environ: Mapping[str, str] | None) -> str:
+        value = (environ if environ is not None else os.environ).get(name, "").strip()
         if not value:
             raise SecretMissing(
-                f"webhook {self.name}: the environment variable {self.secret_env} is not set "
-                f"(it holds the signing secret; {WEBHOOKS_FILE} names it in secret_env)"
+                f"webhook {self.name}: the environment variable {name} is not set "
+                f"(it holds {holds}; {WEBHOOKS_FILE} names it in {key})"
             )
         return value
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.serving import free_port
 
 STARTUP_S = 90.0  # Appium loads its drivers' manifests first: a few seconds on 2 cores
 STOP_S = 15.0
@@ -53,12 +54,6 @@ def _missing(what: str) -> None:
     pytest.skip(message)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _ready(url: str) -> bool:
     try:
         response = httpx.get(f"{url}/status", timeout=2.0)
@@ -78,7 +73,7 @@ def appium_server() -> Iterator[AppiumServer]:
     if not main.is_file() or not fake.is_file():
         _missing(f"Appium or its fake driver is not installed in {home}")
     assert node is not None
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = Path(tempfile.mkdtemp(prefix="inbox-agent-appium-")) / "appium.log"
     env = {**os.environ, "APPIUM_HOME": str(home)}

@@ -29,6 +29,7 @@ from devices.inventory import (
 )
 from devices.models import DeviceEntry
 from devices.selectors import App
+from tests.serving import free_port
 
 READY = DeviceInfo("S1", "device", screen_on=True, locked=False, model="Pixel 7", android="14")
 CHAT = App(package="com.example.chat", versions=["3.2.x"])
@@ -470,18 +471,12 @@ def test_reading_screen_lock_and_version_from_dumpsys() -> None:
 # -- the real adb and a real HTTP server -------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def adb_port() -> Iterator[int]:
     """A port for a private adb server, killed afterwards (the doctor starts it)."""
     from adbutils import adb_path
 
-    port = _free_port()
+    port = free_port()
     yield port
     subprocess.run(
         [adb_path(), "-P", str(port), "kill-server"], capture_output=True, timeout=30, check=False
@@ -515,7 +510,7 @@ def test_an_adb_port_that_never_answers_times_out() -> None:
 
 
 def test_a_remote_adb_server_is_not_started_from_here() -> None:
-    server = AdbServer(host="192.0.2.1", port=_free_port(), timeout_s=0.5)
+    server = AdbServer(host="192.0.2.1", port=free_port(), timeout_s=0.5)
     with pytest.raises(DriverCrashed, match="a remote one is not started from here"):
         server.devices()
 

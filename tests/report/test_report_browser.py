@@ -10,25 +10,19 @@ With ``INBOX_AGENT_DOCS_SCREENSHOTS=1`` the file's screenshots are written to
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from report_world import CLIENTS, PASSWORD, Script
 
 from agent.report import ReportRequest, build_report
 from agent.report.html import render_file
 from agent.review import create_app
+from tests.serving import chromium, serving
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/lib/chromium/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 SIZES = ((1280, 900), (390, 844))
 # Every element's box inside the viewport (hidden ones have no box); and the page's width.
@@ -59,14 +53,8 @@ def day_backend() -> str:
 
 @pytest.fixture
 def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is not installed (make test installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def _console_errors(page) -> list[str]:  # type: ignore[no-untyped-def]
@@ -124,26 +112,10 @@ def test_the_file_opens_offline_at_desktop_and_phone_widths(
         context.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def server(day: Script) -> Iterator[str]:
-    port = _free_port()
-    app = create_app(day.runtime, secure_cookies=False)
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.02)  # waiting for the server to listen, not synchronising a test
-    assert srv.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(day.runtime, secure_cookies=False)) as url:
+        yield url
 
 
 def test_the_review_ui_page_has_no_csp_violation(server: str, browser) -> None:  # type: ignore[no-untyped-def]

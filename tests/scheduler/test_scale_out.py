@@ -27,6 +27,7 @@ from agent.runtime import open_runtime
 from agent.scaffold import init_home
 from agent.store import Item, Run, SweepTick, open_store
 from sandbox.testing import RunningSandbox, running_sandbox
+from tests.serving import free_port
 from workspaces.paths import Home
 
 pytestmark = [pytest.mark.postgres, pytest.mark.browser]
@@ -53,18 +54,12 @@ schedule: {{every_minutes: {every}}}
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def redis_url(tmp_path: Path) -> Iterator[str]:
     server = shutil.which("redis-server")
     if server is None:
         pytest.fail("redis-server not found: install the apt package redis-server (make test does)")
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [
             server,

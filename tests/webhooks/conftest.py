@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import json
 import shutil
-import socket
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -114,12 +113,6 @@ class Receiver:
     def delivered_ids(self) -> list[str]:
         """The webhook-id of every request answered 2xx, in order."""
         return [r.headers["webhook-id"] for r in self.received if 200 <= r.answered < 300]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

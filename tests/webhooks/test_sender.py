@@ -16,6 +16,7 @@ from agent.webhooks import deliveries as outbox
 from agent.webhooks.config import Retry, Webhook, WebhooksConfig
 from agent.webhooks.events import record
 from agent.webhooks.sender import Sender
+from tests.serving import free_port
 from tests.webhooks.conftest import (
     SECRET,
     SECRET_ENV,
@@ -23,7 +24,6 @@ from tests.webhooks.conftest import (
     Receiver,
     deliveries,
     events,
-    free_port,
 )
 
 ACME = "sandbox-acme-web"

@@ -17,6 +17,7 @@ from agent.scaffold import init_home
 from agent.store import OutboxEntry, text_hash
 from agent.webhooks.sender import sender_for
 from sandbox.testing import RunningSandbox, running_sandbox
+from tests.serving import free_port
 from tests.webhooks.conftest import (
     SECRET,
     SECRET_ENV,
@@ -24,7 +25,6 @@ from tests.webhooks.conftest import (
     Receiver,
     deliveries,
     events,
-    free_port,
     write_webhooks,
 )
 from workspaces.paths import Home
