@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from agent.config import load_catalog
 from agent.leases import hold, new_holder, workspace_resource
 from agent.runtime import Runtime
 from agent.scheduler.dispatch import InProcess
@@ -28,9 +29,22 @@ from tests.sweeps.conftest import ACME, stored_items
 CLI = str(Path(sys.executable).parent / "inbox-agent")
 
 
+def _awake_all_night(rt: Runtime) -> None:
+    """Drop the example workspaces' quiet hours (23:00-06:00 Berlin): these tests are about
+    the pool and SIGTERM, and must not depend on the hour they run at (quiet hours have
+    their own tests, on an injected clock, in tests/scheduler/test_cadence.py)."""
+    for path in rt.home.config_dir("workspaces").glob("*.yaml"):
+        text = path.read_text()
+        path.write_text("\n".join(line for line in text.split("\n") if "quiet_hours:" not in line))
+    rt.catalog = load_catalog(rt.home)
+    assert rt.catalog.problems == []
+    assert all(not ws.model.schedule.quiet_hours for ws in rt.catalog.workspaces.values())
+
+
 def test_a_tick_sweeps_every_due_workspace_on_this_hosts_pool(
     sb: RunningSandbox, rt: Runtime
 ) -> None:
+    _awake_all_night(rt)
     sb.client.bulk("acme", "dm", 12, seed=3)
     leadership = leadership_for(rt.store)
     planner = Planner(rt.home, rt.catalog, rt.store, rt.log, leadership.holder)
@@ -53,6 +67,7 @@ def test_a_tick_sweeps_every_due_workspace_on_this_hosts_pool(
 def test_sigterm_lets_the_sweep_in_progress_finish_then_exits(
     sb: RunningSandbox, rt: Runtime
 ) -> None:
+    _awake_all_night(rt)
     sb.client.bulk("acme", "dm", 60, seed=4)
     sb.client.fault("acme", "slow", slow_ms=400)
     env = {**os.environ, "INBOX_AGENT_HOME": str(rt.home.root)}
