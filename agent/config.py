@@ -110,6 +110,10 @@ class Catalog:
             )
         return None
 
+    def clients(self) -> dict[str, str]:
+        """Each workspace's client (the agency's customer it belongs to), by workspace id."""
+        return {ws: loaded.model.client for ws, loaded in self.workspaces.items()}
+
     def device_of(self, workspace_id: str) -> DeviceEntry | None:
         """The device an Android workspace runs on (None: a browser workspace, or unknown)."""
         loaded = self.workspaces.get(workspace_id)

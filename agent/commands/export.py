@@ -54,7 +54,7 @@ def items(
     rt = open_runtime(state(ctx).home)
     try:
         chosen = _workspaces(rt, workspace or [])
-        clients = {ws: loaded.model.client for ws, loaded in rt.catalog.workspaces.items()}
+        clients = rt.catalog.clients()
         with rt.store.session() as s:
             records = item_records(s, clients, workspaces=chosen, log=rt.log)
             if output is None:

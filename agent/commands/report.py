@@ -58,7 +58,7 @@ def report(
     )
     rt = open_runtime(state(ctx).home)
     try:
-        clients = {ws: loaded.model.client for ws, loaded in rt.catalog.workspaces.items()}
+        clients = rt.catalog.clients()
         result = build_report(rt.store, clients, wanted)
     finally:
         rt.store.close()

@@ -11,6 +11,7 @@ from agent.commands.context import console, err_console, print_json, state
 from workspaces.paths import Home
 
 if TYPE_CHECKING:
+    from agent.config import Catalog
     from devices.selectors import SelectorPack
 
 
@@ -52,9 +53,15 @@ def validate(
     was verified against).
     """
     from agent.config import load_catalog
+    from agent.webhooks.config import WEBHOOKS_FILE
 
     home = state(ctx).home
-    catalog = load_catalog(home, paths or None)
+    webhooks = home.root / WEBHOOKS_FILE
+    asked = [p.resolve() for p in paths or []]
+    rest = [p for p in paths or [] if p.resolve() != webhooks.resolve()]
+    catalog = load_catalog(home, rest if paths else None)
+    if (not paths or webhooks.resolve() in asked) and webhooks.is_file():
+        _check_webhooks(home.root, catalog)
     packs = sorted(catalog.builtin_packs.values(), key=lambda loaded: loaded.model.id)
     if as_json:
         for p in catalog.problems:
@@ -101,6 +108,18 @@ def validate(
         console.print(
             f"ok: {len(catalog.checked)} files checked ({detail or 'none'})", markup=False
         )
+
+
+def _check_webhooks(root: Path, catalog: Catalog) -> None:
+    """Add ``webhooks.yaml``'s problems (its fields, secrets written into it, the workspaces
+    and clients it names) to ``catalog``'s, and count it as checked."""
+    from agent.webhooks.config import WEBHOOKS_FILE, load_webhooks_config, reference_problems
+
+    config, doc, problems = load_webhooks_config(root)
+    if doc is not None and not problems:
+        problems = reference_problems(config, doc, catalog)
+    catalog.problems.extend(problems)
+    catalog.checked.append(("webhooks", root / WEBHOOKS_FILE))
 
 
 def _describe_pack(pack: SelectorPack) -> str:

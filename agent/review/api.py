@@ -97,6 +97,7 @@ def list_items(
     q: Annotated[str | None, Query(description="search words (text and author)")] = None,
     author: str | None = None,
     mine: Annotated[str | None, Query(description="1: assigned to me")] = None,
+    due: Annotated[str | None, Query(description="1: follow-up day has come (UTC)")] = None,
     since: Annotated[str | None, Query(description="YYYY-MM-DD (UTC, seen)")] = None,
     until: Annotated[str | None, Query(description="YYYY-MM-DD (UTC, seen, included)")] = None,
     page_size: Annotated[str | None, Query(description="25, 50, 100 or 200")] = None,
@@ -107,7 +108,7 @@ def list_items(
     f = filter_from_params({
         "workspace": workspace, "intent": intent, "priority": priority, "sla": sla,
         "status": status, "page": str(page), "q": q, "author": author, "mine": mine,
-        "since": since, "until": until, "page_size": page_size,
+        "since": since, "until": until, "page_size": page_size, "due": due,
     })  # fmt: skip
     check_filter(f, st.intents())  # 400 {"error": "unknown status 'x' (known: …)"}
     with st.runtime.store.session() as s:

@@ -23,7 +23,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from agent import days
 from agent.review.actions import MAX_NOTE_CHARS, _any_state, _simple
@@ -90,6 +90,14 @@ def due(today: date) -> Any:
     return col(Item.follow_up_on) <= today
 
 
+def count_due(session: Session, visible: set[str] | None, today: date) -> int:
+    """How many items the person may see have a follow-up day that has come."""
+    query = select(func.count()).select_from(Item).where(due(today))
+    if visible is not None:
+        query = query.where(col(Item.workspace).in_(sorted(visible)))
+    return int(session.exec(query).one())
+
+
 def follow_ups_due(
     session: Session, visible: set[str] | None, today: date, limit: int = MAX_DUE
 ) -> list[Item]:
@@ -143,7 +151,7 @@ def record_api(request: Request, viewer: PageViewer, item_id: ItemId) -> dict[st
     from agent.report.records import item_record
 
     rt = state_of(request).runtime
-    clients = {ws: loaded.model.client for ws, loaded in rt.catalog.workspaces.items()}
+    clients = rt.catalog.clients()
     with rt.store.session() as s:
         item = visible_item(s, item_id, viewer.visible)
         if item is None:

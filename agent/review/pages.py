@@ -21,7 +21,8 @@ from starlette.datastructures import QueryParams
 
 from agent import takeover
 from agent.health import workspace_health
-from agent.review import actions
+from agent.report.records import item_record
+from agent.review import actions, followups
 from agent.review.auth import authenticate, has_role, require_visible
 from agent.review.context import (
     LOGIN_COOKIE,
@@ -78,6 +79,7 @@ DONE = {
     "resolve": "Resolved without a reply.",
     "restore": "Not spam: triaged again and back in the queue.",
     "correct": "Triage corrected: the change is kept as a label. The item stays where it was.",
+    "follow_up": "Follow-up saved: from that day the queue lists the item under follow-ups due.",
     "takeover": "You hold this workspace's session: automation leaves it alone.",
     "handback": "Handed back: automation may use the workspace again.",
 }
@@ -230,6 +232,7 @@ def queue_page(
     q: str = "",
     author: str = "",
     mine: str = "",
+    due: str = "",
     since: str = "",
     until: str = "",
     page_size: str = "",
@@ -241,7 +244,7 @@ def queue_page(
     params = {
         "workspace": workspace or "", "intent": intent or "", "priority": priority or "",
         "sla": sla or "", "status": status, "q": q, "author": author, "mine": mine,
-        "since": since, "until": until, "page_size": page_size, "page": str(page),
+        "due": due, "since": since, "until": until, "page_size": page_size, "page": str(page),
     }  # fmt: skip
     return _queue_response(request, viewer, params, done=_done_words(done, bulk, n, after))
 
@@ -267,6 +270,7 @@ def _queue_response(
         result = queue(s, f, viewer.visible, user=viewer.user.name)
         counts = status_counts(s, viewer.visible, f.workspace)
         takeovers = active_takeovers(s, viewer.visible)
+        due_count = followups.count_due(s, viewer.visible, utcnow().date())
         saved = [
             {"id": v.id, "name": v.name, "href": view_href(v)}
             for v in views_of(s, viewer.user.name)
@@ -287,8 +291,8 @@ def _queue_response(
     def item_href(item_id: int) -> str:  # the item page follows this queue (``FROM``)
         return f"/items/{item_id}" + (f"?{urlencode({FROM: carried})}" if carried else "")
 
-    on = sum(1 for k in ("workspace", "intent", "priority", "sla", "author", "mine", "since",
-                         "until") if current.get(k)) + (f.status != "pending")  # fmt: skip
+    on = sum(1 for k in ("workspace", "intent", "priority", "sla", "author", "mine", "due",
+                         "since", "until") if current.get(k)) + (f.status != "pending")  # fmt: skip
     can_act = has_role(viewer.user, Role.REVIEWER.value)
     offered = BULK_FOR.get(f.status, ()) if can_act else ()
     return st.render(
@@ -316,6 +320,7 @@ def _queue_response(
         statuses=list(STATUS_FILTERS),
         page_sizes=PAGE_SIZES,
         counts=counts,
+        due_count=due_count,
         request_path="/?" + carried if carried else "/",
         # the statuses this page lists: an item whose status leaves them is marked done
         live_statuses=",".join(STATUS_FILTERS.get(f.status) or ()),
@@ -524,6 +529,7 @@ def _item_view(
             raise NotFound(f"no item {item_id}")
         detail = item_detail(s, item, conversation=True)
         corrections = item_corrections(s, item_id)
+        record = item_record(s, item, st.runtime.catalog.clients(), st.runtime.log)
         place = queue_place(s, carried.filter, viewer.visible, item_id, user=viewer.user.name)
     others = st.presence.viewed(item_id, viewer.user.name)
     done_text = DONE.get(done or "")
@@ -544,6 +550,8 @@ def _item_view(
         done=done_text,
         done_on=done_on if done_on != item_id else None,
         corrections=corrections,
+        record=record,
+        today=utcnow().date(),
         intents=st.intents(),
         priorities=PRIORITIES,
         queues=st.queues(),
@@ -789,6 +797,29 @@ def correct_form(
 
     kept = {"form": "correct", "intent": intent, "priority": priority, "queue": queue, "note": note}
     return _back(request, viewer, item_id, "correct", from_, run, kept=kept)
+
+
+@router.post("/items/{item_id}/follow-up")
+def follow_up_form(
+    request: Request,
+    viewer: FormViewer,
+    item_id: ItemId,
+    follow_up: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+    clear: Annotated[str, Form()] = "",
+    from_: Carry = "",
+) -> Response:
+    """The record card's "Follow up on" form: a day, or "Clear" (``clear``) for none."""
+    rt = state_of(request).runtime
+
+    def run() -> object:
+        day = None if clear else followups.parse_day(follow_up)
+        if day is None and not clear:
+            raise ReviewError("choose a follow-up date, or clear it")
+        return followups.set_follow_up(rt.store, item_id, viewer.user, day, note=note, log=rt.log)
+
+    kept = {"form": "follow_up", "follow_up": follow_up, "note": note}
+    return _back(request, viewer, item_id, "follow_up", from_, run, kept=kept)
 
 
 @router.get("/workspaces/{workspace}")

@@ -126,6 +126,7 @@ class QueueFilter:
     since: date | None = None
     until: date | None = None
     page_size: int = PAGE_SIZE
+    due: bool = False
 
 
 def valid_id(item_id: int) -> bool:
@@ -202,7 +203,7 @@ def _check_shape(f: QueueFilter) -> None:
 # The queue's query string parameters that are filters (what a saved view may hold).
 FILTER_KEYS = (
     "workspace", "intent", "priority", "sla", "status",
-    "q", "author", "mine", "since", "until", "page_size",
+    "q", "author", "mine", "since", "until", "page_size", "due",
 )  # fmt: skip
 _YES, _NO = ("1", "true", "on", "yes"), ("", "0", "false", "off", "no")
 
@@ -214,6 +215,13 @@ def _parse_int(what: str, value: str | None, default: int) -> int:
         return int(value)
     except ValueError:
         raise BadFilter(f"{what} {_shown(value)!r} is not a whole number") from None
+
+
+def _yes_no(what: str, value: str | None) -> bool:
+    said = (value or "").strip().lower()
+    if said not in _YES + _NO:
+        raise BadFilter(f"{what} {_shown(said)!r} is not yes or no (use 1 or 0)")
+    return said in _YES
 
 
 def filter_from_params(params: Mapping[str, str | None]) -> QueueFilter:
@@ -228,9 +236,7 @@ def filter_from_params(params: Mapping[str, str | None]) -> QueueFilter:
         value = params.get(key)
         return value.strip() or None if value else None
 
-    mine = (params.get("mine") or "").strip().lower()
-    if mine not in _YES + _NO:
-        raise BadFilter(f"mine {_shown(mine)!r} is not yes or no (use 1 or 0)")
+    mine, due = _yes_no("mine", params.get("mine")), _yes_no("due", params.get("due"))
     page = _parse_int("page", params.get("page"), 1)
     if not 1 <= page <= 1_000_000:
         raise BadFilter(f"page {page} is not between 1 and 1000000")
@@ -243,10 +249,11 @@ def filter_from_params(params: Mapping[str, str | None]) -> QueueFilter:
         page=page,
         q=text("q"),
         author=text("author"),
-        mine=mine in _YES,
+        mine=mine,
         since=parse_day("since", params.get("since"), BadFilter),
         until=parse_day("until", params.get("until"), BadFilter),
         page_size=_parse_int("page size", params.get("page_size"), PAGE_SIZE),
+        due=due,
     )
     _check_shape(f)
     return f
@@ -266,6 +273,7 @@ def filter_params(f: QueueFilter) -> dict[str, str]:
         "since": f.since.isoformat() if f.since else "",
         "until": f.until.isoformat() if f.until else "",
         "page_size": "" if f.page_size == PAGE_SIZE else str(f.page_size),
+        "due": "1" if f.due else "",
     }
     return {k: v for k, v in out.items() if v}
 
@@ -383,6 +391,8 @@ def _split_conditions(
         cond.append(seen >= _day_start(f.since))
     if f.until:
         cond.append(seen < _day_start(f.until + timedelta(days=1)))
+    if f.due:
+        cond.append(_plus(col(Item.follow_up_on), steer) <= now.date())
     if f.author:  # the database lowers both sides, so they are lowered alike
         who = func.lower(sa.literal(f.author.strip(), sa.String))
         cond.append(

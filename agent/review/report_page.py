@@ -69,7 +69,7 @@ def _report(request: Request, viewer: Viewer, params: list[tuple[str, str]]) -> 
 
 def _clients(request: Request) -> dict[str, str]:
     catalog = state_of(request).runtime.catalog
-    return {ws: loaded.model.client for ws, loaded in catalog.workspaces.items()}
+    return catalog.clients()
 
 
 @router.get("/report")

@@ -212,7 +212,7 @@ class Sender:
 
 def client_lookup(rt: Runtime) -> Callable[[str], str | None]:
     """workspace -> its client name, from the home's configuration."""
-    clients = {ws: loaded.model.client for ws, loaded in rt.catalog.workspaces.items()}
+    clients = rt.catalog.clients()
     return clients.get
 
 

@@ -190,3 +190,36 @@ def test_webhooks_list_shows_hosts_and_whether_the_environment_is_set(
     assert SECRET not in result.output
     table = runner.invoke(app, ["--home", str(rt.home.root), "webhooks", "list"])
     assert table.exit_code == 0 and "NOT SET" in table.output
+
+
+def test_validate_checks_webhooks_yaml_with_the_rest_of_the_home(rt: Runtime) -> None:
+    home = ["--home", str(rt.home.root)]
+    write_webhooks(rt.home, GOOD)
+    ok = runner.invoke(app, [*home, "validate"])
+    assert ok.exit_code == 0, ok.output
+    assert "1 webhooks" in ok.output  # counted among the files checked
+    path = rt.home.root / "webhooks.yaml"
+    write_webhooks(
+        rt.home,
+        GOOD.replace("workspaces: [sandbox-acme-web]", "workspaces: [no-such-ws]").replace(
+            "kind: slack", "kind: teams"
+        ),
+    )
+    bad = runner.invoke(app, [*home, "validate"])
+    assert bad.exit_code == 1
+    said = " ".join(bad.output.split())
+    assert "webhooks[1].kind" in said and f"{path}:" in said
+    # a reference is checked once the fields are good, at its own line
+    write_webhooks(rt.home, GOOD.replace("workspaces: [sandbox-acme-web]", "workspaces: [nope]"))
+    bad = runner.invoke(app, [*home, "validate", "--json"])
+    assert bad.exit_code == 1
+    [problem] = [json.loads(line) for line in bad.output.splitlines() if '"problem"' in line]
+    assert (problem["path"], problem["line"], problem["field"]) == (
+        str(path),
+        8,
+        "webhooks[0].workspaces[0]",
+    )
+    assert problem["message"] == "no workspace 'nope'"
+    # the file alone, by its path
+    alone = runner.invoke(app, [*home, "validate", str(path)])
+    assert alone.exit_code == 1 and "no workspace 'nope'" in alone.output
