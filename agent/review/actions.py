@@ -379,6 +379,8 @@ def correct(
             )
         decision.why = [*decision.why, f"corrected by {user.name}: {', '.join(changed)}"]
         s.add(decision)
+        if decision.priority == "P1" and "priority" in changed:  # a P1 a person found
+            webhook_events.triage_recorded(s, [item], [decision])
         return {"changed": changed}
 
     return _simple(

@@ -15,7 +15,8 @@ Each event is unique per (type, subject) — one P1 event per item, one stop eve
 one breach per item — and carries a random ``event_id`` fixed at insert: the
 ``webhook-id`` receivers dedupe by, the same on every retry.
 
-Where each comes from: ``item.p1`` from triage's ``record_many`` (``agent.decide``);
+Where each comes from: ``item.p1`` from triage's ``record_many`` (``agent.decide``) and from
+a reviewer's correction to P1 (``agent.review.actions.correct``);
 ``sweep.stopped`` / ``sweep.drift`` from ``Sweeper.run_flow`` (``agent.sweep``), for sweep
 runs that end stopped (a stop condition: ``login_required``, ``challenge``, ``rate_limited``,
 ``wrong_account``, ``selector_missing``, …), failed (``crashed``) or drift;
@@ -182,7 +183,8 @@ def item_data(item: Item, decision: Decision | None) -> dict[str, Any]:
 
 
 def triage_recorded(session: Session, items: list[Item], decisions: list[Decision]) -> None:
-    """``item.p1`` for each item a triage decision gives priority P1 (once per item)."""
+    """``item.p1`` for each item a decision gives priority P1 (once per item): triage's, and
+    a reviewer's correction that raises an item to P1 (``agent.review.actions.correct``)."""
     record_many(
         session,
         [

@@ -12,6 +12,7 @@ from sqlmodel import select
 
 from agent.outbox import Outbox
 from agent.review import actions
+from agent.review.auth import add_user, grant
 from agent.runtime import Runtime
 from agent.store import Decision, Item, ItemCreate, OutboxEntry, User, add_item, text_hash
 from agent.store.models import WebhookEventType
@@ -188,3 +189,23 @@ def test_the_sla_scan_warns_then_breaches_once_per_open_item(rt: Runtime, clock:
     assert breach.data["sla"]["minutes_left"] == -5.0 and breach.data["item"]["author"] == "b"
     with rt.store.session() as s:
         assert s.exec(select(Item).where(Item.id == done.id)).one().status == "resolved"
+
+
+def test_a_reviewer_raising_an_item_to_p1_records_its_item_p1_event_once(rt: Runtime) -> None:
+    triage = rt.triage()
+    quiet = stored_item(rt, "my order never came and i have a wedding saturday", "ola")
+    triage.record_many([(quiet, TriageDecision(id="1", intent="order_issue", priority="P3"))])
+    assert events(rt.store) == []
+    with rt.store.session() as s:
+        ann = add_user(s, "ann", "reviewer", "a long enough password")
+        grant(s, ann, ACME)
+    assert quiet.id is not None
+    actions.correct(rt.store, quiet.id, ann, intent="complaint")  # not a priority: no event
+    assert events(rt.store) == []
+    actions.correct(rt.store, quiet.id, ann, priority="P1", log=rt.log)
+    actions.correct(rt.store, quiet.id, ann, priority="P2")
+    actions.correct(rt.store, quiet.id, ann, priority="P1")  # raised again: one event per item
+    [found] = events(rt.store)
+    assert (found.type, found.subject) == ("item.p1", f"item:{quiet.id}")
+    assert found.data["decision"]["priority"] == "P1"
+    assert found.data["decision"]["intent"] == "complaint"
