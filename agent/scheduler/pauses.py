@@ -6,8 +6,6 @@ it; pausing and resuming are written to the workspace's activity log.
 
 from __future__ import annotations
 
-from sqlmodel import select
-
 from agent.store import Store, WorkspacePause, utcnow
 from runlogs import ActivityLog
 
@@ -30,8 +28,3 @@ def resume_workspace(store: Store, log: ActivityLog, workspace: str, *, by: str)
         s.delete(row)
     log.append(workspace, "workspace_resumed", by=by)
     return True
-
-
-def paused(store: Store) -> dict[str, WorkspacePause]:
-    with store.session() as s:
-        return {p.workspace: p for p in s.exec(select(WorkspacePause))}

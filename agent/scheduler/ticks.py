@@ -50,7 +50,6 @@ class Facts:
     paused: dict[str, WorkspacePause] = field(default_factory=dict)
     taken_over: dict[str, str] = field(default_factory=dict)  # workspace -> who
     outbox_waiting: set[str] = field(default_factory=set)
-    oldest_p1_due: dict[str, datetime] = field(default_factory=dict)
 
 
 def read_facts(store: Store) -> Facts:
@@ -78,15 +77,12 @@ def read_facts(store: Store) -> Facts:
         for tick in s.exec(select(SweepTick).where(col(SweepTick.state).in_(OPEN))):
             facts.open_ticks.setdefault(tick.workspace, []).append(tick)
         p1 = (
-            select(Item.workspace, func.min(Decision.sla_due_at))
+            select(Item.workspace)
             .join(Decision, Decision.item_id == Item.id)  # type: ignore[arg-type]
             .where(Decision.priority == "P1", col(Item.status).not_in(CLOSED_ITEM))
-            .group_by(Item.workspace)
+            .distinct()
         )
-        for ws, due in s.exec(p1):
-            facts.open_p1.add(ws)
-            if due is not None:
-                facts.oldest_p1_due[ws] = due
+        facts.open_p1 = set(s.exec(p1).all())
         for pause in s.exec(select(WorkspacePause)):
             facts.paused[pause.workspace] = pause
         held = select(Takeover).where(col(Takeover.ended_at).is_(None))
