@@ -15,6 +15,7 @@ from pathlib import Path
 HOME_ENV = "INBOX_AGENT_HOME"
 DB_ENV = "INBOX_AGENT_DB"
 DEFAULT_HOME = ".inbox-agent"
+WEBHOOKS_FILE = "webhooks.yaml"  # beside workspaces/ (agent.webhooks.config reads it)
 
 CONFIG_KINDS = ("workspaces", "devices", "flows", "selectors")
 

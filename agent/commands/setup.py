@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from agent.commands.context import console, err_console, print_json, state
-from workspaces.paths import Home
+from workspaces.paths import WEBHOOKS_FILE, Home
 
 if TYPE_CHECKING:
     from agent.config import Catalog
@@ -53,7 +53,6 @@ def validate(
     was verified against).
     """
     from agent.config import load_catalog
-    from agent.webhooks.config import WEBHOOKS_FILE
 
     home = state(ctx).home
     webhooks = home.root / WEBHOOKS_FILE
@@ -112,8 +111,9 @@ def validate(
 
 def _check_webhooks(root: Path, catalog: Catalog) -> None:
     """Add ``webhooks.yaml``'s problems (its fields, secrets written into it, the workspaces
-    and clients it names) to ``catalog``'s, and count it as checked."""
-    from agent.webhooks.config import WEBHOOKS_FILE, load_webhooks_config, reference_problems
+    and clients it names) to ``catalog``'s, and count it as checked. Imported only when the
+    file exists: its event names load the store's models, which ``validate`` needs not."""
+    from agent.webhooks.config import load_webhooks_config, reference_problems  # the store's
 
     config, doc, problems = load_webhooks_config(root)
     if doc is not None and not problems:

@@ -36,13 +36,13 @@ from agent.store.models import WebhookEventType
 from agent.webhooks.errors import SecretMissing, UnknownWebhook
 from workspaces.errors import ConfigError, ConfigProblem
 from workspaces.models import ENV_NAME, Identifier
+from workspaces.paths import WEBHOOKS_FILE
 from workspaces.source import Document, YamlSourceError, load_yaml
 from workspaces.validation import ConfigModel, parse_model
 
 if TYPE_CHECKING:
     from agent.config import Catalog
 
-WEBHOOKS_FILE = "webhooks.yaml"
 ALL_EVENTS: tuple[WebhookEventType, ...] = tuple(WebhookEventType)
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 # Keys that would hold a secret's value; the file names variables instead (``*_env``).
