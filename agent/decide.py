@@ -9,7 +9,15 @@ built from the default triage configuration plus the workspace's own:
 - ``owners``: ``queues`` maps a routing queue to the owner for this client, and
   ``default`` owns every queue the routing leaves without one;
 - the workspace's known customers: authors of stored items that triage kept, or a
-  person restored, as not spam (the spam filter never drops them).
+  person restored, as not spam (the spam filter never drops them);
+- the workspace's cases within the duplicate window (``remember_case``), so a
+  near-duplicate a later sweep collects joins the stored case.
+
+Cases: a near-duplicate from another author or thread is stored as a member of the
+first item's case (``items.case_id``, status ``in_case``, or ``paused`` when a stop
+rule fired on its own text); the case's first item holds its own id and carries the
+case's priority (a member that reads higher, as the viral rule makes it, raises it in
+a new decision row). The same author's repeat in the same thread is ``merged``.
 
 The item is already stored when this runs (see ``agent.sweep``). An item whose
 triage failed, or whose sweep was killed between storing and triaging it, stays
@@ -21,10 +29,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlmodel import col, select, update
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, select, update
 
 from agent.store import Decision as DecisionRow
-from agent.store import Item, Review, ReviewAction, Store, status_after
+from agent.store import Item, ItemStatus, Review, ReviewAction, Store, status_after, utcnow
 from agent.triage import Decision as TriageDecision
 from agent.triage import Pipeline, TriageError, TriageInput, load_config
 from agent.triage.workspace import workspace_config
@@ -57,6 +66,7 @@ class SweepTriage:
             pipe = Pipeline(config)
             for author in self.known_authors(workspace_id):
                 pipe.remember_author(workspace_id, author)
+            self.remember_cases(pipe, workspace_id)
             self._pipelines[workspace_id] = pipe
         return self._pipelines[workspace_id]
 
@@ -80,6 +90,41 @@ class SweepTriage:
                 .distinct()
             ).all()
         return {author for author in (*kept, *restored) if author}
+
+    def remember_cases(self, pipe: Pipeline, workspace_id: str) -> None:
+        """Seed the pipeline's clusters with the workspace's items of the duplicate window
+        that a near-duplicate may join: stand-alone items and cases' first items."""
+        since = utcnow() - timedelta(minutes=pipe.config.dedup.window_minutes)
+        open_to_join = (ItemStatus.NEW.value, ItemStatus.DROPPED.value, ItemStatus.MERGED.value)
+        with self.store.session() as s:
+            firsts = s.exec(
+                select(Item)
+                .where(
+                    Item.workspace == workspace_id,
+                    col(Item.seen_at) >= since,
+                    col(Item.status).not_in(open_to_join),
+                    or_(col(Item.case_id).is_(None), col(Item.case_id) == col(Item.id)),
+                )
+                .order_by(col(Item.id))
+            ).all()
+            ids = [i.id for i in firsts if i.case_id is not None]
+            members = (
+                s.exec(
+                    select(Item).where(col(Item.case_id).in_(ids), col(Item.id).not_in(ids))
+                ).all()
+                if ids
+                else []
+            )
+        by_case: dict[int, list[Item]] = {}
+        for member in members:
+            by_case.setdefault(member.case_id or 0, []).append(member)
+        for first in firsts:
+            joined = by_case.get(first.id or 0, [])
+            pipe.remember_case(
+                triage_input(first),
+                1 + len(joined),
+                [(m.author, m.thread, str(m.id)) for m in joined],
+            )
 
     def __call__(self, item: Item) -> None:
         self.batch([item])
@@ -133,19 +178,7 @@ class SweepTriage:
             after = waiting[-1].id or after
 
     def _triage(self, item: Item, skip: tuple[str, ...] = ()) -> TriageDecision:
-        decision = self.pipeline(item.workspace).triage(
-            TriageInput(
-                id=str(item.id),
-                text=item.text,
-                platform=item.platform,
-                kind=item.kind,
-                author=item.author,
-                account=item.account,
-                workspace=item.workspace,
-                posted_at=item.posted_at,
-            ),
-            skip=skip,
-        )
+        decision = self.pipeline(item.workspace).triage(triage_input(item), skip=skip)
         return uncertain_text(item, decision)
 
     def not_spam(self, item: Item) -> DecisionRow:
@@ -163,15 +196,22 @@ class SweepTriage:
         rows = [decision_row(item, decision) for item, decision in decided]
         by_status: dict[str, list[int]] = {}
         for item, decision in decided:
-            by_status.setdefault(status_after(decision.action).value, []).append(item.id or 0)
+            by_status.setdefault(stored_status(decision).value, []).append(item.id or 0)
         with self.store.session() as s:
             s.add_all(rows)
             for status, ids in by_status.items():
                 s.exec(update(Item).where(col(Item.id).in_(ids)).values(status=status))
-            # -- webhooks (issue 16): item.p1 for P1 decisions, in the same transaction
+            raised = join_cases(s, decided, rows)
+            # -- webhooks (issue 16): item.p1 for P1 decisions, in the same transaction;
+            # a case is one event (its first item's), however many customers it holds
             from agent.webhooks import events as webhook_events
 
-            webhook_events.triage_recorded(s, [item for item, _ in decided], rows)
+            told = [
+                (item, row)
+                for (item, decision), row in zip(decided, rows, strict=True)
+                if stored_status(decision) != ItemStatus.IN_CASE
+            ] + raised
+            webhook_events.triage_recorded(s, [i for i, _ in told], [r for _, r in told])
         lines: dict[str, list[NewEvent]] = {}
         for item, decision in decided:
             lines.setdefault(item.workspace, []).append(
@@ -189,12 +229,129 @@ class SweepTriage:
                         "confidence": round(decision.confidence, 3),
                         "draft_source": decision.draft_source,
                         "why": list(decision.why),
+                        # case membership: the case (its first item) this item joined,
+                        # or the earlier item a repeat was merged into
+                        "case": int(decision.case_of) if decision.case_of else None,
+                        "merged_into": (
+                            int(decision.merged_into) if decision.merged_into else None
+                        ),
                     },
                 )
             )
         for workspace, entries in lines.items():
             self.log.append_many(workspace, entries)
         return rows
+
+
+def triage_input(item: Item) -> TriageInput:
+    return TriageInput(
+        id=str(item.id),
+        text=item.text,
+        platform=item.platform,
+        kind=item.kind,
+        author=item.author,
+        account=item.account,
+        workspace=item.workspace,
+        posted_at=item.posted_at,
+        thread=item.thread,
+    )
+
+
+def stored_status(decision: TriageDecision) -> ItemStatus:
+    """The item's status once ``decision`` is stored: a case member waits ``in_case`` (or
+    ``paused``, on its own), a repeat dropped by the duplicate check is ``merged``."""
+    if decision.merged_into and decision.action == "drop":
+        return ItemStatus.MERGED
+    status = status_after(decision.action)
+    if decision.case_of and status == ItemStatus.TRIAGED:
+        return ItemStatus.IN_CASE
+    return status
+
+
+_RANK = {"none": 0, "P3": 1, "P2": 2, "P1": 3}
+# a case's first item in one of these still gathers its members' reply
+OPEN_CASE = (
+    ItemStatus.NEW.value,
+    ItemStatus.TRIAGED.value,
+    ItemStatus.IN_REVIEW.value,
+    ItemStatus.PAUSED.value,
+)
+
+
+def join_cases(
+    s: Session, decided: list[tuple[Item, TriageDecision]], rows: list[DecisionRow]
+) -> list[tuple[Item, DecisionRow]]:
+    """Store the members' case ids, mark each case's first item, and raise a first item's
+    priority to its highest member's (a new decision row); the raised ones are returned."""
+    members: dict[int, list[tuple[Item, DecisionRow]]] = {}
+    for (item, decision), row in zip(decided, rows, strict=True):
+        if decision.case_of and decision.action != "drop" and decision.case_of.isdigit():
+            members.setdefault(int(decision.case_of), []).append((item, row))
+    in_batch = {item.id: row for item, row in zip((i for i, _ in decided), rows, strict=True)}
+    raised: list[tuple[Item, DecisionRow]] = []
+    for case_id, joined in members.items():
+        first = s.get(Item, case_id)
+        if first is None:
+            continue
+        current = (
+            in_batch.get(case_id)
+            or s.exec(
+                select(DecisionRow)
+                .where(DecisionRow.item_id == case_id)
+                .order_by(col(DecisionRow.id).desc())
+            ).first()
+        )
+        ids = [item.id for item, _ in joined]
+        s.exec(update(Item).where(col(Item.id).in_(ids)).values(case_id=case_id))
+        # a member paused for no reason but the case's own (the first item's pause: every
+        # customer asking for the refund of a double charge) waits in the case, decided
+        # with it; one paused for a reason of its own (its card number) is on its own
+        case_reasons = (
+            set(current.pause_reasons) if current and current.action == "pause" else set()
+        )
+        with_case = [
+            item.id
+            for item, row in joined
+            if row.action == "pause" and case_reasons and set(row.pause_reasons) <= case_reasons
+        ]
+        if with_case:
+            s.exec(
+                update(Item)
+                .where(col(Item.id).in_(with_case))
+                .values(status=ItemStatus.IN_CASE.value)
+            )
+        if first.status not in OPEN_CASE:
+            # the case was answered or closed already: the new customer is in it, and in
+            # the queue on their own (nobody waits behind a closed case)
+            for status, now in ((ItemStatus.TRIAGED, "review"), (ItemStatus.PAUSED, "pause")):
+                own = [i.id for i, r in joined if (r.action == "pause") == (now == "pause")]
+                s.exec(
+                    update(Item)
+                    .where(col(Item.id).in_(own), col(Item.status) == ItemStatus.IN_CASE.value)
+                    .values(status=status.value)
+                )
+        first.case_id = case_id
+        s.add(first)
+        top = max((row for _, row in joined), key=lambda r: _RANK.get(r.priority or "", 0))
+        if current is None or _RANK.get(top.priority or "", 0) <= _RANK.get(
+            current.priority or "", 0
+        ):
+            continue
+        s.flush()
+        size = int(
+            s.exec(select(func.count()).select_from(Item).where(Item.case_id == case_id)).one()
+        )
+        row = DecisionRow.model_validate(
+            current.model_dump(exclude={"id", "created_at"})
+            | {
+                "priority": top.priority,
+                "action": "escalate" if current.action == "review" else current.action,
+                "why": [*current.why, f"priority.case:members={size}->{top.priority}"],
+            }
+        )
+        s.add(row)
+        raised.append((first, row))
+    return raised
 
 
 def uncertain_text(item: Item, decision: TriageDecision) -> TriageDecision:

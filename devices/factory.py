@@ -1,10 +1,10 @@
 """The one place an environment becomes a started Driver.
 
 Everything above ``devices/`` (the sweep, the outbox, ``selectors check``,
-takeover) calls ``open_environment`` and never names a driver class: a browser
-profile becomes a ``PlaywrightDriver``; an Android device entry becomes an
-``AndroidDriver`` over the backend its ``driver`` names (uiautomator2 over adb,
-an Appium server, the sandbox device). Libraries are imported only for the
+takeover) calls ``open_environment`` (a takeover's live view: ``open_live``) and never
+names a driver class: a browser profile becomes a ``PlaywrightDriver``; an Android device
+entry becomes an ``AndroidDriver`` over the backend its ``driver`` names (uiautomator2 over
+adb, an Appium server, the sandbox device). Libraries are imported only for the
 environment that needs them.
 """
 
@@ -23,6 +23,7 @@ from workspaces.models import AndroidDevice, BrowserProfile, Workspace
 
 if TYPE_CHECKING:
     from devices.android.backend import DeviceBackend
+    from devices.live_view import LiveScreen
     from devices.playwright_driver import BrowserSettings
 
 
@@ -118,3 +119,19 @@ def open_environment(
         reader = TesseractOcr()
     backend = device_backend(entry, package=env.app_package)
     return AndroidDriver(backend, package=env.app_package, ocr=reader).start()
+
+
+def open_live(ws: Workspace, *, places: Places, devices: dict[str, DeviceEntry]) -> LiveScreen:
+    """The workspace's environment for a person's live view (not started: the caller
+    starts it in its event loop and closes it): its browser profile with the settings its
+    sweeps use, or its device."""
+    from devices.live_view import LiveBrowser, LiveDevice
+
+    env = ws.environment
+    if isinstance(env, BrowserProfile):
+        return LiveBrowser(browser_settings(places, ws), expand_env(env.start_url))
+    assert isinstance(env, AndroidDevice)
+    entry = devices.get(env.device)
+    if entry is None:
+        raise DriverError(f"workspace {ws.id} names device {env.device!r}: not in devices/")
+    return LiveDevice(device_backend(entry, package=env.app_package))

@@ -59,6 +59,9 @@ EVENT_TYPES: frozenset[str] = frozenset(
         "scheduler_standby",  # ... or stands by while another one is active
         "workspace_paused",  # an operator held the workspace back from the scheduler
         "workspace_resumed",
+        "live_view_started",  # a takeover's live view opened the workspace's environment
+        "live_view_navigated",  # ... its page went to a new address (a screenshot of it)
+        "live_view_ended",  # ... and closed it (how many input events; never what was typed)
     }
 )
 

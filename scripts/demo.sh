@@ -57,6 +57,14 @@ if ! "$BIN/inbox-agent" users list --json | grep -q "\"$DEMO_USER\""; then
 fi
 "$BIN/inbox-agent" review list --as "$DEMO_USER" --workspace sandbox-acme-web | sed -n "1,20p"
 
+echo "== a case: customers who wrote the same thing are one row, each one a member to answer"
+CASE_ID=$("$BIN/inbox-agent" review list --as "$DEMO_USER" --workspace sandbox-acme-web --json \
+  | "$BIN/python" -c 'import json, sys; print(next((str(r["id"]) for r in map(json.loads, sys.stdin) if r.get("case")), ""))')
+if [ -n "$CASE_ID" ]; then
+  "$BIN/inbox-agent" review case show "$CASE_ID" --as "$DEMO_USER"
+  echo "(the case page: /cases/$CASE_ID; one approval there queues one reply per customer)"
+fi
+
 echo "== the reviewer corrects them (sales_lead, sales queue) and triage learns the corrections"
 SALE_IDS=$("$BIN/inbox-agent" review list --as "$DEMO_USER" --workspace sandbox-acme-web --json \
   | "$BIN/python" -c 'import json, sys; print(" ".join(str(r["id"]) for r in map(json.loads, sys.stdin) if "spring sale" in r["text"]))')
@@ -75,10 +83,11 @@ echo "the next sweep decides a new message of that kind as the reviewer did:"
 "$BIN/inbox-agent" review list --as "$DEMO_USER" --workspace sandbox-acme-web --json \
   | "$BIN/python" -c 'import json, sys; [print(" ", r["intent"], r["priority"], r["queue"], "|", r["text"]) for r in map(json.loads, sys.stdin) if r["author"] == "new.shopper"]'
 
+# (a case's row is approved on its case page, for all its customers at once: not here)
 echo "== a reviewer approves a drafted reply; the scheduler runs the demo workspaces for ${DEMO_RUN_S:-90} s"
 DRAFTED=""
 for id in $("$BIN/inbox-agent" review list --as "$DEMO_USER" --workspace sandbox-acme-web --json \
-    | "$BIN/python" -c 'import json, sys; print(" ".join(str(r["id"]) for r in map(json.loads, sys.stdin)))'); do
+    | "$BIN/python" -c 'import json, sys; print(" ".join(str(r["id"]) for r in map(json.loads, sys.stdin) if not r.get("case")))'); do
   HASH=$("$BIN/inbox-agent" review show "$id" --as "$DEMO_USER" --json \
     | "$BIN/python" -c 'import json, sys; d = json.load(sys.stdin); print(d["draft_hash"] if (d["decision"] or {}).get("draft") else "")')
   if [ -n "$HASH" ]; then DRAFTED="$id"; break; fi

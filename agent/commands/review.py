@@ -87,14 +87,16 @@ def list_cmd(
                     "intent": d.intent if d else None, "priority": d.priority if d else None,
                     "queue": d.queue if d else None,
                     "sla": r.sla, "left": r.left, "author": r.item.author,
-                    "text": r.item.text[:280],
+                    "text": r.item.text[:280], "case_id": r.item.case_id,
+                    "case": r.case.to_dict() if r.case is not None else None,
                 }
             )  # fmt: skip
             continue
         console.print(
             f"{r.item.id:>6}  {r.left:<16} {(d.priority if d else '') or '-':<4} "
             f"{r.item.workspace:<20} {(d.intent if d else '') or '-':<18} "
-            f"{_one_line(r.item.text)}",
+            f"{_one_line(r.item.text)}"
+            + (f"  [case: {r.case.members} customers]" if r.case is not None else ""),
             markup=False,
         )
     if not as_json:
@@ -312,6 +314,10 @@ def takeover(ctx: typer.Context, workspace: WorkspaceArg, who: AsUser = "") -> N
         devices = {d: e.model for d, e in rt.catalog.devices.items()}
         command = open_session_command(rt.home, loaded.model, devices)
         console.print(f"open the session: {command}", markup=False)
+        console.print(
+            f"or from anywhere: the review UI's live view, /workspaces/{workspace}/live",
+            markup=False,
+        )
 
 
 @app.command("handback")
@@ -322,3 +328,12 @@ def handback(ctx: typer.Context, workspace: WorkspaceArg, who: AsUser = "") -> N
     rt, user = _open(ctx, who)
     takeovers.hand_back(rt, workspace, user)
     console.print(f"{workspace} handed back: sweeps and replies resume", markup=False)
+
+
+def _register_cases() -> None:
+    from agent.commands import cases as cases_cmd
+
+    app.add_typer(cases_cmd.app, name="case")
+
+
+_register_cases()

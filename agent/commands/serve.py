@@ -47,10 +47,12 @@ def register(app: typer.Typer) -> None:
         web = create_app(state(ctx).home, secure_cookies=not insecure_cookies)
         console.print(f"review UI on http://{host}:{port}/ (Ctrl-C stops)", markup=False)
         live = web.state.review.live
+        rooms = web.state.live_takeovers
 
         class Server(uvicorn.Server):
             def handle_exit(self, sig: int, frame: FrameType | None) -> None:
                 live.stopping()  # open live streams end now, or the stop would wait on them
+                rooms.stopping()  # takeover live views close their environments
                 super().handle_exit(sig, frame)
 
         config = uvicorn.Config(

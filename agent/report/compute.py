@@ -130,6 +130,7 @@ def _volume(items: list[ItemFacts]) -> dict[str, Value]:
         "collected": len(items),
         "classified": sum(1 for i in items if i.decided and i.triage_intent and i.triage_priority),
         "noise": sum(1 for i in items if i.first_action == "drop"),
+        **_cases(items),
         "restored": sum(1 for i in items if i.did("restore")),
         "drafts": len(drafted),
         "approved_unedited": sum(1 for i in drafted if i.did("approve") and not i.approved_edited),
@@ -142,6 +143,17 @@ def _volume(items: list[ItemFacts]) -> dict[str, Value]:
             1 for i in items if any(r in MISSING_CONTEXT for r in i.pause_reasons)
         ),
     }
+
+
+def _cases(items: list[ItemFacts]) -> dict[str, Value]:
+    """Cases and their members apart: a case of 20 customers is 1 case and 20 members
+    (a case counts where its members were seen; a first item left alone is no case)."""
+    sizes: dict[int, int] = {}
+    for i in items:
+        if i.case_id is not None:
+            sizes[i.case_id] = sizes.get(i.case_id, 0) + 1
+    real = {case for case, n in sizes.items() if n > 1}
+    return {"cases": len(real), "case_members": sum(sizes[c] for c in real)}
 
 
 def _quality(items: list[ItemFacts], now: datetime) -> dict[str, Value]:

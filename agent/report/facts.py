@@ -89,6 +89,7 @@ class ItemFacts:
     reviews: list[ReviewFact] = field(default_factory=list)
     corrected: set[str] = field(default_factory=set)  # fields a reviewer corrected
     outbox: list[OutboxFact] = field(default_factory=list)
+    case_id: int | None = None  # the case's first item (its own id for that one; 0013)
 
     def did(self, action: str) -> bool:
         return any(r.action == action for r in self.reviews)
@@ -179,14 +180,14 @@ def read_facts(session: Session, scope: Scope) -> Facts:
     rows = session.execute(
         sa.select(
             col(Item.id), col(Item.workspace), col(Item.status), col(Item.seen_at),
-            col(Item.posted_at),
+            col(Item.posted_at), col(Item.case_id),
         )
         .where(*item_conds)
         .order_by(col(Item.id))
     ).all()  # fmt: skip
     items = {
-        i: ItemFacts(id=i, workspace=w, status=st, seen_at=seen, posted_at=posted)
-        for i, w, st, seen, posted in rows
+        i: ItemFacts(id=i, workspace=w, status=st, seen_at=seen, posted_at=posted, case_id=case)
+        for i, w, st, seen, posted, case in rows
         if i is not None
     }
     _add_decisions(session, ids, items)

@@ -126,6 +126,24 @@ def _check_pending(item: Item) -> None:
         raise InvalidState(f"item {item.id} is {item.status}: there is nothing to review")
 
 
+def _check_not_a_waiting_case(session: Session, item: Item) -> None:
+    """A case's first item is answered or closed with its members, on the case's page: on
+    its own, the members waiting for the case's reply would be left unanswered."""
+    if item.case_id is None or item.case_id != item.id:
+        return
+    waiting = session.exec(
+        select(sa.func.count())
+        .select_from(Item)
+        .where(Item.case_id == item.id, Item.id != item.id, Item.status == ItemStatus.IN_CASE.value)
+    ).one()
+    if waiting:
+        raise InvalidState(
+            f"item {item.id} is the first item of case {item.id}, with {waiting} more "
+            f"customers waiting for its reply: approve or resolve the case (/cases/{item.id}), "
+            "or split them out first"
+        )
+
+
 def _check_sendable(item: Item, catalog: Catalog) -> None:
     why = catalog.why_no_reply(item.workspace, item.kind)
     if why is not None:
@@ -185,6 +203,7 @@ def approve(
         decision = latest_decision(s, item_id)
         _check_fresh(item, decision, seen_draft_hash)
         _check_pending(item)
+        _check_not_a_waiting_case(s, item)
         _check_sendable(item, catalog)
         if decision is not None and (
             decision.action in ("escalate", "pause") or decision.priority == "P1"
@@ -457,6 +476,7 @@ def resolve(
     """Resolve without a reply: the item leaves the queue and nothing is sent."""
 
     def change(s: Session, item: Item, user: User) -> None:
+        _check_not_a_waiting_case(s, item)
         item.status = ItemStatus.RESOLVED.value
 
     return _simple(

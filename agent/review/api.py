@@ -47,8 +47,11 @@ router = APIRouter(prefix="/api")
 
 def _item(item: Item, *, full: bool = False) -> dict[str, Any]:
     data = item.model_dump(
-        include={"id", "workspace", "platform", "account", "thread", "kind", "author", "status"}
-    )
+        include={
+            "id", "workspace", "platform", "account", "thread", "kind", "author", "status",
+            "case_id",
+        }
+    )  # fmt: skip
     data["posted_at"] = item.posted_at
     data["seen_at"] = item.seen_at
     data["text"] = item.text if full else item.text[:280]
@@ -67,6 +70,8 @@ def _row(row: QueueRow) -> dict[str, Any]:
         "decision": _decision(row.decision),
         "sla": row.sla,
         "left": row.left,
+        # a case's first item: its members, platforms, threads (GET /api/cases/ID lists them)
+        "case": row.case.to_dict() if row.case is not None else None,
     }
 
 

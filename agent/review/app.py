@@ -18,7 +18,15 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from agent.review import api, followups, pages, report_page, static_files
+from agent.review import (
+    api,
+    case_pages,
+    followups,
+    pages,
+    report_page,
+    static_files,
+    takeover_live,
+)
 from agent.review.auth import LoginLimiter
 from agent.review.context import (
     CSP,
@@ -147,11 +155,13 @@ def create_app(
     presence: Presence | None = None,
     limiter: LoginLimiter | None = None,
     live_poll_seconds: float | None = None,
+    live_view: takeover_live.LiveTakeovers | None = None,
 ) -> FastAPI:
     """The review app over a home (opened and migrated here) or an open runtime.
 
     ``secure_cookies=False`` only for plain-http testing on localhost.
     ``live_poll_seconds``: how often live updates read the store (default 1 s).
+    ``live_view``: the takeovers' live rooms (a test's own clock or environment opener).
     """
     runtime = source if isinstance(source, Runtime) else open_runtime(source)
     app = FastAPI(title="inbox-agent review", docs_url=None, redoc_url=None, openapi_url=None)
@@ -175,6 +185,9 @@ def create_app(
     app.include_router(api.router)
     app.include_router(report_page.router)  # the pilot report (issue 16)
     app.include_router(followups.router)  # follow-up dates and the item record (issue 16)
+    app.state.live_takeovers = live_view or takeover_live.LiveTakeovers(runtime)
+    app.include_router(takeover_live.router)  # a takeover's live view (issue 17)
+    app.include_router(case_pages.router)  # cases: one approval, one reply per customer
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(CsrfRejected, _csrf_rejected)
     app.add_exception_handler(ReviewError, _review_error)

@@ -22,7 +22,7 @@ from starlette.datastructures import QueryParams
 from agent import takeover
 from agent.health import workspace_health
 from agent.report.records import item_record
-from agent.review import actions, followups
+from agent.review import actions, followups, takeover_live
 from agent.review.auth import authenticate, has_role, require_visible
 from agent.review.context import (
     LOGIN_COOKIE,
@@ -270,6 +270,7 @@ def _queue_response(
         result = queue(s, f, viewer.visible, user=viewer.user.name)
         counts = status_counts(s, viewer.visible, f.workspace)
         takeovers = active_takeovers(s, viewer.visible)
+        needing = takeover_live.workspaces_needing_a_person(s, viewer.visible)
         due_count = followups.count_due(s, viewer.visible, utcnow().date())
         saved = [
             {"id": v.id, "name": v.name, "href": view_href(v)}
@@ -301,6 +302,7 @@ def _queue_response(
         viewer=viewer,
         result=result,
         takeovers=takeovers,
+        needing=needing,
         current=current,
         link=link,
         fields=fields,
@@ -844,6 +846,7 @@ def workspace_page(
         open_command=_open_command(request, workspace),
         device=state_of(request).runtime.catalog.device_of(workspace),
         done=DONE.get(done or ""),
+        stop=None if held else takeover_live.needs_a_person(st.runtime, workspace),
     )
 
 
@@ -886,12 +889,16 @@ def _open_command(request: Request, workspace: str) -> str | None:
 @router.post("/workspaces/{workspace}/takeover")
 def takeover_form(request: Request, viewer: FormViewer, workspace: str) -> Response:
     takeover.take_over(state_of(request).runtime, workspace, viewer.user)
-    return RedirectResponse(f"/workspaces/{workspace}?done=takeover", status_code=303)
+    # The live view (agent.review.takeover_live) opens the workspace's own environment.
+    return RedirectResponse(f"/workspaces/{workspace}/live", status_code=303)
 
 
 @router.post("/workspaces/{workspace}/handback")
-def handback_form(request: Request, viewer: FormViewer, workspace: str) -> Response:
-    takeover.hand_back(state_of(request).runtime, workspace, viewer.user)
+async def handback_form(request: Request, viewer: FormViewer, workspace: str) -> Response:
+    # The live view's environment closes first, so the next sweep finds its profile free.
+    await takeover_live.end_before_hand_back(request, viewer.user, workspace)
+    rt = state_of(request).runtime
+    await anyio.to_thread.run_sync(takeover.hand_back, rt, workspace, viewer.user)
     return RedirectResponse(f"/workspaces/{workspace}?done=handback", status_code=303)
 
 

@@ -284,6 +284,9 @@ class QueueRow:
     decision: Decision | None
     sla: str
     left: str
+    # the case this row's item is the first of: members, platforms, threads, oldest SLA
+    # (an ``agent.review.cases.CaseSummary``; None: not a case)
+    case: Any = None
 
 
 @dataclass
@@ -547,7 +550,21 @@ def queue(
         rows.append(
             QueueRow(items[item_id], decision, sla_state(due_at, now), format_left(due_at, now))
         )
+    _with_cases(session, rows, now)
     return QueuePage(rows, total, page, pages, now, page_size)
+
+
+def _with_cases(session: Session, rows: list[QueueRow], now: datetime) -> None:
+    """A case's row carries its summary, and the SLA of its oldest member."""
+    from agent.review import cases  # it builds on this module
+
+    found = cases.summaries(
+        session, [r.item.id for r in rows if r.item.id and r.item.case_id == r.item.id]
+    )
+    for r in rows:
+        r.case = found.get(r.item.id or 0)
+        if r.case is not None:
+            r.sla, r.left = sla_state(r.case.oldest_due, now), format_left(r.case.oldest_due, now)
 
 
 # A page near the queue's start is read from the decisions with the soonest deadlines: at

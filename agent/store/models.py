@@ -63,6 +63,11 @@ class ItemStatus(StrEnum):
     RESOLVED = "resolved"
     DROPPED = "dropped"
     PAUSED = "paused"
+    # a member of another item's case (``items.case_id``): answered by the case's approval
+    IN_CASE = "in_case"
+    # the same author's repeat in the same thread: merged into their earlier item, never
+    # answered on its own (its decision's ``duplicate_of`` names the case's first item)
+    MERGED = "merged"
 
 
 def status_after(action: str) -> ItemStatus:
@@ -84,6 +89,11 @@ class ReviewAction(StrEnum):
     HANDBACK = "handback"
     CORRECT = "correct"
     FOLLOW_UP = "follow_up"  # a reviewer set (or cleared) the item's follow-up date (0012)
+    # cases (0013, agent.review.cases): a member left out of its case's approval, split
+    # out of its case, or moved into another
+    LEAVE_OUT = "leave_out"
+    SPLIT = "split"
+    MOVE = "move"
 
 
 class CorrectionField(StrEnum):
@@ -216,6 +226,10 @@ class Item(ItemBase, table=True):
     # The day a person should look at the item again (a reviewer sets it; the queue shows
     # the ones due). The record's recovery note is not a column: it is read from the runs.
     follow_up_on: date | None = Field(default=None, sa_type=sa.Date, index=True)
+    # -- cases (migration 0013, agent.review.cases) --
+    # The first item of the case this item belongs to (the case's own first item holds
+    # its own id); null: in no case. A plain integer, as 0013 adds it in place.
+    case_id: int | None = Field(default=None, index=True)
 
 
 class Watermark(SQLModel, table=True):

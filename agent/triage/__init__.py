@@ -7,13 +7,15 @@ Public API (stable; everything else in ``agent.triage`` is internal)::
     pipe = Pipeline(load_config(path_or_None))      # defaults when None
     decision = pipe.triage(TriageInput(id="1", text="...", platform="instagram",
                                        kind="comment", author="ana", account=None,
-                                       workspace=None, posted_at=None))
+                                       workspace=None, posted_at=None, thread=None))
     decisions = pipe.triage_many(iterable)           # keeps duplicate clusters across items
     decision.to_dict()   # id, intent, priority, action, pause_reasons, queue, owner,
                          # sla_minutes, escalation, confidence, spam_score, lang, draft,
-                         # draft_source, duplicate_of, cluster_id, cluster_size, why
+                         # draft_source, duplicate_of, cluster_id, cluster_size,
+                         # case_of, merged_into, why
 
-Actions: ``drop`` (spam, near-duplicate; a stage raised ``DropItem``), ``review`` (a
+Actions: ``drop`` (spam, the same author's repeat in a thread; a stage raised
+``DropItem``; a near-duplicate from anyone else joins the case, ``case_of``), ``review`` (a
 person looks, maybe with a draft), ``escalate`` (P1), ``pause`` (a stop rule fired or no
 owner matched: ``pause_reasons`` lists rule ids and there is never a draft).
 ``pipe.triage`` raises ``TriageInputError`` (field + message) for an unusable item.

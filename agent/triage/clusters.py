@@ -4,7 +4,10 @@ Each item's word set is summarized by an 8-value MinHash; four bands of two
 values are looked up in a dict (locality-sensitive hashing), and a candidate
 joins a cluster only when the Jaccard similarity of the word sets reaches the
 configured threshold. The same outage complaint from forty people becomes one
-cluster with a count; its first item is the case the others point to.
+cluster with a count; its first item is the case the others join (each member
+stays an item of its own). A cluster remembers who wrote where (``authors``: author
+and thread → the first item), so the same author repeating in the same thread is
+told apart from another customer.
 """
 
 from __future__ import annotations
@@ -33,6 +36,20 @@ class Cluster:
     last_seen: float
     first_decision: Any = None  # the Decision of the first item, for intent/priority
     keys: list[tuple[int, int]] = field(default_factory=list)
+    # (casefolded author, thread) -> the id of that author's first item in that thread
+    authors: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def repeat_of(self, author: str, thread: str | None) -> str | None:
+        """The earlier item by ``author`` in ``thread`` (None: unknown author or thread)."""
+        key = (author.strip().casefold(), thread or "")
+        if not key[0] or not key[1]:
+            return None
+        return self.authors.get(key)
+
+    def add_author(self, author: str, thread: str | None, item_id: str) -> None:
+        key = (author.strip().casefold(), thread or "")
+        if key[0] and key[1]:
+            self.authors.setdefault(key, item_id)
 
 
 @dataclass
@@ -59,11 +76,12 @@ class ClusterIndex:
         return [(band, m[2 * band] * 31 + m[2 * band + 1]) for band in range(_BANDS)]
 
     def assign(
-        self, space_key: str, item_id: str, tokens: list[int], when: float
+        self, space_key: str, item_id: str, tokens: list[int], when: float, *, size: int = 1
     ) -> tuple[Cluster | None, bool]:
         """(cluster, is_duplicate); None when the text is too short to cluster.
 
         ``tokens`` are stable hashes of the item's words (``features.featurize_words``).
+        ``size`` is the size a new cluster starts with (a stored case seeded back).
         """
         words = frozenset(tokens)
         if len(tokens) < self.dedup.min_tokens or len(words) < 2:
@@ -80,7 +98,7 @@ class ClusterIndex:
                     cluster.last_seen = max(cluster.last_seen, when)
                     return cluster, True
         self._seq += 1
-        cluster = Cluster(f"c{self._seq}", item_id, words, 1, when, keys=keys)
+        cluster = Cluster(f"c{self._seq}", item_id, words, size, when, keys=keys)
         for key in keys:
             space.buckets.setdefault(key, []).append(cluster)
         space.count += 1

@@ -35,6 +35,9 @@ class TriageInput:
     account: str | None = None
     workspace: str | None = None
     posted_at: datetime | str | None = None
+    # the conversation it belongs to (a post's comments, a DM): a near-duplicate by the
+    # same author in the same thread is a repeat, merged into the earlier item
+    thread: str | None = None
 
     def validate(self) -> None:
         """Raise TriageInputError (field: message) for an unusable item."""
@@ -66,7 +69,7 @@ class TriageInput:
         item_id = obj["id"]
         if isinstance(item_id, int) and not isinstance(item_id, bool):
             item_id = str(item_id)
-        for name in ("author", "account", "workspace", "posted_at"):
+        for name in ("author", "account", "workspace", "posted_at", "thread"):
             value = obj.get(name)
             if value is not None and not isinstance(value, str):
                 raise TriageInputError(name, "must be a string")
@@ -79,6 +82,7 @@ class TriageInput:
             account=obj.get("account"),
             workspace=obj.get("workspace"),
             posted_at=obj.get("posted_at"),
+            thread=obj.get("thread"),
         )
         item.validate()
         return item
@@ -114,6 +118,10 @@ class Decision:
     duplicate_of: str | None = None
     cluster_id: str | None = None
     cluster_size: int = 1
+    # a near-duplicate from another author or thread: a member of this item's case
+    case_of: str | None = None
+    # the same author's repeat in the same thread: merged into this earlier item
+    merged_into: str | None = None
     why: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -135,6 +143,8 @@ class Decision:
             "duplicate_of": self.duplicate_of,
             "cluster_id": self.cluster_id,
             "cluster_size": self.cluster_size,
+            "case_of": self.case_of,
+            "merged_into": self.merged_into,
             "why": list(self.why),
         }
 

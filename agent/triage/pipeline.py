@@ -7,8 +7,10 @@ Default order (configuration, ``TriageConfig.stages``)::
 
 Each stage is one method that reads and writes the item's ``Work`` and appends
 its reasons to ``decision.why``. A stage drops an item by raising ``DropItem``
-(spam, duplicate); the pipeline then still runs the stop-rule guard, so a drop
-never hides a stop rule: a dropped item that trips one is paused instead.
+(spam, the same author's repeat in a thread); the pipeline then still runs the
+stop-rule guard, so a drop never hides a stop rule: a dropped item that trips one is
+paused instead. A near-duplicate from another customer is not dropped: it joins the
+first item's case (``case_of``) and is triaged like any item.
 
 Known customers: once an author has had an item that was neither dropped nor read
 as spam (``remember_author``; a sweep seeds these from the store), the spam filter
@@ -274,6 +276,9 @@ class Pipeline:
             raise DropItem("spam.model", f"spam probability {p:.2f}")
 
     def stage_duplicates(self, work: Work) -> None:
+        """A near-duplicate joins the first item's case, and goes on through triage as an
+        item of its own (its stop rules, its priority, which the case's size may raise);
+        the same author repeating in the same thread is merged into their earlier item."""
         item = work.item
         key = _scope(item)
         self._features(work)
@@ -287,12 +292,40 @@ class Pipeline:
         d.cluster_id, d.cluster_size = cluster.cluster_id, cluster.size
         if not is_dup:
             cluster.first_decision = d
+            cluster.add_author(item.author, item.thread, item.id)
             return
         d.duplicate_of = cluster.first_id
-        first = cluster.first_decision
-        if isinstance(first, Decision):
-            d.intent, d.priority, d.confidence = first.intent, first.priority, first.confidence
-        raise DropItem("duplicate.near", f"near-duplicate of {cluster.first_id} ({cluster.size})")
+        earlier = cluster.repeat_of(item.author, item.thread)
+        if earlier is not None:
+            cluster.size -= 1  # the same customer again is not another customer
+            d.cluster_size = cluster.size
+            d.merged_into = earlier
+            first = cluster.first_decision
+            if isinstance(first, Decision):
+                d.intent, d.priority, d.confidence = first.intent, first.priority, first.confidence
+            raise DropItem(
+                "duplicate.repeat", f"the same author in the same thread as item {earlier}"
+            )
+        cluster.add_author(item.author, item.thread, item.id)
+        d.case_of = cluster.first_id
+        d.why.append(f"case:{cluster.first_id} members={cluster.size}")
+
+    def remember_case(
+        self, first: TriageInput, size: int, authors: Iterable[tuple[str, str | None, str]]
+    ) -> None:
+        """A stored case (its first item, its member count, who wrote where) is one
+        cluster again, so a later sweep's near-duplicates join it rather than start one."""
+        work = Work(item=first, decision=Decision(id=first.id))
+        self._features(work)
+        assert work.word_hashes is not None
+        cluster, is_dup = self.clusters.assign(
+            _scope(first), first.id, work.word_hashes, _timestamp(first.posted_at), size=size
+        )
+        if cluster is None or is_dup:
+            return
+        cluster.add_author(first.author, first.thread, first.id)
+        for author, thread, item_id in authors:
+            cluster.add_author(author, thread, item_id)
 
     def stage_intent(self, work: Work) -> None:
         probs = self._scores(work)[0]

@@ -33,7 +33,7 @@ _DRAFT_HASH = re.compile(r'name="draft_hash" value="([^"]*)"')
 # one kind of message the shipped model reads as a product question: a customer who means to
 # buy in the spring sale (the label guide: sales_lead), which this workspace's reviewers send
 # to the sales team. Written differently each time, as customers do (near-identical texts
-# would be dropped as duplicates).
+# would be one case, its members hidden behind its first item).
 SALE = [
     "is the spring sale still on? want to grab two of the bundles",
     "hey is the spring sale bundle still available, looking to grab a couple",

@@ -38,6 +38,7 @@ class Row:
     reviews: list[tuple[str, str, str | None, datetime]] = field(default_factory=list)
     corrected: set[str] = field(default_factory=set)
     outbox: list[tuple[str, str | None, datetime | None]] = field(default_factory=list)
+    case: int | None = None  # items.case_id (0013)
 
 
 def _sql(script: Script, query: str) -> list[tuple]:
@@ -61,6 +62,8 @@ def read(script: Script) -> tuple[list[Row], list[tuple], list[tuple]]:
         r.action, r.intent, r.priority, r.queue, r.owner = action, intent, prio, queue, owner
         r.pauses = json.loads(pauses) if isinstance(pauses, str) else list(pauses or [])
         r.due = as_utc(due)
+    for item, case in _sql(script, "SELECT id, case_id FROM items"):
+        rows[item].case = case
     for item, action, who, note, at in _sql(
         script, "SELECT item_id, action, reviewer, note, created_at FROM reviews ORDER BY id"
     ):
@@ -142,10 +145,15 @@ def values(script: Script, rows: list[Row], runs: list[tuple], taken: list) -> d
     drafted = [r for r in rows if t[r.id].drafted]
     judged = [r for r in rows if any(a != "follow_up" for a, *_ in r.reviews)]
     outcome = Counter(sla(r, now) for r in rows)
+    sizes = {c: n for c, n in Counter(r.case for r in rows if r.case).items() if n > 1}
     out = {
         "collected": len(rows),
         "classified": len(rows),  # the script decided every item as triage does
         "noise": sum(1 for r in rows if t[r.id].action == "drop"),
+        # a case (a first item with another member among these rows) counts once, its
+        # members each
+        "cases": len(sizes),
+        "case_members": sum(sizes.values()),
         "restored": sum(1 for r in rows if did(r, "restore")),
         "drafts": len(drafted),
         "approved_unedited": sum(

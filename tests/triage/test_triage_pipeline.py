@@ -143,9 +143,57 @@ def test_near_duplicates_form_one_cluster() -> None:
     assert ds[0].duplicate_of is None and ds[0].action != "drop"
     assert [d.duplicate_of for d in ds[1:]] == ["d0", "d0"]
     assert ds[2].cluster_size == 3 and ds[2].cluster_id == ds[0].cluster_id
-    assert all(d.action == "drop" and d.intent == ds[0].intent for d in ds[1:])
+    # issue 18: a near-duplicate is no longer dropped; without a known author and thread
+    # it is another customer, a member of the first item's case, triaged on its own
+    assert all(d.action != "drop" and d.case_of == "d0" for d in ds[1:])
+    assert all(d.intent == ds[0].intent and d.merged_into is None for d in ds[1:])
     other = pipe.triage(item(texts[0], "d9", workspace="globex"))  # other workspace
     assert other.duplicate_of is None
+
+
+def _msg(text: str, i: str, author: str, thread: str, kind: str = "comment") -> TriageInput:
+    return TriageInput(
+        id=i, text=text, platform="sandbox", kind=kind, author=author, workspace="acme",
+        thread=thread,
+    )  # fmt: skip
+
+
+def test_another_customer_joins_the_case_and_the_same_author_is_merged() -> None:
+    pipe = Pipeline(load_config(None))
+    text = "my order never arrived and nobody answers my emails"
+    first = pipe.triage(_msg(text, "1", "ann", "/posts/p1"))
+    other_author = pipe.triage(_msg(text, "2", "bob", "/posts/p1"))
+    other_thread = pipe.triage(_msg(text, "3", "ann", "/inbox/ann", kind="dm"))
+    again = pipe.triage(_msg(text + "!!", "4", "ANN ", "/posts/p1"))
+    assert first.case_of is None and first.action != "drop"
+    assert other_author.case_of == "1" and other_author.action != "drop"
+    assert other_thread.case_of == "1" and other_thread.action != "drop"
+    assert again.action == "drop" and again.merged_into == "1" and again.case_of is None
+    assert any(w.startswith("drop:duplicate.repeat") for w in again.why)
+    assert again.cluster_size == 3  # a repeat is not another customer
+
+
+def test_a_case_member_runs_its_own_stop_rules() -> None:
+    pipe = Pipeline(load_config(None))
+    text = (
+        "the site is down for me since this morning and the checkout page never loads "
+        "on my phone or laptop today"
+    )
+    first = pipe.triage(_msg(text, "1", "ann", "/posts/p1"))
+    card = pipe.triage(_msg(text + " card 4111111111111111", "2", "bob", "/posts/p1"))
+    plain = pipe.triage(_msg(text, "3", "cy", "/posts/p2"))
+    assert card.case_of == "1" and card.action == "pause"
+    assert "private_data.card_number" in card.pause_reasons
+    assert plain.case_of == "1" and plain.action == first.action != "pause"
+
+
+def test_a_copy_paste_spam_flood_still_drops() -> None:
+    pipe = Pipeline(load_config(None))
+    text = "CHECK OUT my channel and subscribe!!! free giftcards www.x.biz"
+    ds = [pipe.triage(_msg(text, str(i), f"bot{i}", f"/posts/p{i % 2}")) for i in range(30)]
+    assert all(d.action == "drop" for d in ds)
+    assert all(any(w.startswith("drop:spam.model") for w in d.why) for d in ds)
+    assert all(d.case_of is None for d in ds)
 
 
 def test_duplicates_respect_the_time_window() -> None:
