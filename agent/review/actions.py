@@ -126,6 +126,31 @@ def _check_pending(item: Item) -> None:
         raise InvalidState(f"item {item.id} is {item.status}: there is nothing to review")
 
 
+def queue_reply(s: Session, item: Item, text: str, digest: str, user: User) -> OutboxEntry:
+    """The item's outbox entry for ``text`` (its hash ``digest``), approved by ``user``: the
+    one already there when the same text was approved before (the outbox's unique key),
+    so a repeated approval never queues a second reply. The item becomes ``approved``."""
+    s.execute(
+        dialect_insert(s, OutboxEntry)
+        .values(
+            item_id=item.id,
+            workspace=item.workspace,
+            thread=item.thread,
+            text=text,
+            text_hash=digest,
+            approved_by=user.name,
+            approved_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["item_id", "text_hash"])
+    )
+    entry = s.exec(
+        select(OutboxEntry).where(OutboxEntry.item_id == item.id, OutboxEntry.text_hash == digest)
+    ).one()
+    item.status = ItemStatus.APPROVED.value
+    s.add(item)
+    return entry
+
+
 def _check_not_a_waiting_case(session: Session, item: Item) -> None:
     """A case's first item is answered or closed with its members, on the case's page: on
     its own, the members waiting for the case's reply would be left unanswered."""
@@ -214,26 +239,7 @@ def approve(
         text = _clean(text, MAX_REPLY_CHARS, "reply")
         digest = text_hash(text)
         edited = decision is None or text != (decision.draft or "").strip()
-        s.execute(
-            dialect_insert(s, OutboxEntry)
-            .values(
-                item_id=item_id,
-                workspace=item.workspace,
-                thread=item.thread,
-                text=text,
-                text_hash=digest,
-                approved_by=user.name,
-                approved_at=utcnow(),
-            )
-            .on_conflict_do_nothing(index_elements=["item_id", "text_hash"])
-        )
-        entry = s.exec(
-            select(OutboxEntry).where(
-                OutboxEntry.item_id == item_id, OutboxEntry.text_hash == digest
-            )
-        ).one()
-        item.status = ItemStatus.APPROVED.value
-        s.add(item)
+        entry = queue_reply(s, item, text, digest, user)
         note = "edited draft" if edited else None
         _review(unit, item, user, ReviewAction.APPROVE, note=note, draft_hash_seen=seen_draft_hash)
         s.flush()

@@ -44,6 +44,7 @@ from agent.review.actions import (
     _require,
     _review,
     _unit,
+    queue_reply,
 )
 from agent.review.errors import InvalidState, NotFound, ReviewError, StaleDraft
 from agent.review.queries import PENDING, format_left, sla_state
@@ -59,7 +60,6 @@ from agent.store import (
     text_hash,
     utcnow,
 )
-from agent.store.items import dialect_insert
 from runlogs import ActivityLog
 
 if TYPE_CHECKING:
@@ -328,24 +328,7 @@ def _queue(unit: Any, user: User, case: Case, m: Member, text: str) -> OutboxEnt
     s: Session = unit.session
     item = m.item
     digest = text_hash(text)
-    s.execute(
-        dialect_insert(s, OutboxEntry)
-        .values(
-            item_id=item.id,
-            workspace=item.workspace,
-            thread=item.thread,
-            text=text,
-            text_hash=digest,
-            approved_by=user.name,
-            approved_at=utcnow(),
-        )
-        .on_conflict_do_nothing(index_elements=["item_id", "text_hash"])
-    )
-    entry = s.exec(
-        select(OutboxEntry).where(OutboxEntry.item_id == item.id, OutboxEntry.text_hash == digest)
-    ).one()
-    item.status = ItemStatus.APPROVED.value
-    s.add(item)
+    entry = queue_reply(s, item, text, digest, user)
     note = f"case {case.case_id}: one approval for {len(case.members)} members"
     _review(unit, item, user, ReviewAction.APPROVE, note=note, draft_hash_seen=case.hash)
     s.flush()
