@@ -91,6 +91,11 @@ class Catalog:
             raise UserError(f"unknown workspace {workspace_id!r} (known: {known})")
         return self.workspaces[workspace_id].model
 
+    def platform_of(self, workspace_id: str) -> str | None:
+        """The workspace's platform, or None for one the configuration does not have."""
+        loaded = self.workspaces.get(workspace_id)
+        return None if loaded is None else loaded.model.platform
+
     def why_no_reply(self, workspace_id: str, kind: str) -> str | None:
         """Why a reply to a ``kind`` item of the workspace cannot be sent, or None if it can."""
         loaded = self.workspaces.get(workspace_id)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from agent.config import Catalog, load_catalog
-from agent.store import Store, open_store, stale_limit, store_heads
+from agent.store import ClosedRun, Store, close_stale_runs, open_store, stale_limit, store_heads
 from agent.sweep import Sweeper
 from runlogs import ActivityLog
 from workspaces.paths import Home
@@ -50,7 +50,11 @@ def home_log(home: Home, store: Store | None) -> ActivityLog:
 def stale_run_limit(home: Home) -> Callable[[str], float]:
     """How long a run of another host may last, per workspace (``stale_limit``), from the
     home's flows; the configuration is loaded only when a limit is asked for."""
+    catalog = _lazy_catalog(home)
+    return lambda workspace: stale_limit(catalog(), workspace)
 
+
+def _lazy_catalog(home: Home) -> Callable[[], Catalog | None]:
     @functools.cache
     def catalog() -> Catalog | None:
         try:
@@ -58,7 +62,29 @@ def stale_run_limit(home: Home) -> Callable[[str], float]:
         except Exception:  # noqa: BLE001 - a configuration that cannot load: the defaults
             return None
 
-    return lambda workspace: stale_limit(catalog(), workspace)
+    return catalog
+
+
+def close_dead_runs(
+    home: Home, store: Store, log: Any, *, workspace: str | None = None
+) -> list[ClosedRun]:
+    """``close_stale_runs`` as the CLI does it: the home's limits, and each closed sweep's
+    ``sweep.stopped`` webhook recorded in the closing transaction."""
+    from agent.webhooks.events import crashed_runs
+
+    catalog = _lazy_catalog(home)
+
+    def platform(ws: str) -> str | None:
+        loaded = catalog()
+        return None if loaded is None else loaded.platform_of(ws)
+
+    return close_stale_runs(
+        store,
+        log,
+        workspace=workspace,
+        limit_s=lambda ws: stale_limit(catalog(), ws),
+        on_closed=crashed_runs(platform),
+    )
 
 
 def open_runtime(home: Home) -> Runtime:

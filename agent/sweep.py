@@ -372,8 +372,15 @@ class Sweeper:
         flow = self.catalog.flows[ws.flows.inbox].model
         pack = self.catalog.selectors[ws.selectors].model
         from agent.store.runs import close_stale_runs  # runs whose process died: crashed
+        from agent.webhooks.events import crashed_runs
 
-        close_stale_runs(self.store, self.log, workspace=ws.id, catalog=self.catalog)
+        close_stale_runs(
+            self.store,
+            self.log,
+            workspace=ws.id,
+            catalog=self.catalog,
+            on_closed=crashed_runs(self.catalog.platform_of),
+        )
         started = time.monotonic()
         if self.taken_over_by(ws.id):  # before waiting for a device the person holds
             return self._held(ws, started)

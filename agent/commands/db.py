@@ -66,7 +66,7 @@ def _runs(home: Home) -> dict[str, Any]:
     """Close the runs whose process is gone; what is still running and what was closed."""
     import sqlalchemy as sa
 
-    from agent.runtime import stale_run_limit
+    from agent.runtime import close_dead_runs, stale_run_limit
     from agent.store import close_stale_runs, store_heads
     from agent.store.engine import head_revision, open_store
     from agent.store.errors import StoreError
@@ -82,7 +82,10 @@ def _runs(home: Home) -> dict[str, Any]:
             heads = store_heads(store) if current == head_revision() else None
             log = ActivityLog(home.logs_dir, key_file=home.log_key_file, heads=heads)
             try:
-                closed = close_stale_runs(store, log, limit_s=stale_run_limit(home))
+                if heads is not None:  # the current schema: it has the webhook events table
+                    closed = close_dead_runs(home, store, log)
+                else:
+                    closed = close_stale_runs(store, log, limit_s=stale_run_limit(home))
             finally:
                 if heads is not None:
                     heads.close()

@@ -193,13 +193,12 @@ def _show(
     run: str | None,
     since_date: date | None,
 ) -> None:
-    from agent.runtime import stale_run_limit
-    from agent.store import close_stale_runs
+    from agent.runtime import close_dead_runs
     from agent.store.runs import unended_runs
 
     try:
         if store is not None:
-            close_stale_runs(store, log, workspace=workspace, limit_s=stale_run_limit(home))
+            close_dead_runs(home, store, log, workspace=workspace)
         events = list(log.events(workspace, run_id=run, since_date=since_date))
         unended: list[RunEnd] = []
         if store is not None:

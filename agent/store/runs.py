@@ -15,7 +15,9 @@ closes such runs:
 
 Closing is one conditional ``UPDATE … WHERE status = 'running'``, so of two closers (or a
 closer and the run itself finishing) one wins, and only the winner writes the end
-event: ``run_finished`` with ``status: crashed`` and the reason.
+event: ``run_finished`` with ``status: crashed`` and the reason, and (through
+``on_closed``, in the closing transaction) what else must know, such as the
+``sweep.stopped`` webhook (``agent.webhooks.events.run_crashed``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import sqlalchemy as sa
+from sqlmodel import Session
 
 from agent.store import types
 from agent.store.engine import Store
@@ -180,11 +183,13 @@ def close_stale_runs(
     now: datetime | None = None,
     this_host: str | None = None,
     alive: Callable[[int, datetime], bool] = process_alive,
+    on_closed: Callable[[Session, ClosedRun], None] | None = None,
 ) -> list[ClosedRun]:
     """Close every ``running`` run (of ``workspace``) that nothing runs any more.
 
-    Each is set to ``crashed`` (``finished_at`` = ``now``) and, when ``log`` is given,
-    gets its end event in the workspace's activity log. ``limit_s`` (seconds, or a
+    Each is set to ``crashed`` (``finished_at`` = ``now``), ``on_closed`` runs in the same
+    transaction (only for the closer that won), and, when ``log`` is given, the run gets
+    its end event in the workspace's activity log. ``limit_s`` (seconds, or a
     function of the workspace) overrides the limit for runs of other hosts; by
     default it comes from ``catalog`` (:func:`stale_limit`). ``now``, ``this_host``
     and ``alive`` are for tests.
@@ -202,14 +207,17 @@ def close_stale_runs(
         reason = why_dead(run, now=now, this_host=host, limit_s=limit, alive=alive)
         if reason is None:
             continue
-        with store.engine.begin() as conn:
-            result = conn.execute(
+        dead = ClosedRun(run.id, run.workspace, run.kind, run.host, run.pid, run.started_at, reason)
+        with store.session() as session:
+            result: Any = session.execute(
                 sa.update(_RUNS)
                 .where(_RUNS.c.id == run.id, _RUNS.c.status == RunStatus.RUNNING.value)
                 .values(status=RunStatus.CRASHED.value, stop_reason="crashed", finished_at=now)
             )
             if result.rowcount != 1:
                 continue  # it ended meanwhile, or another closer was first
+            if on_closed is not None:
+                on_closed(session, dead)
         if log is not None:
             log.append(
                 run.workspace,
@@ -220,9 +228,7 @@ def close_stale_runs(
                 reason=reason,
                 closed_by=f"process {os.getpid()} on host {host}",
             )
-        closed.append(
-            ClosedRun(run.id, run.workspace, run.kind, run.host, run.pid, run.started_at, reason)
-        )
+        closed.append(dead)
     return closed
 
 

@@ -19,7 +19,9 @@ Where each comes from: ``item.p1`` from triage's ``record_many`` (``agent.decide
 a reviewer's correction to P1 (``agent.review.actions.correct``);
 ``sweep.stopped`` / ``sweep.drift`` from ``Sweeper.run_flow`` (``agent.sweep``), for sweep
 runs that end stopped (a stop condition: ``login_required``, ``challenge``, ``rate_limited``,
-``wrong_account``, ``selector_missing``, …), failed (``crashed``) or drift;
+``wrong_account``, ``selector_missing``, …), failed (``crashed``) or drift, and for sweeps
+whose process died, from whoever closes the run (``close_stale_runs`` with
+``crashed_runs``: the next sweep of the workspace, ``inbox-agent log``, ``db status``);
 ``takeover.started`` / ``takeover.ended`` from ``agent.review.actions`` (the CLI, the review
 UI and the JSON API all come through it); ``reply.sent`` / ``reply.failed`` from the
 outbox's state changes (``agent.outbox``: failed is final, after its attempts);
@@ -30,7 +32,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -71,6 +73,12 @@ STOP_HINTS = {
     "drift": "part of the screen could not be read as the pack expects: run `inbox-agent "
     "selectors check {ws}`",
 }
+
+
+CRASH_HINT = (
+    "the sweep's process died before it finished (killed, out of memory, or its host went "
+    "down): what it stored is kept and the next sweep catches up; see `inbox-agent log {ws}`"
+)
 
 
 def new_event_id() -> str:
@@ -221,6 +229,35 @@ def sweep_finished(session: Session, ws: Workspace, run_id: str, result: Any) ->
         "what_to_do": hint,
     }
     record(session, type_, f"run:{run_id}", ws.id, data)
+
+
+def crashed_runs(platform_of: Callable[[str], str | None]) -> Callable[[Session, Any], None]:
+    """The ``on_closed`` hook of ``close_stale_runs``: a sweep whose process died (killed, out
+    of memory, the host gone) is a ``sweep.stopped`` with status and reason ``crashed``,
+    recorded in the transaction that closes the run, so exactly one closer records it.
+
+    ``platform_of`` names a workspace's platform (None for one the configuration lacks).
+    """
+
+    def record_crash(session: Session, run: Any) -> None:
+        if run.kind != "sweep":
+            return
+        data = {
+            "workspace": run.workspace,
+            "platform": platform_of(run.workspace),
+            "run": {
+                "id": run.id,
+                "status": "crashed",
+                "stop_reason": "crashed",
+                "message": _cut(f"the sweep's process ended without finishing: {run.reason}"),
+                "new_items": None,
+                "seen_items": None,
+            },
+            "what_to_do": CRASH_HINT.format(ws=run.workspace),
+        }
+        record(session, WebhookEventType.SWEEP_STOPPED, f"run:{run.id}", run.workspace, data)
+
+    return record_crash
 
 
 def _takeover_data(held: Takeover, by: str | None) -> dict[str, Any]:

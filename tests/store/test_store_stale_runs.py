@@ -318,3 +318,62 @@ def test_the_next_sweep_closes_dead_runs(home: Home, hstore: Store) -> None:
     assert _row(hstore, dead).status == "crashed"
     ends = [e for e in log.events(ws, run_id=dead) if e.type == "run_finished"]
     assert len(ends) == 1 and ends[0].data["status"] == "crashed"
+
+
+def _webhook_events(store: Store) -> list[tuple[str, str, dict]]:
+    from sqlmodel import col, select
+
+    from agent.store.models import WebhookEvent
+
+    with store.session() as s:
+        rows = s.exec(select(WebhookEvent).order_by(col(WebhookEvent.id))).all()
+        return [(e.type, e.subject, dict(e.data)) for e in rows]
+
+
+def test_a_sweep_whose_process_died_tells_the_webhooks_once(home: Home, hstore: Store) -> None:
+    """Nobody is left to send ``sweep.stopped`` for a killed sweep: whoever closes its run
+    records it, in the closing transaction, so two looks (or two closers) record it once."""
+    from agent.store import start_run
+
+    run_id, pid = _killed_run(home, signal.SIGKILL)
+    with hstore.session() as s:  # a killed reply run is not a sweep: no sweep.stopped for it
+        reply = start_run(s, "acme", "reply", pid=pid, host=HOST).id
+
+    result = _cli(home, "log", "acme")
+    assert result.exit_code == 0, result.output
+    assert _row(hstore, run_id).status == _row(hstore, reply).status == "crashed"
+
+    recorded = _webhook_events(hstore)
+    assert [(t, subject) for t, subject, _ in recorded] == [("sweep.stopped", f"run:{run_id}")]
+    data = recorded[0][2]
+    assert data["workspace"] == "acme" and data["platform"] is None  # not in this home's config
+    assert data["run"]["status"] == data["run"]["stop_reason"] == "crashed"
+    assert f"its process {pid} on host {HOST} is gone" in data["run"]["message"]
+    assert "inbox-agent log acme" in data["what_to_do"]
+
+    assert _cli(home, "db", "status").exit_code == 0
+    assert len(_webhook_events(hstore)) == 1
+
+
+def test_the_next_sweep_closes_a_crashed_sweep_and_names_its_platform(tmp_path: Path) -> None:
+    from agent.runtime import open_runtime
+    from devices.errors import DriverError
+    from agent.scaffold import init_home
+    from agent.store import start_run
+
+    home = Home(tmp_path / "demo")
+    init_home(home)
+    rt = open_runtime(home)
+    ws = "sandbox-acme-web"
+    with rt.store.session() as s:  # a pid no process has (above Linux's pid_max): gone
+        run_id = start_run(s, ws, pid=2**22 + 7, host=HOST).id
+
+    def no_browser(_ws: object) -> object:
+        raise DriverError("no browser in this test")
+
+    result = rt.sweeper(triage=False, driver_factory=no_browser).sweep(ws)
+
+    assert result.status == "failed"  # it did close the dead run before it needed a browser
+    assert _row(rt.store, run_id).status == "crashed"
+    crashed = [d for t, subject, d in _webhook_events(rt.store) if subject == f"run:{run_id}"]
+    assert [d["platform"] for d in crashed] == [rt.catalog.workspace(ws).platform]
