@@ -25,7 +25,7 @@ app = typer.Typer(no_args_is_help=True, help="Review triaged items: approve, edi
 
 # The keys of agent.review.queries.STATUS_FILTERS, for --status's help without importing
 # the store (tests/test_cli_startup.py checks they agree).
-STATUS_NAMES = ("pending", "approved", "resolved", "dropped", "all")
+STATUS_NAMES = ("pending", "approved", "resolved", "dropped", "in_case", "merged", "all")
 
 AsUser = Annotated[
     str,

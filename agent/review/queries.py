@@ -49,6 +49,9 @@ STATUS_FILTERS: dict[str, tuple[str, ...] | None] = {
     "approved": (ItemStatus.APPROVED.value, ItemStatus.REPLIED.value),
     "resolved": (ItemStatus.RESOLVED.value,),
     "dropped": (ItemStatus.DROPPED.value,),
+    # members of another item's case, and a customer's repeats merged into their first item
+    "in_case": (ItemStatus.IN_CASE.value,),
+    "merged": (ItemStatus.MERGED.value,),
     "all": None,
 }
 SLA_STATES = ("breached", "due_soon", "ok", "none")

@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from agent.cli import app as cli_app
 from agent.review import actions, cases
 from agent.review.errors import InvalidState, NotAllowed, NotFound, StaleDraft
-from agent.review.queries import QueueFilter, queue
+from agent.review.queries import QueueFilter, queue, status_counts
 from agent.store import Item, ItemCreate, OutboxEntry, Review, add_item, text_hash, utcnow
 
 OUTAGE = "Site is down for me."
@@ -76,6 +76,11 @@ def test_twenty_customers_are_one_p1_case_with_twenty_members(
     assert row.decision is not None and row.decision.priority == "P1"
     assert row.case.members == 20 and row.case.threads == 8 and row.case.platforms == ["sandbox"]
     assert row.case.kinds == {"dm": 6, "comment": 14}
+    with world.store.session() as s:  # the members themselves, under their own filter
+        members = queue(s, QueueFilter(status="in_case", page_size=50), {ACME}).rows
+        counts = status_counts(s, {ACME})
+    assert sorted(r.item.id for r in members) == sorted(ids[1:])
+    assert counts["in_case"] == 19 and counts["pending"] == 1
 
     alice = client_for("alice")
     api = alice.get("/api/items").json()
@@ -171,6 +176,9 @@ def test_the_same_author_twice_in_one_thread_is_one_item_to_answer(world: World)
     assert rows[0].case is None  # one customer is no case
     merged = next(r for r in everything if r.item.id == ids[1])
     assert merged.decision is not None and merged.decision.duplicate_of == str(ids[0])
+    with world.store.session() as s:  # the merged repeat has a filter of its own
+        assert [r.item.id for r in queue(s, QueueFilter(status="merged"), {ACME}).rows] == [ids[1]]
+        assert status_counts(s, {ACME})["merged"] == 1
 
 
 def test_a_copy_paste_spam_flood_from_30_accounts_still_drops(
