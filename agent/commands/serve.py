@@ -35,6 +35,15 @@ def register(app: typer.Typer) -> None:
                 help="Send session cookies over plain http (loopback testing only).",
             ),
         ] = False,
+        takeover_idle_minutes: Annotated[
+            float,
+            typer.Option(
+                "--takeover-idle-minutes",
+                min=1,
+                max=480,
+                help="Hand a live takeover back after this long without input from its driver.",
+            ),
+        ] = 10.0,
     ) -> None:
         """Serve the review UI and its JSON API (put it behind HTTPS beyond localhost)."""
         import uvicorn
@@ -44,7 +53,11 @@ def register(app: typer.Typer) -> None:
 
         if insecure_cookies and not _is_loopback(host):
             raise UserError("--insecure-cookies is only allowed on a loopback address")
-        web = create_app(state(ctx).home, secure_cookies=not insecure_cookies)
+        web = create_app(
+            state(ctx).home,
+            secure_cookies=not insecure_cookies,
+            takeover_idle_seconds=takeover_idle_minutes * 60,
+        )
         console.print(f"review UI on http://{host}:{port}/ (Ctrl-C stops)", markup=False)
         live = web.state.review.live
         rooms = web.state.live_takeovers

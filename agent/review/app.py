@@ -156,12 +156,15 @@ def create_app(
     limiter: LoginLimiter | None = None,
     live_poll_seconds: float | None = None,
     live_view: takeover_live.LiveTakeovers | None = None,
+    takeover_idle_seconds: float = takeover_live.IDLE_SECONDS,
 ) -> FastAPI:
     """The review app over a home (opened and migrated here) or an open runtime.
 
     ``secure_cookies=False`` only for plain-http testing on localhost.
     ``live_poll_seconds``: how often live updates read the store (default 1 s).
     ``live_view``: the takeovers' live rooms (a test's own clock or environment opener).
+    ``takeover_idle_seconds``: a live takeover without input from its driver this long is
+    handed back (``serve --takeover-idle-minutes``).
     """
     runtime = source if isinstance(source, Runtime) else open_runtime(source)
     app = FastAPI(title="inbox-agent review", docs_url=None, redoc_url=None, openapi_url=None)
@@ -185,7 +188,9 @@ def create_app(
     app.include_router(api.router)
     app.include_router(report_page.router)  # the pilot report (issue 16)
     app.include_router(followups.router)  # follow-up dates and the item record (issue 16)
-    app.state.live_takeovers = live_view or takeover_live.LiveTakeovers(runtime)
+    app.state.live_takeovers = live_view or takeover_live.LiveTakeovers(
+        runtime, idle_seconds=takeover_idle_seconds
+    )
     app.include_router(takeover_live.router)  # a takeover's live view (issue 17)
     app.include_router(case_pages.router)  # cases: one approval, one reply per customer
     app.add_exception_handler(LoginRequired, _login_required)

@@ -24,7 +24,14 @@ from websockets.sync.client import ClientConnection, connect
 
 from agent import takeover
 from agent.review import create_app
-from agent.review.takeover_live import LiveRoom, LiveTakeovers, Watcher, logged_url, parse_message
+from agent.review.takeover_live import (
+    IDLE_SECONDS,
+    LiveRoom,
+    LiveTakeovers,
+    Watcher,
+    logged_url,
+    parse_message,
+)
 from agent.store import User
 from devices.live_view import Frame, FrameSink
 from runlogs import ActivityLog
@@ -444,3 +451,29 @@ def test_the_live_page_runs_only_its_own_script_and_sweep_now_waits_for_a_hand_b
             follow_redirects=False,
         )
         assert r.status_code == 403 and "needs the reviewer role" in r.text
+
+
+def test_serve_sets_the_takeover_idle_timeout(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``serve --takeover-idle-minutes`` reaches the live rooms; nonsense is refused."""
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from agent.cli import app as cli_app
+
+    served: list[Any] = []
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self: served.append(self.config.app))
+    home = ["--home", str(world.runtime.home.root)]
+    runner = CliRunner()
+    result = runner.invoke(cli_app, [*home, "serve", "--takeover-idle-minutes", "2.5"])
+    assert result.exit_code == 0, result.output
+    (web,) = served
+    assert web.state.live_takeovers.idle_seconds == 150
+    result = runner.invoke(cli_app, [*home, "serve"])
+    assert result.exit_code == 0, result.output
+    assert served[-1].state.live_takeovers.idle_seconds == IDLE_SECONDS == 600
+    for bad in ("0", "1000", "soon"):
+        result = runner.invoke(cli_app, [*home, "serve", "--takeover-idle-minutes", bad])
+        assert result.exit_code == 2 and "--takeover-idle-minutes" in result.output
+    assert len(served) == 2
