@@ -357,9 +357,9 @@ def test_a_sweep_whose_process_died_tells_the_webhooks_once(home: Home, hstore: 
 
 def test_the_next_sweep_closes_a_crashed_sweep_and_names_its_platform(tmp_path: Path) -> None:
     from agent.runtime import open_runtime
-    from devices.errors import DriverError
     from agent.scaffold import init_home
     from agent.store import start_run
+    from devices.errors import DriverError
 
     home = Home(tmp_path / "demo")
     init_home(home)
