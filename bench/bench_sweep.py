@@ -12,14 +12,16 @@
     directly with the keys a sweep computes, and triaged, since sweeping them first would
     take minutes). Then catch-up: the same 10,000 stored but never triaged (a sweep killed
     between storing and triaging), triaged by the next sweep, in items per second.
-(c) memory: peak PSS (``/proc/PID/smaps_rollup``) of this Python process plus its Chromium
-    process trees, per open profile, with 1, 4 and 8 profiles open on a loaded page; then
+(c) memory: peak PSS (``/proc/PID/smaps_rollup``) of a fresh Python process plus its
+    Playwright driver and Chromium process trees (each part printed), per open profile,
+    with 1, 4 and 8 profiles open on a loaded page; then
     the same with 1, 4 and 8 workspaces in ``isolation: context`` (one shared Chromium).
 """
 
 from __future__ import annotations
 
 import base64
+import multiprocessing
 import os
 import shutil
 import socket
@@ -371,20 +373,49 @@ def _children(pid: int) -> list[int]:
     return out
 
 
-def tree_pss_kb(root: int, skip: set[int]) -> int:
-    total, todo = 0, [root]
+def _kind(pid: int) -> str:
+    """``python``, ``driver`` (Playwright's node process) or ``chromium``, by executable."""
+    name = Path(Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode()).name
+    return "driver" if name == "node" else "chromium" if "chrom" in name else "python"
+
+
+def tree_pss_kb(root: int, skip: set[int]) -> dict[str, int]:
+    """PSS of ``root`` and every process below it (``skip`` and its tree left out), by kind."""
+    total: dict[str, int] = {"python": 0, "driver": 0, "chromium": 0}
+    todo = [root]
     while todo:
         pid = todo.pop()
         if pid in skip:
             continue
         try:
+            kind = _kind(pid)
             for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
                 if line.startswith("Pss:"):
-                    total += int(line.split()[1])
+                    total[kind] += int(line.split()[1])
             todo += _children(pid)
         except OSError:
             continue
     return total
+
+
+def _peak(sandbox_pid: int) -> dict[str, int]:
+    """The largest total PSS over a second of samples (pages settle), with its parts."""
+    peak: dict[str, int] = {}
+    for _ in range(10):
+        now = tree_pss_kb(os.getpid(), {sandbox_pid})
+        if sum(now.values()) > sum(peak.values()):
+            peak = now
+        time.sleep(0.1)  # sampling memory over time, not synchronising work
+    return peak
+
+
+def _memory_row(what: str, k: int, peak: dict[str, int]) -> str:
+    total = sum(peak.values()) / 1024
+    parts = ", ".join(f"{kind} {kb / 1024:.0f}" for kind, kb in peak.items())
+    return (
+        f"(c) {k} {what}(s) open: total PSS {total:7.1f} MiB  "
+        f"per {what} {total / k:6.1f} MiB  ({parts})"
+    )
 
 
 def bench_memory(url: str, client: SandboxClient, tmp: Path, sandbox_pid: int) -> list[str]:
@@ -424,17 +455,13 @@ def bench_memory(url: str, client: SandboxClient, tmp: Path, sandbox_pid: int) -
         for w in workers:
             w.start()
         ready.wait(timeout=180)
-        peak = 0
-        for _ in range(10):  # sample for a second: the peak while pages settle
-            peak = max(peak, tree_pss_kb(os.getpid(), {sandbox_pid}))
-            time.sleep(0.1)
+        peak = _peak(sandbox_pid)
         done.set()
         for w in workers:
             w.join()
         if errors:
             raise errors[0]
-        show(rows, f"(c) {k} profile(s) open: total PSS {peak / 1024:7.1f} MiB  "
-                    f"per profile {peak / 1024 / k:6.1f} MiB")  # fmt: skip
+        show(rows, _memory_row("profile", k, peak))
     for k in (1, 4, 8):  # isolation: context, one shared Chromium in this thread
         settings = [
             replace(browser_settings(rt.home, rt.catalog.workspace(WS)), isolation="context")
@@ -447,14 +474,20 @@ def bench_memory(url: str, client: SandboxClient, tmp: Path, sandbox_pid: int) -
                 d.page.context.add_cookies([{"name": "sandbox_session", "value": token,
                                              "url": url}])  # fmt: skip
                 d.page.goto(f"{url}/posts/{post}")
-            peak = 0
-            for _ in range(10):
-                peak = max(peak, tree_pss_kb(os.getpid(), {sandbox_pid}))
-                time.sleep(0.1)
+            peak = _peak(sandbox_pid)
         stop_shared()
-        show(rows, f"(c) {k} context workspace(s) open: total PSS {peak / 1024:7.1f} MiB  "
-                    f"per workspace {peak / 1024 / k:6.1f} MiB")  # fmt: skip
+        show(rows, _memory_row("context workspace", k, peak))
     return rows
+
+
+def _memory_main(url: str, tmp: str, sandbox_pid: int) -> None:
+    os.environ["INBOX_AGENT_SANDBOX_URL"] = url
+    os.environ.setdefault("SANDBOX_PASSWORD", "sandbox")
+    client = SandboxClient(url)
+    try:
+        bench_memory(url, client, Path(tmp), sandbox_pid)
+    finally:
+        client.close()
 
 
 def main() -> None:
@@ -466,7 +499,14 @@ def main() -> None:
             profile = signed_in_template(tmp / "template")
             bench_overhead(url, client, tmp, profile)
             bench_history(client, tmp, profile)
-            bench_memory(url, client, tmp, pid)
+            # (c) in a fresh interpreter: this one holds what (a) and (b) left behind (10,000
+            # items' worth of Python objects), which an agent process would not
+            spawn = multiprocessing.get_context("spawn")
+            child = spawn.Process(target=_memory_main, args=(url, str(tmp), pid))
+            child.start()
+            child.join()
+            if child.exitcode != 0:
+                raise RuntimeError(f"the memory bench failed (exit code {child.exitcode})")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
