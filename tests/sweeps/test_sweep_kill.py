@@ -18,6 +18,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from agent.runtime import Runtime
 from runlogs import ActivityLog
 from sandbox.testing import RunningSandbox
@@ -60,6 +62,7 @@ def wait_until_stored(rt: Runtime, count: int, proc: subprocess.Popen[bytes]) ->
         time.sleep(0.01)
 
 
+@pytest.mark.slow
 def test_killing_the_sweep_at_random_points_loses_and_duplicates_nothing(
     sb: RunningSandbox, rt: Runtime
 ) -> None:
