@@ -58,8 +58,10 @@ fi
 "$BIN/inbox-agent" review list --as "$DEMO_USER" --workspace sandbox-acme-web | sed -n "1,20p"
 
 echo "== a case: customers who wrote the same thing are one row, each one a member to answer"
+# (the list is read to its end: stopping at the first case closed the pipe under a writer
+# still writing, and pipefail made that a failed demo)
 CASE_ID=$("$BIN/inbox-agent" review list --as "$DEMO_USER" --workspace sandbox-acme-web --json \
-  | "$BIN/python" -c 'import json, sys; print(next((str(r["id"]) for r in map(json.loads, sys.stdin) if r.get("case")), ""))')
+  | "$BIN/python" -c 'import json, sys; rows = [json.loads(line) for line in sys.stdin]; print(next((str(r["id"]) for r in rows if r.get("case")), ""))')
 if [ -n "$CASE_ID" ]; then
   "$BIN/inbox-agent" review case show "$CASE_ID" --as "$DEMO_USER"
   echo "(the case page: /cases/$CASE_ID; one approval there queues one reply per customer)"
