@@ -1,13 +1,16 @@
 """In real Chromium at 1280 px and 390 px: the queue shows a case once with its count, the
 case page lists every member and fits the phone, and its approval queues one reply per
-member (issue 18)."""
+member (issue 18). With ``INBOX_AGENT_DOCS_SCREENSHOTS=1`` the case page's screenshots go
+to ``docs/screenshots/`` (``case-1280.png``, ``case-390.png``), else to the test's folder."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from review_browser import sign_in
+from review_browser import DOCS, sign_in
 from review_world import ACME, World
 from test_review_cases import OUTAGE, _store
 from test_review_queue_browser import OVERFLOWING
@@ -26,8 +29,9 @@ def db_url() -> str:
 
 @pytest.mark.parametrize(("width", "height"), SIZES, ids=[f"{w}px" for w, _ in SIZES])
 def test_a_case_in_the_queue_and_on_its_page(
-    world: World, server: str, browser: Browser, width: int, height: int
+    world: World, server: str, browser: Browser, width: int, height: int, tmp_path: Path
 ) -> None:
+    out = DOCS if os.environ.get("INBOX_AGENT_DOCS_SCREENSHOTS") == "1" else tmp_path
     world.user("pat", "approver", ACME)
     rows = [(f"dm{n}", "dm", f"/inbox/dm{n}", OUTAGE) for n in range(3)]
     rows += [(f"c{n}", "comment", f"/posts/p{n % 2}", OUTAGE) for n in range(5)]
@@ -49,6 +53,8 @@ def test_a_case_in_the_queue_and_on_its_page(
         assert found["out"] == [], found["out"][:10]
         page.fill("#reply-dm", "We are on it, sorry!")
         page.fill("#reply-comment", "We are on it, everyone: status page has updates.")
+        page.screenshot(path=str(out / f"case-{width}.png"), full_page=True)
+        assert (out / f"case-{width}.png").stat().st_size > 10_000
         page.click("#case-approve button[type=submit]")
         page.wait_for_url("**done=approve")
         assert page.locator("#case-done").is_visible()
