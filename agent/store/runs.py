@@ -17,7 +17,7 @@ Closing is one conditional ``UPDATE … WHERE status = 'running'``, so of two cl
 closer and the run itself finishing) one wins, and only the winner writes the end
 event: ``run_finished`` with ``status: crashed`` and the reason, and (through
 ``on_closed``, in the closing transaction) what else must know, such as the
-``sweep.stopped`` webhook (``agent.webhooks.events.run_crashed``).
+``sweep.stopped`` webhook (``agent.webhooks.events.crashed_runs``).
 """
 
 from __future__ import annotations
