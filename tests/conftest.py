@@ -20,12 +20,6 @@ from sqlalchemy.engine import make_url
 from tests.serving import free_port
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The ``slow`` tests first: pytest-xdist hands tests out in this order, so the long ones
-    start at once on every worker instead of one of them ending the run alone."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
-
-
 def _postgres_bin() -> Path:
     """The newest ``/usr/lib/postgresql/*/bin`` with initdb and pg_ctl."""
     candidates = sorted(

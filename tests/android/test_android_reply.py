@@ -12,8 +12,6 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import pytest
-
 from agent.outbox import Outbox
 from agent.runtime import Runtime
 from agent.store import Item
@@ -77,7 +75,6 @@ def _send_process(home: str) -> subprocess.Popen[bytes]:
     )
 
 
-@pytest.mark.slow
 def test_killing_the_sender_at_random_moments_never_sends_twice_or_loses_a_reply(
     tmp_path: Path, sandbox: RunningSandbox
 ) -> None:

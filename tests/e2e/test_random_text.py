@@ -89,7 +89,6 @@ def admin(world: tuple[RunningSandbox, Runtime]) -> Iterator[TestClient]:
 _authors = itertools.count(1)
 
 
-@pytest.mark.slow
 @settings(
     max_examples=20,
     deadline=None,

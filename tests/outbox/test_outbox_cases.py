@@ -63,7 +63,6 @@ def _post_twenty(rt: Runtime, sandbox: RunningSandbox) -> dict[int, str]:
 
 
 @pytest.mark.browser
-@pytest.mark.slow
 def test_one_case_approval_sends_twenty_replies_once_each_under_twenty_random_kills(
     rt: Runtime, sandbox: RunningSandbox
 ) -> None:

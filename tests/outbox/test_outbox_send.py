@@ -248,7 +248,6 @@ def _send_process(home: str) -> subprocess.Popen[bytes]:
 
 
 @pytest.mark.browser
-@pytest.mark.slow
 def test_killing_the_sender_at_random_points_never_sends_twice_or_loses_a_reply(
     rt: Runtime, sandbox: RunningSandbox
 ) -> None:

@@ -142,7 +142,6 @@ def wait_for(what: str, check: Callable[[], object], timeout_s: float, fleet: Fl
     pytest.fail(f"timed out waiting for {what}\n{logs}")
 
 
-@pytest.mark.slow
 def test_two_hosts_two_schedulers_a_killed_worker_and_a_killed_scheduler(
     tmp_path: Path,
     redis_url: str,

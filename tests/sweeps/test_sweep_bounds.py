@@ -40,7 +40,6 @@ def fails_instead_of_hanging(seconds: int) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("megabytes", [1, 5])
 def test_a_megabyte_message_is_collected_whole_and_its_evidence_capped(
     sb: RunningSandbox, rt: Runtime, megabytes: int

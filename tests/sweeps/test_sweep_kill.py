@@ -18,8 +18,6 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import pytest
-
 from agent.runtime import Runtime
 from runlogs import ActivityLog
 from sandbox.testing import RunningSandbox
@@ -62,7 +60,6 @@ def wait_until_stored(rt: Runtime, count: int, proc: subprocess.Popen[bytes]) ->
         time.sleep(0.01)
 
 
-@pytest.mark.slow
 def test_killing_the_sweep_at_random_points_loses_and_duplicates_nothing(
     sb: RunningSandbox, rt: Runtime
 ) -> None:
