@@ -28,18 +28,15 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import json
-import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 import anyio.to_thread
 
 from devices.errors import DriverCrashed, DriverError
-from devices.shared_browser import STATE_FILE
+from devices.shared_browser import read_state, write_state
 
 if TYPE_CHECKING:
     from devices.android.backend import DeviceBackend
@@ -167,17 +164,11 @@ class LiveBrowser:
         from playwright.async_api import Error as PlaywrightError
         from playwright.async_api import async_playwright
 
-        from devices.playwright_driver import chromium_path, launch_args
+        from devices.playwright_driver import chromium_path, context_options, launch_args
 
         s = self.settings
         s.profile_dir.mkdir(parents=True, exist_ok=True)
-        options: dict[str, Any] = {
-            "locale": s.locale,
-            "timezone_id": s.timezone,
-            "viewport": {"width": s.viewport[0], "height": s.viewport[1]},
-            "user_agent": s.user_agent,
-            "proxy": s.proxy,
-        }
+        options = context_options(s)
         self._on_frame = on_frame
         try:
             self._pw = await async_playwright().start()
@@ -187,7 +178,7 @@ class LiveBrowser:
                     executable_path=exe, headless=s.headless, args=launch_args()
                 )
                 self._context = await self._browser.new_context(
-                    storage_state=_saved_state(s.profile_dir), **options
+                    storage_state=read_state(s.profile_dir), **options
                 )
             else:
                 self._context = await self._pw.chromium.launch_persistent_context(
@@ -335,7 +326,10 @@ class LiveBrowser:
         try:
             if self._context is not None:
                 if self._browser is not None:  # context isolation: keep the session
-                    _save_state(self.settings.profile_dir, await self._context.storage_state())
+                    write_state(
+                        self.settings.profile_dir,
+                        await self._context.storage_state(indexed_db=True),
+                    )
                 await self._context.close()
             if self._browser is not None:
                 await self._browser.close()
@@ -346,27 +340,6 @@ class LiveBrowser:
             if self._pw is not None:
                 await self._pw.stop()
                 self._pw = None
-
-
-def _saved_state(profile_dir: Path) -> Any:
-    """A context workspace's saved session (as its sweeps keep it), or None."""
-    path = profile_dir / STATE_FILE
-    if not path.is_file():
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise DriverError(f"{path}: the saved session cannot be read ({exc})") from exc
-
-
-def _save_state(profile_dir: Path, state: Any) -> None:
-    """Written owner-only and atomically, as a sweep writes it: it signs the account in."""
-    path = profile_dir / STATE_FILE
-    tmp = path.with_suffix(f".{os.getpid()}.live.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump(state, out)
-    os.replace(tmp, path)
 
 
 class LiveDevice:

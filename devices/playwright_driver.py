@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import codecs
 import contextlib
-import json
 import os
 import re
 import shutil
@@ -41,7 +40,7 @@ from devices.errors import (
     SelectorInvalid,
 )
 from devices.selectors import Locator, Selector
-from devices.shared_browser import STATE_FILE, SharedChromium, shared_chromium
+from devices.shared_browser import SharedChromium, read_state, shared_chromium, write_state
 from devices.watchdog import DEFAULT_STALL_S, Watchdog, kill_browser, kill_marked
 
 T = TypeVar("T")
@@ -88,6 +87,17 @@ def _script_error(text: str) -> str:
 def launch_args() -> list[str]:
     """The switches every Chromium the agent starts gets (root needs --no-sandbox)."""
     return [*QUIET_ARGS, *(["--no-sandbox"] if os.geteuid() == 0 else [])]
+
+
+def context_options(s: BrowserSettings) -> dict[str, Any]:
+    """The browser context a workspace gets, in either isolation mode (sweeps and live view)."""
+    return {
+        "locale": s.locale,
+        "timezone_id": s.timezone,
+        "viewport": {"width": s.viewport[0], "height": s.viewport[1]},
+        "user_agent": s.user_agent,
+        "proxy": s.proxy,
+    }
 
 
 def chromium_path(headless: bool = True) -> str:
@@ -367,16 +377,10 @@ class PlaywrightDriver:
         s = self.settings
         s.profile_dir.mkdir(parents=True, exist_ok=True)
         args = launch_args()
-        options: dict[str, Any] = {
-            "locale": s.locale,
-            "timezone_id": s.timezone,
-            "viewport": {"width": s.viewport[0], "height": s.viewport[1]},
-            "user_agent": s.user_agent,
-            "proxy": s.proxy,
-        }
+        options = context_options(s)
         try:
             if s.isolation == "context":
-                saved = self._saved_state()
+                saved = read_state(s.profile_dir)
                 self._shared = shared_chromium(args, chromium_path(s.headless), s.headless)
                 self._context = self._shared.browser().new_context(storage_state=saved, **options)
             else:
@@ -438,7 +442,10 @@ class PlaywrightDriver:
         try:
             if self._context is not None and self._stalled is None:
                 if self._shared is not None:
-                    self._save_state()
+                    write_state(
+                        self.settings.profile_dir,
+                        self._context.storage_state(indexed_db=True),
+                    )
                 self._context.close()
         except PlaywrightError:
             pass
@@ -448,38 +455,6 @@ class PlaywrightDriver:
             if self._pw is not None:
                 self._pw.stop()
                 self._pw = None
-
-    def _saved_state(self) -> Any:
-        """What the last sweep of a context workspace kept (None before the first)."""
-        path = self.settings.profile_dir / STATE_FILE
-        if not path.is_file():
-            return None
-        try:
-            state = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise DriverError(
-                f"{path}:{exc.lineno}: the saved session is not JSON ({exc.msg}); delete the "
-                "file and sign the workspace in again"
-            ) from exc
-        except (OSError, UnicodeDecodeError) as exc:
-            raise DriverError(f"{path}: the saved session cannot be read: {exc}") from exc
-        if not isinstance(state, dict) or not isinstance(state.get("cookies", []), list):
-            raise DriverError(
-                f"{path}:1: cookies: the saved session is not a browser storage state; "
-                "delete the file and sign the workspace in again"
-            )
-        return state
-
-    def _save_state(self) -> None:
-        """Keep a context workspace's cookies, local storage and IndexedDB in its profile folder,
-        readable by the owner only (they sign the account in), written atomically."""
-        state = json.dumps(self._context.storage_state(indexed_db=True))
-        path = self.settings.profile_dir / STATE_FILE
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(state)
-        os.replace(tmp, path)
 
     @property
     def page(self) -> Page:

@@ -17,14 +17,52 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import json
 import os
 import threading
 import uuid
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Browser, Playwright, sync_playwright
 
+from devices.errors import DriverError
+
 STATE_FILE = "state.json"  # a context workspace's cookies, local storage and IndexedDB
+
+
+def read_state(profile_dir: Path) -> Any:
+    """What the last sweep (or live view) of a context workspace kept; None before the first.
+    A damaged file is a ``DriverError`` naming file and line."""
+    path = profile_dir / STATE_FILE
+    if not path.is_file():
+        return None
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise DriverError(
+            f"{path}:{exc.lineno}: the saved session is not JSON ({exc.msg}); delete the "
+            "file and sign the workspace in again"
+        ) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DriverError(f"{path}: the saved session cannot be read: {exc}") from exc
+    if not isinstance(state, dict) or not isinstance(state.get("cookies", []), list):
+        raise DriverError(
+            f"{path}:1: cookies: the saved session is not a browser storage state; "
+            "delete the file and sign the workspace in again"
+        )
+    return state
+
+
+def write_state(profile_dir: Path, state: Any) -> None:
+    """Keep a context workspace's storage state (cookies, local storage, IndexedDB) in its
+    profile folder, readable by the owner only (it signs the account in), written atomically."""
+    path = profile_dir / STATE_FILE
+    tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump(state, out)
+    os.replace(tmp, path)
 
 
 class SharedChromium:
